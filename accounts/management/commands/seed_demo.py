@@ -1,0 +1,91 @@
+"""Demo data for `make run` and for trying the portal. Idempotent: running it again changes
+nothing that is already there. The passwords are for demos only and printed on purpose."""
+
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import Customer, Membership, User
+from accounts.services import customer_create_with_owner
+
+REVIEWERS_GROUP = "reviewers"
+
+DEMO_PASSWORD = "demo-pass-2026!"  # noqa: S105 (demo only, documented in README)
+
+STAFF = [
+    ("admin@cts.example.jp", "CTS 管理者", True),
+    ("reviewer@cts.example.jp", "CTS 審査担当", False),
+]
+
+CUSTOMERS: list[dict[str, Any]] = [
+    {
+        "fields": {
+            "name": "株式会社山田建設",
+            "name_kana": "カブシキガイシャヤマダケンセツ",
+            "corporate_number": "1180301018771",
+            "postal_code": "100-0005",
+            "address": "東京都千代田区丸の内一丁目1番1号",
+            "phone": "03-1234-5678",
+            "status": Customer.Status.ACTIVE,
+        },
+        "owner": ("owner@yamada.example.jp", "山田 太郎"),
+        "members": [("member@yamada.example.jp", "佐藤 花子")],
+    },
+    {
+        "fields": {
+            "name": "さくら土木株式会社",
+            "name_kana": "サクラドボクカブシキガイシャ",
+            "corporate_number": "7000012050002",
+            "postal_code": "530-0001",
+            "address": "大阪府大阪市北区梅田一丁目2番3号",
+            "phone": "06-2345-6789",
+            "status": Customer.Status.ACTIVE,
+        },
+        "owner": ("owner@sakura.example.jp", "桜井 一郎"),
+        "members": [("member@sakura.example.jp", "鈴木 次郎")],
+    },
+]
+
+APPLICANT = ("applicant@kita.example.jp", "北 三郎")
+
+
+class Command(BaseCommand):
+    help = "Creates demo staff, two approved customers and one applicant (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        reviewers, _ = Group.objects.get_or_create(name=REVIEWERS_GROUP)
+        for email, name, superuser in STAFF:
+            user = self._user(email, name, is_staff=True, is_superuser=superuser)
+            user.groups.add(reviewers)
+        for spec in CUSTOMERS:
+            owner = self._user(*spec["owner"])
+            customer = Customer.objects.filter(name=spec["fields"]["name"]).first()
+            if customer is None:
+                customer = customer_create_with_owner(owner=owner, **spec["fields"])
+            for email, name in spec["members"]:
+                member = self._user(email, name)
+                Membership.objects.get_or_create(
+                    user=member, defaults={"customer": customer, "role": Membership.Role.MEMBER}
+                )
+        self._user(*APPLICANT)
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Demo-only sign-ins:"))
+        for email, *_ in STAFF:
+            self.stdout.write(f"  staff     {email}  /  {DEMO_PASSWORD}")
+        for spec in CUSTOMERS:
+            self.stdout.write(f"  owner     {spec['owner'][0]}  /  {DEMO_PASSWORD}")
+            for email, _name in spec["members"]:
+                self.stdout.write(f"  member    {email}  /  {DEMO_PASSWORD}")
+        self.stdout.write(f"  applicant {APPLICANT[0]}  /  {DEMO_PASSWORD}")
+
+    def _user(self, email: str, name: str, **flags: bool) -> User:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(email, DEMO_PASSWORD, full_name=name, **flags)
+        EmailAddress.objects.get_or_create(
+            user=user, email=email, defaults={"verified": True, "primary": True}
+        )
+        return user

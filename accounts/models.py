@@ -1,0 +1,221 @@
+"""Users, the tenant (Customer, 甲 in the terms), memberships and the audit log."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .validators import (
+    validate_corporate_number,
+    validate_kana,
+    validate_phone,
+    validate_postal_code,
+)
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """One login per person (Art. 6(1): IDs are never lent or shared). The e-mail is the ID."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    full_name = models.CharField(_("name"), max_length=150, blank=True)
+    is_staff = models.BooleanField(
+        _("provider staff"), default=False, help_text=_("Can use the staff admin.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.full_name or self.email
+
+
+class Customer(models.Model):
+    """The tenant: a company that applies for and rents equipment (甲)."""
+
+    class Status(models.TextChoices):
+        APPLICANT = "applicant", _("Applicant")
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        CANCELLATION_SCHEDULED = "cancellation_scheduled", _("Cancellation scheduled")
+        CANCELLED = "cancelled", _("Cancelled")
+        REVOKED = "revoked", _("Revoked")
+
+    class Language(models.TextChoices):
+        JA = "ja", "日本語"
+        EN = "en", "English"
+
+    name = models.CharField(_("company name"), max_length=200)
+    name_kana = models.CharField(
+        _("company name (kana)"), max_length=200, blank=True, validators=[validate_kana]
+    )
+    corporate_number = models.CharField(
+        _("corporate number"),
+        max_length=13,
+        blank=True,
+        db_index=True,
+        validators=[validate_corporate_number],
+        help_text=_("法人番号: 13 digits."),
+    )
+    postal_code = models.CharField(
+        _("postal code"), max_length=8, blank=True, validators=[validate_postal_code]
+    )
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
+    status = models.CharField(
+        _("status"), max_length=32, choices=Status.choices, default=Status.APPLICANT
+    )
+    language = models.CharField(
+        _("language for notices"), max_length=2, choices=Language.choices, default=Language.JA
+    )
+    last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(corporate_number="") | Q(corporate_number__regex=r"^[0-9]{13}$"),
+                name="customer_corporate_number_13_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(postal_code="") | Q(postal_code__regex=r"^[0-9]{3}-[0-9]{4}$"),
+                name="customer_postal_code_format",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active_customer(self) -> bool:
+        return self.status in {
+            self.Status.ACTIVE,
+            self.Status.CANCELLATION_SCHEDULED,
+        }
+
+
+class Membership(models.Model):
+    """Links a person to the company they act for, with a role.
+
+    A user belongs to at most one customer (one-to-one), and each customer has exactly one
+    owner: at most one by the partial unique constraint, at least one by a deferred
+    PostgreSQL constraint trigger (migration 0002) checked at commit."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        MEMBER = "member", _("Member")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(_("joined"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(role="owner"), name="membership_one_owner"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.customer} ({self.role})"
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == self.Role.OWNER
+
+
+class AuditEntry(models.Model):
+    """Who did what, when, to what, and on which clause of the terms. Written only through
+    ``accounts.services.audit_record``; never changed afterwards."""
+
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    # Kept even if the user is deleted later, and names non-human actors ("scheduler").
+    actor_label = models.CharField(_("actor label"), max_length=254, blank=True)
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+        verbose_name=_("customer"),
+    )
+    action = models.CharField(_("action"), max_length=100, db_index=True)
+    target_type = models.ForeignKey(
+        ContentType, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    target_id = models.CharField(_("target id"), max_length=64, blank=True)
+    target_repr = models.CharField(_("target"), max_length=300, blank=True)
+    clause = models.CharField(
+        _("clause basis"), max_length=32, blank=True, help_text=_("e.g. art12.1.5")
+    )
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    extra = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"

@@ -1,0 +1,26 @@
+"""`make test`: the real PostgreSQL and Redis. Each variable may be overridden so that two
+test runs on one machine can use separate databases."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-not-secret")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ctsportal")
+os.environ.setdefault("CACHE_URL", "rediscache://127.0.0.1:6379/1")
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/2")
+os.environ.setdefault("EMAIL_URL", "memorymail://")
+
+from .base import *  # noqa: F403
+
+# Hashing strength is not what these tests measure; Argon2 stays first so upgrades are real.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+# Tasks run inline in the test process unless a test starts a real worker.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,77 @@
+"""Personas shared by the whole suite (STYLE.md): alice owns customer A, bob is a member of
+A, charlie owns customer B, staff is provider staff."""
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from accounts.models import Customer, User
+from tests.factories import CustomerFactory, MembershipFactory, StaffFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    # Rate limits and throttles live in Redis; each test starts with a clean slate.
+    cache.clear()
+
+
+@pytest.fixture
+def customer_a(db: None) -> Customer:
+    return CustomerFactory(name="株式会社エー建設")
+
+
+@pytest.fixture
+def customer_b(db: None) -> Customer:
+    return CustomerFactory(name="ビー土木株式会社")
+
+
+@pytest.fixture
+def alice(customer_a: Customer) -> User:
+    user = UserFactory(email="alice@a.example.jp", full_name="Alice")
+    MembershipFactory(user=user, customer=customer_a, role="owner")
+    return user
+
+
+@pytest.fixture
+def bob(customer_a: Customer, alice: User) -> User:
+    user = UserFactory(email="bob@a.example.jp", full_name="Bob")
+    MembershipFactory(user=user, customer=customer_a, role="member")
+    return user
+
+
+@pytest.fixture
+def charlie(customer_b: Customer) -> User:
+    user = UserFactory(email="charlie@b.example.jp", full_name="Charlie")
+    MembershipFactory(user=user, customer=customer_b, role="owner")
+    return user
+
+
+@pytest.fixture
+def staff(db: None) -> User:
+    return StaffFactory(email="staff@cts.example.jp", is_superuser=True)
+
+
+def _client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice_client(alice: User) -> Client:
+    return _client_for(alice)
+
+
+@pytest.fixture
+def bob_client(bob: User) -> Client:
+    return _client_for(bob)
+
+
+@pytest.fixture
+def charlie_client(charlie: User) -> Client:
+    return _client_for(charlie)
+
+
+@pytest.fixture
+def staff_client(staff: User) -> Client:
+    return _client_for(staff)

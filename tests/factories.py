@@ -1,0 +1,67 @@
+"""factory_boy factories for the whole suite."""
+
+import factory
+from allauth.account.models import EmailAddress
+from factory.django import DjangoModelFactory
+
+from accounts.models import Customer, Membership, User
+from accounts.validators import corporate_number_check_digit
+
+TEST_PASSWORD = "correct horse battery staple 2026"
+
+
+def valid_corporate_number(n: int) -> str:
+    base = f"{n:012d}"
+    return f"{corporate_number_check_digit(base)}{base}"
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.jp")
+    full_name = factory.Faker("name", locale="ja_JP")
+
+    @factory.post_generation
+    def password(obj: User, create: bool, extracted: str | None, **kwargs: object) -> None:
+        obj.set_password(extracted or TEST_PASSWORD)
+        if create:
+            obj.save(update_fields=["password"])
+            EmailAddress.objects.get_or_create(
+                user=obj, email=obj.email, defaults={"verified": True, "primary": True}
+            )
+
+
+class StaffFactory(UserFactory):
+    is_staff = True
+
+
+class CustomerFactory(DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    name = factory.Sequence(lambda n: f"株式会社テスト建設{n}")
+    name_kana = "カブシキガイシャテストケンセツ"
+    corporate_number = factory.Sequence(lambda n: valid_corporate_number(100000000 + n))
+    postal_code = "100-0001"
+    address = "東京都千代田区千代田1-1"
+    phone = "03-1234-5678"
+    status = Customer.Status.ACTIVE
+
+
+class MembershipFactory(DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    customer = factory.SubFactory(CustomerFactory)
+    role = Membership.Role.MEMBER
+
+
+def make_owner(*, email: str, customer: Customer | None = None, **customer_fields: object) -> User:
+    """A user who owns a (new) customer."""
+    customer = customer or CustomerFactory(**customer_fields)
+    user = UserFactory(email=email)
+    MembershipFactory(user=user, customer=customer, role=Membership.Role.OWNER)
+    return user

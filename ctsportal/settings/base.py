@@ -248,6 +248,19 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # in the project may exceed it (see notices.tasks).
 CELERY_BROKER_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
+
+# --- Notices outbox (Art. 16; see notices.tasks) ----------------------------------------------
+# Delivery attempts per notice before it ends in "failed" (staff may retry it from the admin).
+NOTICE_MAX_ATTEMPTS = env.int("NOTICE_MAX_ATTEMPTS", default=6)
+# First retry after this many seconds, doubling each time, never beyond the visibility timeout.
+NOTICE_RETRY_BACKOFF = env.int("NOTICE_RETRY_BACKOFF", default=30)
+# A notice claimed longer ago than this (seconds) is treated as lost by a dead worker and may
+# be claimed again. Longer than CELERY_TASK_TIME_LIMIT so a live, slow send is never reclaimed.
+NOTICE_SENDING_LEASE = env.int("NOTICE_SENDING_LEASE", default=600)
+# The sweep re-queues a pending notice whose task was queued longer ago than this (seconds).
+NOTICE_SWEEP_GRACE = env.int("NOTICE_SWEEP_GRACE", default=120)
+# Seconds an SMTP connection may block before the attempt counts as a transient failure.
+NOTICE_SMTP_TIMEOUT = env.int("NOTICE_SMTP_TIMEOUT", default=30)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Every periodic job, in one place. Times are Asia/Tokyo.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {

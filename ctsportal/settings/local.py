@@ -28,9 +28,11 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # Producer and worker exchange messages as files in one folder.
+    _broker = os.environ.get("CTS_BROKER_FOLDER", str(_VAR / "celery" / "broker"))
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_VAR / "celery" / "broker"),
-        "data_folder_out": str(_VAR / "celery" / "broker"),
+        "data_folder_in": _broker,
+        "data_folder_out": _broker,
         "processed_folder": str(_VAR / "celery" / "processed"),
         "store_processed": False,
     }

@@ -10,6 +10,7 @@ os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/2")
 os.environ.setdefault("EMAIL_URL", "memorymail://")
 
 from .base import *  # noqa: F403
+from .base import STATIC_ROOT
 
 # Hashing strength is not what these tests measure; Argon2 stays first so upgrades are real.
 PASSWORD_HASHERS = [
@@ -24,3 +25,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# WhiteNoise looks for STATIC_ROOT at start-up; an empty folder keeps it quiet in tests.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,99 @@
+import pytest
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from accounts.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def _api(user=None):
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+def test_me_for_anonymous_is_401_with_a_code(db):
+    response = _api().get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize(
+    ("persona", "company", "role"),
+    [
+        ("alice", "customer_a", "owner"),
+        ("bob", "customer_a", "member"),
+        ("charlie", "customer_b", "owner"),
+    ],
+)
+def test_me_returns_user_company_and_role(request, persona, company, role):
+    user = request.getfixturevalue(persona)
+    customer = request.getfixturevalue(company)
+    body = _api(user).get("/api/v1/me").json()
+    assert body["email"] == user.email
+    assert body["customer"] == {"id": customer.pk, "name": customer.name, "status": "active"}
+    assert body["role"] == role
+
+
+def test_me_for_staff_has_no_company(staff):
+    body = _api(staff).get("/api/v1/me").json()
+    assert body["is_staff"] is True
+    assert body["customer"] is None
+    assert body["role"] is None
+
+
+def test_tokens_are_shown_once_stored_hashed_and_revocable(alice):
+    created = _api(alice).post("/api/v1/tokens", {"days": 30}, format="json")
+    assert created.status_code == 201
+    secret = created.json()["token"]
+    stored = AuthToken.objects.get(user=alice)
+    assert secret not in (stored.digest, stored.token_key)
+    assert secret.startswith(stored.token_key)
+
+    token_client = APIClient()
+    token_client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+    assert token_client.get("/api/v1/me").json()["email"] == alice.email
+    listed = _api(alice).get("/api/v1/tokens").json()
+    assert [t["token_key"] for t in listed] == [stored.token_key]
+    assert "token" not in listed[0]
+
+    assert _api(alice).delete(f"/api/v1/tokens/{stored.token_key}").status_code == 204
+    assert token_client.get("/api/v1/me").status_code == 401
+    assert AuditEntry.objects.filter(action="accounts.api_token.revoked", actor=alice).exists()
+
+
+def test_another_users_token_cannot_be_revoked(alice, charlie):
+    _api(alice).post("/api/v1/tokens", {"days": 30}, format="json")
+    key = AuthToken.objects.get(user=alice).token_key
+    response = _api(charlie).delete(f"/api/v1/tokens/{key}")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert AuthToken.objects.filter(user=alice).exists()
+
+
+def test_validation_errors_have_a_code_and_field_errors(alice):
+    response = _api(alice).post("/api/v1/tokens", {"days": 9999}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert "days" in body["errors"]
+    assert not AuthToken.objects.filter(user=alice).exists()
+
+
+def test_token_pages_create_and_revoke(alice_client, alice):
+    response = alice_client.post("/account/tokens/", {"days": "90"})
+    token = AuthToken.objects.get(user=alice)
+    assert token.token_key in response.content.decode()
+    alice_client.post(f"/account/tokens/{token.token_key}/revoke/")
+    assert not AuthToken.objects.filter(user=alice).exists()
+
+
+def test_openapi_schema_and_docs_are_served_locally(client):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/v1/me" in schema.content
+    docs = client.get("/api/docs/").content.decode()
+    assert "cdn" not in docs.lower()
+    assert "/static/drf_spectacular_sidecar/" in docs

@@ -37,7 +37,7 @@ class AuditInline(admin.TabularInline):
     fk_name = "customer"
     extra = 0
     can_delete = False
-    fields = ["created_at", "action", "actor_label", "clause", "target_repr"]
+    fields = ("created_at", "action", "actor_label", "clause", "target_repr")
     readonly_fields = fields
     ordering = ["-created_at"]
     show_change_link = True
@@ -72,7 +72,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
     """Read-only: the audit log is evidence and is never edited."""
 
     list_display = ["created_at", "action", "actor_label", "customer", "clause", "target_repr"]
-    list_filter = ["action", "clause", ("customer", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ("action", "clause", ("customer", admin.RelatedOnlyFieldListFilter))
     list_select_related = ["customer", "actor"]
     search_fields = ["action", "actor_label", "target_repr", "customer__name"]
     date_hierarchy = "created_at"

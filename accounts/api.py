@@ -32,7 +32,7 @@ class MeView(APIView):
     @extend_schema(responses=MeSerializer, summary="The signed-in user, company and role")
     def get(self, request: Request) -> Response:
         user = request.user
-        membership = membership_get(user=user)  # type: ignore[arg-type]
+        membership = membership_get(user=user)
         data: dict[str, Any] = {
             "id": user.pk,
             "email": user.email,  # type: ignore[union-attr]

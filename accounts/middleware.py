@@ -15,7 +15,9 @@ class MembershipMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.membership = SimpleLazyObject(lambda: membership_get(user=request.user))  # type: ignore[attr-defined]
+        request.membership = SimpleLazyObject(  # type: ignore[attr-defined]
+            lambda: membership_get(user=request.user)
+        )
         response = self.get_response(request)
         # Measured after the view so API token authentication (done in the view) counts too.
         user = getattr(request, "user", None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.http import Http404
 
@@ -13,7 +15,7 @@ from .models import AuditEntry, Customer, Membership, User
 M = TypeVar("M", bound=models.Model)
 
 
-def membership_get(*, user: User) -> Membership | None:
+def membership_get(*, user: User | AnonymousUser) -> Membership | None:
     if not user.is_authenticated:
         return None
     try:
@@ -26,7 +28,7 @@ def get_for_customer(*, customer: Customer, queryset: models.QuerySet[M], pk: ob
     """The object ``pk`` of ``queryset`` if it belongs to ``customer``; 404 otherwise."""
     try:
         return queryset.get(customer=customer, pk=pk)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 
 

@@ -10,7 +10,7 @@ os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/2")
 os.environ.setdefault("EMAIL_URL", "memorymail://")
 
 from .base import *  # noqa: F403
-from .base import STATIC_ROOT
+from .base import STATIC_ROOT, env
 
 # Hashing strength is not what these tests measure; Argon2 stays first so upgrades are real.
 PASSWORD_HASHERS = [
@@ -18,8 +18,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-# Tasks run inline in the test process unless a test starts a real worker.
-CELERY_TASK_ALWAYS_EAGER = True
+# Tasks run inline in the test process unless a test starts a real worker (which sets
+# CELERY_TASK_ALWAYS_EAGER=false in the worker's environment).
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

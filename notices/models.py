@@ -82,7 +82,7 @@ class Notice(models.Model):
     # copy of the same notice. Built from (customer, kind, subject, period); see dedupe_key_for.
     dedupe_key = models.CharField(_("dedupe key"), max_length=255, unique=True)
     # Fixed at creation: the evidence says to whom it was sent, whoever joins or leaves later.
-    recipients = models.JSONField(_("recipients"), default=list)
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
     language = models.CharField(
         _("language"), max_length=2, choices=Language.choices, default=Language.JA
     )

@@ -378,7 +378,8 @@ def notice_deliver(*, notice_id: int) -> DeliveryOutcome:
             last_error=error,
             claimed_at=None,
             next_attempt_at=now + timedelta(seconds=delay),
-            queued_at=now,
+            # The retry message is due then; the sweep waits its grace period beyond that.
+            queued_at=now + timedelta(seconds=delay),
         )
         logger.info(
             "notice %s attempt %s failed, retry in %ss: %s",
@@ -399,13 +400,15 @@ def notice_deliver(*, notice_id: int) -> DeliveryOutcome:
     return DeliveryOutcome("sent")
 
 
-def notices_requeue_due(*, limit: int = 5000) -> list[int]:
+def notices_requeue_due(*, limit: int = 5000, grace_seconds: int | None = None) -> list[int]:
     """The sweep: ids of notices whose delivery task may have been lost (pending and queued
     longer ago than the grace period, or past their retry time) and of notices a dead worker
     left in ``sending`` beyond the lease. Marks them queued now and returns them; two
     queries whatever their number."""
     now = timezone.now()
-    grace = now - timedelta(seconds=settings.NOTICE_SWEEP_GRACE)
+    if grace_seconds is None:
+        grace_seconds = settings.NOTICE_SWEEP_GRACE
+    grace = now - timedelta(seconds=grace_seconds)
     lease = now - timedelta(seconds=settings.NOTICE_SENDING_LEASE)
     pending = (
         Q(state=Notice.State.PENDING)

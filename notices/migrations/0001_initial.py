@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('subject_id', models.CharField(blank=True, default='', max_length=64, verbose_name='concerns (id)')),
                 ('period', models.CharField(blank=True, default='', help_text='Tells legitimately repeated notices apart, e.g. a reminder date.', max_length=64, verbose_name='period')),
                 ('dedupe_key', models.CharField(max_length=255, unique=True, verbose_name='dedupe key')),
-                ('recipients', models.JSONField(default=list, verbose_name='recipients')),
+                ('recipients', models.JSONField(blank=True, default=list, verbose_name='recipients')),
                 ('language', models.CharField(choices=[('ja', '日本語'), ('en', 'English')], default='ja', max_length=2, verbose_name='language')),
                 ('mail_subject', models.CharField(blank=True, max_length=300, verbose_name='subject')),
                 ('body_text', models.TextField(blank=True, verbose_name='text body')),

@@ -23,3 +23,12 @@ def _notice_test_templates() -> Iterator[None]:
     templates[0]["DIRS"] = [TEST_TEMPLATES, *templates[0]["DIRS"]]
     with override_settings(TEMPLATES=templates):
         yield
+
+
+def make_notice(customer: Any, *, period: str = "p1", **kwargs: Any) -> Any:
+    """A notice of the test kind, created through the service."""
+    from notices.services import notice_create
+
+    kwargs.setdefault("clause", "art8.1")
+    kwargs.setdefault("context", {"window_label": f"window {period}"})
+    return notice_create(customer=customer, kind=KIND, period=period, **kwargs)

@@ -1,0 +1,221 @@
+"""Reads of the terms app: which versions are in force, which a user still has to accept,
+and who in a company accepted what.
+
+"In force" means published with an effective date on or before today in Asia/Tokyo, the
+provider's time zone: a version published for a future date binds from that date (Art. 15)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.cache import cache
+from django.db import models
+from django.db.models import OuterRef, Subquery
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import Customer, Membership, User
+
+from .models import Acceptance, Annex, Article, TermsDocument, TermsVersion
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+CURRENT_CACHE_SECONDS = 300
+
+
+def tokyo_today() -> date:
+    return timezone.localdate(timezone=TOKYO)
+
+
+def _in_force(on: date) -> models.QuerySet[TermsVersion]:
+    """The version in force of each document on ``on``: one row per document, one query."""
+    latest = (
+        TermsVersion.objects.filter(
+            document=OuterRef("document"), published=True, effective__lte=on
+        )
+        .order_by("-effective", "-published_at", "-pk")
+        .values("pk")[:1]
+    )
+    return TermsVersion.objects.filter(
+        published=True, effective__lte=on, pk=Subquery(latest)
+    ).select_related("document")
+
+
+def version_current_list() -> list[TermsVersion]:
+    """The version in force of every document that has one, by precedence (Art. 18)."""
+    return list(_in_force(tokyo_today()).order_by("document__precedence", "document__slug"))
+
+
+@dataclass(frozen=True)
+class CurrentVersion:
+    """What the gate and links need of a version in force; small enough to cache."""
+
+    id: int
+    document_id: int
+    slug: str
+    label: str
+    requires_acceptance: bool
+
+
+CURRENT_CACHE_KEY = "terms:current"
+
+
+def current_version_refs() -> list[CurrentVersion]:
+    """``version_current_list`` reduced to ids and cached, so that the gate costs no query
+    for it. The entry records the Tokyo date it was computed for, so a future-dated version
+    binds at midnight; ``current_cache_clear`` (on every save of a version or document) makes
+    a publication show at once."""
+    today = tokyo_today().isoformat()
+    entry: dict[str, Any] | None = cache.get(CURRENT_CACHE_KEY)
+    if entry is None or entry.get("on") != today:
+        entry = {
+            "on": today,
+            "refs": [
+                {
+                    "id": v.pk,
+                    "document_id": v.document_id,
+                    "slug": v.document.slug,
+                    "label": v.label,
+                    "requires_acceptance": v.document.requires_acceptance,
+                }
+                for v in _in_force(tokyo_today())
+            ],
+        }
+        cache.set(CURRENT_CACHE_KEY, entry, CURRENT_CACHE_SECONDS)
+    return [CurrentVersion(**ref) for ref in entry["refs"]]
+
+
+def current_cache_clear() -> None:
+    cache.delete(CURRENT_CACHE_KEY)
+
+
+def pending_version_ids(*, user: User) -> list[int]:
+    """Ids of the versions in force that require acceptance and that ``user`` has not
+    accepted: one query (none when the version ids are cached and nothing requires
+    acceptance)."""
+    required = [ref.id for ref in current_version_refs() if ref.requires_acceptance]
+    if not required:
+        return []
+    accepted = set(
+        Acceptance.objects.filter(user=user, version_id__in=required).values_list(
+            "version_id", flat=True
+        )
+    )
+    return [pk for pk in required if pk not in accepted]
+
+
+def versions_pending_acceptance(*, user: User) -> list[TermsVersion]:
+    """The version in force of every document requiring acceptance that ``user`` has not
+    accepted, by precedence."""
+    ids = pending_version_ids(user=user)
+    if not ids:
+        return []
+    return list(
+        TermsVersion.objects.filter(pk__in=ids)
+        .select_related("document")
+        .order_by("document__precedence", "document__slug")
+    )
+
+
+def last_accepted_version(*, user: User, document: TermsDocument) -> TermsVersion | None:
+    """The newest version of ``document`` the user accepted, for showing what changed."""
+    acceptance = (
+        Acceptance.objects.filter(user=user, version__document=document)
+        .select_related("version__document")
+        .order_by("-version__effective", "-accepted_at")
+        .first()
+    )
+    return acceptance.version if acceptance else None
+
+
+# --- public pages -------------------------------------------------------------------------------
+
+
+def document_get(*, slug: str) -> TermsDocument:
+    try:
+        return TermsDocument.objects.get(slug=slug)
+    except TermsDocument.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def version_in_force(*, document: TermsDocument) -> TermsVersion | None:
+    return _in_force(tokyo_today()).filter(document=document).first()
+
+
+def version_published_list(*, document: TermsDocument) -> list[TermsVersion]:
+    """Every published version, newest effective date first (future-dated ones included)."""
+    return list(
+        TermsVersion.objects.filter(document=document, published=True)
+        .select_related("document")
+        .order_by("-effective", "-published_at")
+    )
+
+
+def version_published_get(*, document: TermsDocument, label: str) -> TermsVersion:
+    """A published version by label; drafts are not public, so they are a 404."""
+    try:
+        return TermsVersion.objects.select_related("document").get(
+            document=document, label=label, published=True
+        )
+    except TermsVersion.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def version_published_get_by_id(*, pk: int) -> TermsVersion | None:
+    return TermsVersion.objects.select_related("document").filter(pk=pk, published=True).first()
+
+
+def article_list(*, version: TermsVersion) -> list[Article]:
+    """The articles of a version with their paragraphs and items: three queries."""
+    return list(
+        Article.objects.filter(version=version)
+        .prefetch_related("paragraphs__items")
+        .order_by("order")
+    )
+
+
+def annex_get(*, version: TermsVersion) -> Annex | None:
+    return Annex.objects.filter(version=version).prefetch_related("entries").first()
+
+
+# --- company view -------------------------------------------------------------------------------
+
+
+@dataclass
+class MemberAcceptances:
+    membership: Membership
+    by_version: dict[int, Acceptance]
+    history: list[Acceptance]
+
+
+def company_acceptance_list(*, customer: Customer) -> list[MemberAcceptances]:
+    """For each current member of ``customer``: their acceptances, newest first. Only
+    acceptances of the company's own members are read (two queries)."""
+    memberships = list(
+        Membership.objects.filter(customer=customer)
+        .select_related("user")
+        .order_by("-role", "user__email")
+    )
+    acceptances = (
+        Acceptance.objects.filter(
+            user_id__in=[m.user_id for m in memberships], user__membership__customer=customer
+        )
+        .select_related("version__document")
+        .order_by("-accepted_at")
+    )
+    per_user: dict[int, list[Acceptance]] = {}
+    for acceptance in acceptances:
+        per_user.setdefault(acceptance.user_id, []).append(acceptance)
+    result = []
+    for membership in memberships:
+        history = per_user.get(membership.user_id, [])
+        result.append(
+            MemberAcceptances(
+                membership=membership,
+                by_version={a.version_id: a for a in history},
+                history=history,
+            )
+        )
+    return result

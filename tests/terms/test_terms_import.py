@@ -21,7 +21,6 @@ from terms.models import (
     TermsVersion,
 )
 from terms.services import TermsImportError, terms_import
-
 from tests.terms.helpers import SEED, SEED_SHA256, revised_bytes, seed_bytes, seed_version
 
 pytestmark = pytest.mark.django_db
@@ -69,9 +68,7 @@ def write(tmp_path: Path, text: str | bytes) -> str:
 
 def check_stored_seed(version: TermsVersion) -> None:
     articles = list(version.articles.order_by("order"))
-    assert [(a.number, a.title) for a in articles] == list(
-        enumerate(TITLES, start=1)
-    )
+    assert [(a.number, a.title) for a in articles] == list(enumerate(TITLES, start=1))
     assert version.sha256 == SEED_SHA256
     assert not LOOKALIKES.search(version.normalized_text)
     for article in articles:
@@ -228,9 +225,7 @@ def test_it_refuses_an_unreadable_encoding(tmp_path: Path) -> None:
 def test_it_refuses_an_unknown_document() -> None:
     before = counts()
     with pytest.raises(TermsImportError, match="unknown document"):
-        terms_import(
-            document_slug="nope", label="x", effective=date(2030, 1, 1), raw=seed_bytes()
-        )
+        terms_import(document_slug="nope", label="x", effective=date(2030, 1, 1), raw=seed_bytes())
     assert counts() == before
 
 

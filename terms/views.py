@@ -1,0 +1,190 @@
+"""Pages of the terms app. The terms themselves are public (no sign-in); the accept page
+and the company view are for signed-in users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from . import selectors, services
+from .diff import versions_diff
+from .forms import AcceptForm
+from .models import Acceptance, TermsDocument, TermsVersion
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    current = {v.document_id: v for v in selectors.version_current_list()}
+    documents = [
+        {"document": document, "version": current.get(document.pk)}
+        for document in TermsDocument.objects.order_by("precedence", "slug")
+    ]
+    return render(request, "terms/index.html", {"documents": documents})
+
+
+def _render_version(
+    request: HttpRequest, document: TermsDocument, version: TermsVersion, *, is_current: bool
+) -> HttpResponse:
+    printing = request.GET.get("print") == "1" or request.resolver_match.url_name in {  # type: ignore[union-attr]
+        "print",
+        "version_print",
+    }
+    context: dict[str, Any] = {
+        "document": document,
+        "version": version,
+        "articles": selectors.article_list(version=version),
+        "annex": selectors.annex_get(version=version),
+        "is_current": is_current,
+        "in_force": version.is_in_force(),
+        "printing": printing,
+        "previous_versions": [
+            v for v in selectors.version_published_list(document=document) if v.pk != version.pk
+        ],
+    }
+    template = "terms/print.html" if printing else "terms/version.html"
+    return render(request, template, context)
+
+
+def document(request: HttpRequest, slug: str) -> HttpResponse:
+    doc = selectors.document_get(slug=slug)
+    version = selectors.version_in_force(document=doc)
+    if version is None:
+        return render(request, "terms/no_version.html", {"document": doc}, status=404)
+    return _render_version(request, doc, version, is_current=True)
+
+
+def version(request: HttpRequest, slug: str, label: str) -> HttpResponse:
+    doc = selectors.document_get(slug=slug)
+    found = selectors.version_published_get(document=doc, label=label)
+    current = selectors.version_in_force(document=doc)
+    return _render_version(
+        request, doc, found, is_current=current is not None and current.pk == found.pk
+    )
+
+
+def versions(request: HttpRequest, slug: str) -> HttpResponse:
+    doc = selectors.document_get(slug=slug)
+    current = selectors.version_in_force(document=doc)
+    history = selectors.version_published_list(document=doc)
+    pairs = list(zip(history[1:], history, strict=False))
+    return render(
+        request,
+        "terms/versions.html",
+        {
+            "document": doc,
+            "history": history,
+            "current": current,
+            "diffs": {newer.pk: older for older, newer in pairs},
+        },
+    )
+
+
+def _diff_context(old: TermsVersion, new: TermsVersion) -> dict[str, Any]:
+    sections = versions_diff(
+        old_articles=selectors.article_list(version=old),
+        new_articles=selectors.article_list(version=new),
+        old_annex=selectors.annex_get(version=old),
+        new_annex=selectors.annex_get(version=new),
+    )
+    return {
+        "old": old,
+        "new": new,
+        "sections": sections,
+        "changed_sections": [s for s in sections if s.status != "unchanged"],
+    }
+
+
+def diff(request: HttpRequest, slug: str, a: str, b: str) -> HttpResponse:
+    doc = selectors.document_get(slug=slug)
+    old = selectors.version_published_get(document=doc, label=a)
+    new = selectors.version_published_get(document=doc, label=b)
+    context = _diff_context(old, new)
+    context["document"] = doc
+    context["show_unchanged"] = request.GET.get("all") == "1"
+    return render(request, "terms/diff.html", context)
+
+
+def _safe_next(request: HttpRequest, value: str | None) -> str:
+    if value and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return value
+    return reverse("dashboard")
+
+
+@never_cache
+@login_required
+def accept(request: HttpRequest) -> HttpResponse:
+    """Art. 15: the user accepts the versions in force before going on; for a document
+    they accepted before, the page shows what changed since, otherwise the full text."""
+    user = request.user
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    pending = selectors.versions_pending_acceptance(user=user)  # type: ignore[arg-type]
+    if not pending:
+        if request.method == "POST":
+            return redirect(next_url)
+        return render(request, "terms/accept.html", {"pending": [], "next": next_url})
+    form = AcceptForm(request.POST or None, versions=pending)
+    if request.method == "POST" and form.is_valid():
+        accepted_before = {
+            a.version.document_id
+            for a in Acceptance.objects.filter(user=user).select_related("version")  # type: ignore[misc]
+        }
+        for version in pending:
+            method = (
+                Acceptance.Method.REACCEPTANCE
+                if version.document_id in accepted_before
+                else Acceptance.Method.SIGNUP
+            )
+            services.acceptance_record(
+                user=user,  # type: ignore[arg-type]
+                versions=[version],
+                method=method,
+                request=request,
+            )
+        messages.success(request, _("Thank you. Your acceptance has been recorded."))
+        return redirect(next_url)
+    entries = []
+    for version in pending:
+        previous = selectors.last_accepted_version(user=user, document=version.document)  # type: ignore[arg-type]
+        entry: dict[str, Any] = {"version": version, "previous": previous}
+        if previous is not None and previous.pk != version.pk:
+            entry.update(_diff_context(previous, version))
+        else:
+            entry["articles"] = selectors.article_list(version=version)
+            entry["annex"] = selectors.annex_get(version=version)
+        entries.append(entry)
+    return render(
+        request,
+        "terms/accept.html",
+        {"pending": pending, "entries": entries, "form": form, "next": next_url},
+    )
+
+
+@login_required
+def company(request: HttpRequest) -> HttpResponse:
+    """The owner sees which member accepted which version and when; a member may not."""
+    membership = getattr(request, "membership", None)
+    if not membership:
+        raise Http404
+    if not membership.is_owner:
+        raise PermissionDenied
+    return render(
+        request,
+        "terms/company.html",
+        {
+            "customer": membership.customer,
+            "current": [
+                v for v in selectors.version_current_list() if v.document.requires_acceptance
+            ],
+            "members": selectors.company_acceptance_list(customer=membership.customer),
+        },
+    )

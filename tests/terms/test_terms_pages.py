@@ -1,0 +1,124 @@
+"""Public terms pages: index, version in force, history, any version, diff, print, links."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import time_machine
+from django.template import Context, Template
+from django.test import Client
+from django.utils import translation
+
+from tests.terms.helpers import ART12_NEW, ART12_OLD, import_revision
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_serves_the_terms_without_sign_in(client: Client) -> None:
+    response = client.get("/terms/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "/terms/terms-of-use/" in body
+    assert "2023-04-01" in body
+
+    response = client.get("/terms/terms-of-use/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    # The provider's wording, with anchors per article, paragraph and item.
+    assert "第１２条（登録取消等）" in body
+    assert 'id="art-12"' in body
+    assert 'id="art-12-3"' in body
+    assert 'id="art-12-1-5"' in body
+    assert 'href="#art-12"' in body  # table of contents
+    assert 'id="annex"' in body
+    assert "バックホウカメラシステム" in body
+    assert "2020-10-01" in body and "2023-04-01" in body
+    assert "⽤" not in body  # no Kangxi radical left
+
+
+def test_it_shows_the_history_and_any_version_by_label(client: Client) -> None:
+    import_revision(effective=date(2026, 12, 1))
+    with time_machine.travel(date(2026, 11, 25)):
+        history = client.get("/terms/terms-of-use/versions/").content.decode()
+        assert "2026-12-01" in history and "2023-04-01" in history
+        assert "/terms/terms-of-use/diff/2023-04-01/2026-12-01/" in history
+        old = client.get("/terms/terms-of-use/v/2023-04-01/")
+        assert old.status_code == 200
+        new = client.get("/terms/terms-of-use/v/2026-12-01/")
+        assert ART12_NEW in new.content.decode()
+        # Not yet in force: the document page still serves 2023-04-01.
+        current = client.get("/terms/terms-of-use/").content.decode()
+        assert ART12_OLD in current and ART12_NEW not in current
+    assert client.get("/terms/terms-of-use/v/nope/").status_code == 404
+    assert client.get("/terms/nope/").status_code == 404
+
+
+def test_it_hides_drafts(client: Client) -> None:
+    import_revision(label="draft-1", effective=date(2020, 1, 1), publish=False)
+    assert client.get("/terms/terms-of-use/v/draft-1/").status_code == 404
+    assert ART12_NEW not in client.get("/terms/terms-of-use/").content.decode()
+
+
+def test_it_diffs_article_by_article(client: Client) -> None:
+    import_revision(effective=date(2026, 12, 1))
+    response = client.get("/terms/terms-of-use/diff/2023-04-01/2026-12-01/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="diff-art-12"' in body
+    assert 'data-status="changed"' in body
+    assert "<del>7</del>" in body and "<ins>14</ins>" in body
+    # Unchanged articles are left out unless asked for.
+    assert 'id="diff-art-1"' not in body
+    everything = client.get("/terms/terms-of-use/diff/2023-04-01/2026-12-01/?all=1")
+    assert 'id="diff-art-1"' in everything.content.decode()
+
+
+def test_it_marks_added_and_removed_articles() -> None:
+    from terms.diff import versions_diff
+    from terms.selectors import annex_get, article_list
+    from tests.terms.helpers import seed_version
+
+    old = seed_version()
+    articles = article_list(version=old)
+    sections = versions_diff(
+        old_articles=articles[:-1],
+        new_articles=articles[:19],
+        old_annex=annex_get(version=old),
+        new_annex=None,
+    )
+    assert {s.key: s.status for s in sections}["annex"] == "removed"
+    sections = versions_diff(
+        old_articles=articles[:19], new_articles=articles, old_annex=None, new_annex=None
+    )
+    assert sections[-1].status == "added" and sections[-1].key == "art20"
+    assert all(s.status == "unchanged" for s in sections[:-1])
+
+
+def test_it_has_a_print_friendly_view(client: Client) -> None:
+    for url in ("/terms/terms-of-use/print/", "/terms/terms-of-use/?print=1"):
+        body = client.get(url).content.decode()
+        assert "terms/print.css" in body
+        assert "site-header" not in body
+        assert "第２０条（協議事項）" in body
+    assert 'media="print"' in client.get("/terms/terms-of-use/").content.decode()
+
+
+def test_article_link_points_at_the_version_in_force() -> None:
+    template = Template('{% load terms_tags %}{% article_link "terms-of-use" 12 3 %}')
+    with translation.override("ja"):
+        html = template.render(Context())
+    assert html == (
+        '<a class="clause-link" href="/terms/terms-of-use/v/2023-04-01/#art-12-3">第12条第3項</a>'
+    )
+    with translation.override("en"):
+        html = Template('{% load terms_tags %}{% article_link "terms-of-use" 12 1 5 %}').render(
+            Context()
+        )
+    assert ">Art. 12(1)(5)</a>" in html
+    assert "#art-12-1-5" in html
+
+
+def test_the_footer_links_to_the_terms(client: Client) -> None:
+    body = client.get("/accounts/login/").content.decode()
+    assert 'href="/terms/"' in body

@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.MembershipMiddleware",
+    # After the membership: an unapproved company reaches only the application (Art. 4).
+    "contracts.middleware.OnboardingMiddleware",
     # Last, so that it sees the outcome of every authentication attempt.
     "axes.middleware.AxesMiddleware",
 ]

@@ -1,0 +1,198 @@
+import threading
+from datetime import timedelta
+
+import pytest
+import time_machine
+from celery.exceptions import Retry
+from django.core import mail
+from django.core.management import call_command
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+
+from accounts.models import AuditEntry, Customer, User
+from notices import services
+from notices.models import Notice
+from notices.tasks import notice_deliver, notices_sweep
+
+from . import backends
+from .conftest import make_notice
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pending(alice: User, customer_a: Customer) -> Notice:
+    # Created outside any captured on-commit: the notice stays pending, nothing is sent.
+    return make_notice(customer_a, period="pending")
+
+
+def test_a_claim_succeeds_once(pending: Notice) -> None:
+    assert services.notice_claim(notice_id=pending.pk) is not None
+    assert services.notice_claim(notice_id=pending.pk) is None
+    pending.refresh_from_db()
+    assert pending.state == Notice.State.SENDING
+    assert pending.attempts == 1
+
+
+def test_delivering_twice_sends_one_email(pending: Notice) -> None:
+    assert notice_deliver.delay(pending.pk).get() == "sent"
+    assert notice_deliver.delay(pending.pk).get() == "skipped"
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deliveries_racing_for_one_notice_send_one_email(alice: User, customer_a: Customer) -> None:
+    notice = make_notice(customer_a, recipients=["x@example.jp"])
+    assert notice.state == Notice.State.PENDING  # transactional_db: eager delivery ran
+    Notice.objects.filter(pk=notice.pk).update(state=Notice.State.PENDING, sent_at=None)
+    mail.outbox.clear()
+    start = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def deliver() -> None:
+        try:
+            start.wait(5)
+            outcomes.append(services.notice_deliver(notice_id=notice.pk).status)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(outcomes) == ["sent", "skipped", "skipped", "skipped"]
+    assert len(mail.outbox) == 1
+
+
+@override_settings(
+    EMAIL_BACKEND="tests.notices.backends.DisconnectingBackend", NOTICE_MAX_ATTEMPTS=3
+)
+def test_a_transient_smtp_failure_is_retried_then_fails(
+    pending: Notice, staff_client, django_capture_on_commit_callbacks
+) -> None:
+    backends.DisconnectingBackend.calls = 0
+    for attempt in (1, 2):
+        # The task asks Celery to run it again after the backoff (a worker would wait).
+        with pytest.raises(Retry) as retry:
+            notice_deliver.delay(pending.pk)
+        assert retry.value.when == services.retry_delay(attempt)
+        pending.refresh_from_db()
+        assert pending.state == Notice.State.PENDING
+        assert pending.attempts == attempt
+    assert notice_deliver.delay(pending.pk).get() == "failed"
+    assert backends.DisconnectingBackend.calls == 3
+    pending.refresh_from_db()
+    assert pending.state == Notice.State.FAILED
+    assert pending.attempts == 3
+    assert "SMTPServerDisconnected" in pending.last_error
+    assert pending.claimed_at is None
+
+    # Visible to staff in the ledger, filtered by state.
+    response = staff_client.get("/admin/notices/notice/", {"state__exact": "failed"})
+    assert response.status_code == 200
+    assert pending.mail_subject in response.content.decode()
+
+    # The retry action (with a working mail server now) delivers it.
+    with (
+        override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = staff_client.post(
+            "/admin/notices/notice/",
+            {"action": "retry_failed", "_selected_action": [pending.pk]},
+            follow=True,
+            headers={"Accept-Language": "en"},
+        )
+    assert response.status_code == 200
+    assert "1 notice queued for delivery again." in response.content.decode()
+    pending.refresh_from_db()
+    assert pending.state == Notice.State.SENT
+    assert pending.attempts == 1
+    assert len(mail.outbox) == 1
+    entry = AuditEntry.objects.get(action="notices.notice.retried")
+    assert entry.extra["attempts"] == 3
+    assert entry.clause == "art16"
+
+
+@override_settings(EMAIL_BACKEND="tests.notices.backends.RejectingBackend")
+def test_a_permanent_refusal_fails_at_once(pending: Notice) -> None:
+    backends.RejectingBackend.calls = 0
+    assert notice_deliver.delay(pending.pk).get() == "failed"
+    assert backends.RejectingBackend.calls == 1
+    pending.refresh_from_db()
+    assert pending.state == Notice.State.FAILED
+    assert "550" in pending.last_error
+
+
+def test_the_retry_action_leaves_other_states_alone(pending: Notice, staff_client) -> None:
+    response = staff_client.post(
+        "/admin/notices/notice/",
+        {"action": "retry_failed", "_selected_action": [pending.pk]},
+        follow=True,
+        headers={"Accept-Language": "en"},
+    )
+    assert "1 notice was not failed and was left alone." in response.content.decode()
+    assert not AuditEntry.objects.filter(action="notices.notice.retried").exists()
+
+
+@override_settings(EMAIL_BACKEND="tests.notices.backends.DisconnectingBackend")
+def test_a_failed_attempt_schedules_the_next_one(pending: Notice) -> None:
+    outcome = services.notice_deliver(notice_id=pending.pk)
+    assert outcome.status == "retry"
+    assert outcome.retry_in == 30
+    pending.refresh_from_db()
+    assert pending.state == Notice.State.PENDING
+    assert pending.next_attempt_at is not None
+
+
+@override_settings(CELERY_BROKER_VISIBILITY_TIMEOUT=300, NOTICE_RETRY_BACKOFF=30)
+def test_backoff_doubles_and_never_exceeds_the_visibility_timeout() -> None:
+    assert [services.retry_delay(n) for n in (1, 2, 3, 4, 5)] == [30, 60, 120, 240, 240]
+
+
+def test_a_notice_stuck_in_sending_is_reclaimed_after_the_lease(pending: Notice) -> None:
+    assert services.notice_claim(notice_id=pending.pk) is not None  # the worker then dies
+    assert services.notices_requeue_due(grace_seconds=0) == []
+    with time_machine.travel(timezone.now() + timedelta(seconds=599), tick=False):
+        assert services.notice_deliver(notice_id=pending.pk).status == "skipped"
+    with time_machine.travel(timezone.now() + timedelta(seconds=601), tick=False):
+        assert services.notices_requeue_due() == [pending.pk]
+        assert services.notice_deliver(notice_id=pending.pk).status == "sent"
+    pending.refresh_from_db()
+    assert pending.attempts == 2
+    assert len(mail.outbox) == 1
+
+
+def test_the_sweep_requeues_only_stale_pending_notices(
+    alice: User, customer_a: Customer, django_assert_max_num_queries
+) -> None:
+    stale = make_notice(customer_a, period="stale")
+    with time_machine.travel(timezone.now() + timedelta(seconds=121), tick=False):
+        fresh = make_notice(customer_a, period="fresh")
+        later = make_notice(customer_a, period="later")
+        Notice.objects.filter(pk=later.pk).update(
+            next_attempt_at=timezone.now() + timedelta(minutes=5)
+        )
+        with django_assert_max_num_queries(2):
+            assert services.notices_requeue_due() == [stale.pk]
+        # Marked queued: a second sweep right away does not queue it twice.
+        assert services.notices_requeue_due() == []
+    assert fresh.pk != stale.pk
+
+
+def test_the_sweep_task_delivers_what_it_requeues(pending: Notice) -> None:
+    with time_machine.travel(timezone.now() + timedelta(seconds=121), tick=False):
+        assert notices_sweep.delay().get() == 1
+    pending.refresh_from_db()
+    assert pending.state == Notice.State.SENT
+    assert len(mail.outbox) == 1
+
+
+def test_the_deliver_notices_command_runs_one_sweep(pending: Notice, capsys) -> None:
+    call_command("deliver_notices")
+    assert "0 notices due" in capsys.readouterr().out
+    call_command("deliver_notices", "--now")
+    assert "1 notices due (sent: 1)" in capsys.readouterr().out
+    assert len(mail.outbox) == 1

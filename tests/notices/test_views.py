@@ -1,0 +1,122 @@
+"""Customer pages and API of notices: own company only, another company's is a 404."""
+
+import pytest
+from django.test import Client
+
+from accounts.models import Customer, User
+from notices.models import Notice, NoticeRead
+from tests.factories import UserFactory
+
+from .conftest import make_notice
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def notice_a(alice: User, bob: User, customer_a: Customer) -> Notice:
+    return make_notice(customer_a, period="a1")
+
+
+@pytest.fixture
+def notice_b(charlie: User, customer_b: Customer) -> Notice:
+    return make_notice(customer_b, period="b1")
+
+
+def test_the_list_shows_only_my_companys_notices(
+    alice_client: Client, notice_a: Notice, notice_b: Notice
+) -> None:
+    response = alice_client.get("/notices/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"/notices/{notice_a.pk}/" in page
+    assert f"/notices/{notice_b.pk}/" not in page
+    assert 'href="/notices/"' in page  # the navigation links to it
+
+
+def test_the_detail_shows_the_text_as_sent(alice_client: Client, notice_a: Notice) -> None:
+    response = alice_client.get(f"/notices/{notice_a.pk}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert notice_a.mail_subject in page
+    assert notice_a.content_sha256 in page
+    assert "第8条第1項" in page
+
+
+def test_another_companys_notice_is_a_404(charlie_client: Client, notice_a: Notice) -> None:
+    assert charlie_client.get(f"/notices/{notice_a.pk}/").status_code == 404
+    assert charlie_client.get("/notices/999999/").status_code == 404
+    assert not NoticeRead.objects.exists()
+
+
+def test_a_user_without_a_company_sees_no_notices(notice_a: Notice) -> None:
+    client = Client()
+    client.force_login(UserFactory(email="loner@example.jp"))
+    response = client.get("/notices/")
+    assert response.status_code == 200
+    assert f"/notices/{notice_a.pk}/" not in response.content.decode()
+    assert client.get(f"/notices/{notice_a.pk}/").status_code == 404
+
+
+def test_pages_need_a_login(notice_a: Notice) -> None:
+    for url in ("/notices/", f"/notices/{notice_a.pk}/"):
+        response = Client().get(url)
+        assert response.status_code == 302
+        assert "/accounts/login/" in response["Location"]
+
+
+def test_each_person_has_their_own_unread_marker(
+    alice_client: Client, bob_client: Client, alice: User, bob: User, notice_a: Notice
+) -> None:
+    assert 'class="unread"' in alice_client.get("/notices/").content.decode()
+    alice_client.get(f"/notices/{notice_a.pk}/")
+    alice_client.get(f"/notices/{notice_a.pk}/")  # reading twice keeps one marker
+    assert NoticeRead.objects.filter(notice=notice_a).count() == 1
+    assert 'class="unread"' not in alice_client.get("/notices/").content.decode()
+    assert 'class="unread"' in bob_client.get("/notices/").content.decode()
+
+
+def test_the_list_page_takes_a_fixed_number_of_queries(
+    alice_client: Client, customer_a: Customer, notice_a: Notice, django_assert_max_num_queries
+) -> None:
+    alice_client.get("/notices/")  # warm up session and caches
+    with django_assert_max_num_queries(12) as few:
+        alice_client.get("/notices/")
+    for n in range(20):
+        make_notice(customer_a, period=f"many-{n}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = alice_client.get("/notices/")
+    assert response.content.decode().count('data-testid="notice-row"') == 21
+
+
+def test_the_api_lists_my_companys_notices(
+    alice_client: Client, notice_a: Notice, notice_b: Notice
+) -> None:
+    response = alice_client.get("/api/v1/notices")
+    assert response.status_code == 200
+    body = response.json()
+    assert [row["id"] for row in body["results"]] == [notice_a.pk]
+    assert body["results"][0]["content_sha256"] == notice_a.content_sha256
+    assert "body_text" not in body["results"][0]
+    detail = alice_client.get(f"/api/v1/notices/{notice_a.pk}").json()
+    assert detail["body_text"] == notice_a.body_text
+    assert detail["recipients"] == ["alice@a.example.jp", "bob@a.example.jp"]
+
+
+def test_the_api_hides_another_companys_notice(charlie_client: Client, notice_a: Notice) -> None:
+    response = charlie_client.get(f"/api/v1/notices/{notice_a.pk}")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert notice_a.pk not in [
+        r["id"] for r in charlie_client.get("/api/v1/notices").json()["results"]
+    ]
+
+
+def test_the_api_gives_a_user_without_a_company_nothing(notice_a: Notice) -> None:
+    client = Client()
+    client.force_login(UserFactory(email="loner@example.jp"))
+    assert client.get("/api/v1/notices").json()["results"] == []
+    assert client.get(f"/api/v1/notices/{notice_a.pk}").status_code == 404
+
+
+def test_the_api_needs_authentication(notice_a: Notice) -> None:
+    assert Client().get("/api/v1/notices").status_code in (401, 403)

@@ -1,16 +1,23 @@
-"""REST API of the accounts app: who am I, and my API tokens."""
+"""REST API of the accounts app: who am I, my API tokens, my company's members, my sessions,
+and the report of stolen credentials (Art. 6)."""
 
 from typing import Any
 
+from allauth.account.decorators import reauthentication_required
+from allauth.core.exceptions import ReauthenticationRequired
+from django.contrib.auth import logout
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import services
-from .selectors import membership_get
+from .models import Incident, Membership
+from .selectors import member_get, member_list, membership_get, user_session_list
 
 
 class CustomerSummarySerializer(serializers.Serializer):
@@ -93,3 +100,212 @@ class TokenDetailView(APIView):
             request=request._request,
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Members, sessions and stolen credentials (Art. 6) ------------------------------------------
+
+
+class ReauthenticationRequiredError(exceptions.PermissionDenied):
+    default_detail = _("Enter your password again (in the portal) before doing this.")
+    default_code = "reauthentication_required"
+
+
+@reauthentication_required
+def _recent_password(request: HttpRequest) -> None:
+    return None
+
+
+def _require_recent_password(request: Request) -> None:
+    """A browser session must have re-entered the password within the last minutes before
+    a sensitive change; a token client proved it when the token was created (which asks for
+    the password again)."""
+    if request.auth is not None:
+        return
+    try:
+        _recent_password(request._request)
+    except ReauthenticationRequired as exc:
+        raise ReauthenticationRequiredError from exc
+
+
+def _membership(request: Request) -> Membership:
+    membership = membership_get(user=request.user)  # type: ignore[arg-type]
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def _validation_error(exc: ValidationError) -> exceptions.ValidationError:
+    code = exc.code or "invalid"
+    return exceptions.ValidationError({"detail": [" ".join(exc.messages)]}, code=code)
+
+
+class MemberSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField(source="user.email")
+    full_name = serializers.CharField(source="user.full_name")
+    role = serializers.CharField()
+    last_login = serializers.DateTimeField(source="user.last_login", allow_null=True)
+    mfa_enabled = serializers.BooleanField(source="has_mfa")
+    joined = serializers.DateTimeField(source="created_at")
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+
+
+class InvitationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+
+
+class MemberListView(APIView):
+    @extend_schema(responses=MemberSerializer(many=True), summary="Members of my company")
+    def get(self, request: Request) -> Response:
+        membership = _membership(request)
+        members = member_list(customer=membership.customer)
+        return Response(MemberSerializer(members, many=True).data)
+
+
+class InvitationCreateView(APIView):
+    @extend_schema(
+        request=InvitationCreateSerializer,
+        responses={201: InvitationSerializer},
+        summary="Invite a colleague (owner only)",
+    )
+    def post(self, request: Request) -> Response:
+        membership = _membership(request)
+        if not membership.is_owner:
+            raise exceptions.PermissionDenied
+        serializer = InvitationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            invitation, _token = services.invitation_create(
+                customer=membership.customer,
+                email=serializer.validated_data["email"],
+                actor=request.user,  # type: ignore[arg-type]
+                request=request._request,
+            )
+        except ValidationError as exc:
+            raise _validation_error(exc) from exc
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetailView(APIView):
+    @extend_schema(
+        responses={204: None},
+        summary="Remove a member (owner only); their sessions and tokens end at once",
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        membership = _membership(request)
+        target = member_get(customer=membership.customer, pk=pk)
+        if not membership.is_owner:
+            raise exceptions.PermissionDenied
+        _require_recent_password(request)
+        try:
+            services.member_remove(
+                customer=membership.customer,
+                membership=target,
+                actor=request.user,  # type: ignore[arg-type]
+                request=request._request,
+            )
+        except ValidationError as exc:
+            raise _validation_error(exc) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    ip = serializers.IPAddressField()
+    user_agent = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    last_seen_at = serializers.DateTimeField()
+    current = serializers.SerializerMethodField()
+
+    def get_current(self, obj: Any) -> bool:
+        request = self.context.get("request")
+        session = getattr(request, "session", None)
+        return bool(session is not None and obj.session_key == session.session_key)
+
+
+def _sign_out_if_current_ended(request: Request) -> None:
+    session = getattr(request._request, "session", None)
+    if (
+        request.auth is None
+        and session is not None
+        and session.session_key
+        and not session.exists(session.session_key)
+    ):
+        logout(request._request)
+
+
+class SessionListView(APIView):
+    @extend_schema(responses=SessionSerializer(many=True), summary="My signed-in sessions")
+    def get(self, request: Request) -> Response:
+        sessions = user_session_list(user=request.user)  # type: ignore[arg-type]
+        return Response(SessionSerializer(sessions, many=True, context={"request": request}).data)
+
+    @extend_schema(responses={204: None}, summary="End all my sessions")
+    def delete(self, request: Request) -> Response:
+        ended = services.user_sessions_end(user=request.user)  # type: ignore[arg-type]
+        services.audit_record(
+            action="accounts.session.ended_all",
+            actor=request.user,  # type: ignore[arg-type]
+            customer=_customer_or_none(request),
+            target=request.user,  # type: ignore[arg-type]
+            clause="art6.1",
+            request=request._request,
+            extra={"sessions_ended": ended},
+        )
+        _sign_out_if_current_ended(request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _customer_or_none(request: Request) -> Any:
+    membership = membership_get(user=request.user)  # type: ignore[arg-type]
+    return membership.customer if membership else None
+
+
+class SessionDetailView(APIView):
+    @extend_schema(responses={204: None}, summary="End one of my sessions")
+    def delete(self, request: Request, pk: int) -> Response:
+        services.user_session_end(
+            user=request.user,  # type: ignore[arg-type]
+            session_id=pk,
+            request=request._request,
+        )
+        _sign_out_if_current_ended(request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CompromisedSerializer(serializers.Serializer):
+    scope = serializers.ChoiceField(choices=Incident.Scope.choices, default=Incident.Scope.USER)
+
+
+class IncidentSerializer(serializers.Serializer):
+    incident = serializers.IntegerField(source="pk")
+    state = serializers.CharField()
+    scope = serializers.CharField()
+    reports = serializers.IntegerField()
+
+
+class CompromisedView(APIView):
+    @extend_schema(
+        request=CompromisedSerializer,
+        responses={202: IncidentSerializer},
+        summary="Report my credentials stolen (Art. 6(3)): ends sessions, revokes tokens, "
+        "locks the password, sends a reset",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = CompromisedSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        incident = services.credentials_report_compromised(
+            user=request.user,  # type: ignore[arg-type]
+            reporter=request.user,  # type: ignore[arg-type]
+            scope=serializer.validated_data["scope"],
+            request=request._request,
+            channel=Incident.Channel.API,
+        )
+        _sign_out_if_current_ended(request)
+        return Response(IncidentSerializer(incident).data, status=status.HTTP_202_ACCEPTED)

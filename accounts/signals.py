@@ -1,14 +1,28 @@
-"""Every sign-in, sign-out and failed sign-in goes to the audit log with IP and user agent."""
+"""Every sign-in, sign-out and failed sign-in goes to the audit log with IP and user agent;
+sign-ins also feed the credential-sharing signal and the "new device" security e-mail."""
 
+import time
 from typing import Any
 
+from allauth.usersessions.signals import session_client_changed
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from .models import User
+from .models import NetworkSighting, User
 from .selectors import membership_get
-from .services import audit_record
+from .services import (
+    audit_record,
+    client_ip,
+    device_is_unseen,
+    security_alert_send,
+    sighting_record,
+)
+
+# When the session's user signed in (epoch seconds); bounds the session's absolute age.
+SIGNED_IN_AT_SESSION_KEY = "accounts_signed_in_at"
+# Last request time of the session (epoch seconds); bounds its idle time.
+LAST_SEEN_SESSION_KEY = "accounts_last_seen"
 
 
 def _customer(user: User | None) -> Any:
@@ -26,6 +40,39 @@ def _logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: A
         clause="art6.1",
         request=request,
     )
+
+
+@receiver(user_logged_in)
+def _note_sign_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
+    """Starts the absolute session lifetime, records where the sign-in came from (sharing
+    signal, Art. 6(1)) and warns the user of a sign-in from a browser never seen before."""
+    if request is None:
+        return
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[SIGNED_IN_AT_SESSION_KEY] = session[LAST_SEEN_SESSION_KEY] = int(time.time())
+    ip = client_ip(request)
+    if not ip:
+        return
+    user_agent = request.META.get("HTTP_USER_AGENT", "")
+    unseen = device_is_unseen(user=user, user_agent=user_agent)
+    sighting_record(user=user, ip=ip, user_agent=user_agent, source=NetworkSighting.Source.LOGIN)
+    if unseen:
+        security_alert_send(user=user, event="new_device", request=request)
+
+
+@receiver(session_client_changed)
+def _session_moved(
+    sender: Any, request: HttpRequest, from_session: Any, to_session: Any, **kwargs: Any
+) -> None:
+    # A session seen from a new address counts as activity from that network.
+    if to_session.ip != from_session.ip:
+        sighting_record(
+            user=to_session.user,
+            ip=to_session.ip,
+            user_agent=to_session.user_agent,
+            source=NetworkSighting.Source.SESSION,
+        )
 
 
 @receiver(user_logged_out)

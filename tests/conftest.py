@@ -6,7 +6,13 @@ from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import Customer, User
-from tests.factories import CustomerFactory, MembershipFactory, StaffFactory, UserFactory
+from tests.factories import (
+    CustomerFactory,
+    MembershipFactory,
+    StaffFactory,
+    UserFactory,
+    mark_reauthenticated,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -54,6 +60,9 @@ def staff(db: None) -> User:
 def _client_for(user: User) -> Client:
     client = Client()
     client.force_login(user)
+    # As if the password had just been entered again (allauth's re-authentication, asked
+    # before sensitive actions); tests of re-authentication build their own client.
+    mark_reauthenticated(client, user)
     return client
 
 

@@ -1,13 +1,17 @@
 """factory_boy factories for the whole suite."""
 
+import time
+
 import factory
 from allauth.account.models import EmailAddress
+from django.test import Client
 from factory.django import DjangoModelFactory
 
 from accounts.models import Customer, Membership, User
 from accounts.validators import corporate_number_check_digit
 
 TEST_PASSWORD = "correct horse battery staple 2026"
+STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DP"
 
 
 def valid_corporate_number(n: int) -> str:
@@ -35,6 +39,15 @@ class UserFactory(DjangoModelFactory):
 
 class StaffFactory(UserFactory):
     is_staff = True
+
+    @factory.post_generation
+    def mfa(obj: User, create: bool, extracted: bool | None, **kwargs: object) -> None:
+        # Staff need two-factor authentication to use the admin; StaffFactory(mfa=False)
+        # makes one without.
+        if create and extracted is not False:
+            from allauth.mfa.totp.internal.auth import TOTP
+
+            TOTP.activate(obj, STAFF_TOTP_SECRET)
 
 
 class CustomerFactory(DjangoModelFactory):
@@ -65,3 +78,14 @@ def make_owner(*, email: str, customer: Customer | None = None, **customer_field
     user = UserFactory(email=email)
     MembershipFactory(user=user, customer=customer, role=Membership.Role.OWNER)
     return user
+
+
+def mark_reauthenticated(client: Client, user: User) -> None:
+    """Records in the client's session that ``user`` entered the password again just now,
+    as allauth's re-authentication page does (sensitive actions ask for it)."""
+    session = client.session
+    session["account_authentication_methods"] = [
+        {"method": "password", "at": time.time(), "reauthenticated": True}
+    ]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()

@@ -56,6 +56,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.MembershipMiddleware",
+    # Absolute and idle session limits; then two-factor authentication where required.
+    "accounts.middleware.SessionLimitsMiddleware",
+    "accounts.middleware.MFARequiredMiddleware",
     # After the membership: an unapproved company reaches only the application (Art. 4).
     "contracts.middleware.OnboardingMiddleware",
     # Last, so that it sees the outcome of every authentication attempt.
@@ -140,6 +143,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PROVIDER_EMAIL = env("PROVIDER_EMAIL", default="support@cts.example.jp")
 
 SESSION_COOKIE_HTTPONLY = True
+# A session lasts at most SESSION_MAX_AGE_HOURS after sign-in, and ends after
+# SESSION_IDLE_MINUTES without a request (accounts.middleware.SessionLimitsMiddleware).
+SESSION_COOKIE_AGE = env.int("SESSION_MAX_AGE_HOURS", default=12) * 3600
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=60)
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -184,8 +191,25 @@ MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = "CTS Portal"
 USERSESSIONS_TRACK_ACTIVITY = True
 
-# --- django-axes: lockout on the staff admin login -------------------------------------------
-AXES_ONLY_ADMIN_SITE = True
+# --- Members and security (Art. 6) ------------------------------------------------------------
+INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
+# Art. 6(1): a login seen from more than this many networks (/24, /48) within the window
+# raises a credential-sharing flag for staff.
+SHARING_MAX_NETWORKS = env.int("SHARING_MAX_NETWORKS", default=3)
+SHARING_WINDOW_MINUTES = env.int("SHARING_WINDOW_MINUTES", default=30)
+SIGHTING_RETENTION_DAYS = env.int("SIGHTING_RETENTION_DAYS", default=180)
+# How long the "this wasn't me" link of security e-mails works (Art. 6(3)).
+COMPROMISE_LINK_MAX_AGE_DAYS = env.int("COMPROMISE_LINK_MAX_AGE_DAYS", default=30)
+
+# --- django-axes: lockout of staff logins -----------------------------------------------------
+# The admin's own login form is replaced by allauth's (so staff pass two-factor
+# authentication), hence axes watches every sign-in, but only attempts on staff accounts
+# count: customers are covered by allauth's rate limits (ACCOUNT_RATE_LIMITS), which expire,
+# whereas a staff account is locked for AXES_COOLOFF_MINUTES whatever the cache holds.
+AXES_ONLY_ADMIN_SITE = False
+AXES_WHITELIST_CALLABLE = "accounts.adapters.axes_is_not_staff_attempt"
+AXES_USERNAME_CALLABLE = "accounts.adapters.axes_username"
+AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

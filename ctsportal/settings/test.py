@@ -29,3 +29,8 @@ STORAGES = {
 
 # WhiteNoise looks for STATIC_ROOT at start-up; an empty folder keeps it quiet in tests.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# Other features' tests travel days ahead with signed-in persona clients; the session
+# limits are tested with their production values in tests/accounts/test_sessions.py.
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 365
+SESSION_IDLE_MINUTES = 60 * 24 * 365

@@ -4,6 +4,8 @@ nothing that is already there. The passwords are for demos only and printed on p
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -14,6 +16,8 @@ from accounts.services import customer_create_with_owner
 REVIEWERS_GROUP = "reviewers"
 
 DEMO_PASSWORD = "demo-pass-2026!"  # noqa: S105 (demo only, documented in README)
+# The demo staff's authenticator-app secret (base32), printed for adding to an app.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPCTSDEMO2"  # noqa: S105 (demo only)
 
 STAFF = [
     ("admin@cts.example.jp", "CTS 管理者", True),
@@ -61,6 +65,9 @@ class Command(BaseCommand):
         for email, name, superuser in STAFF:
             user = self._user(email, name, is_staff=True, is_superuser=superuser)
             user.groups.add(reviewers)
+            # Staff need two-factor authentication to use the admin (Art. 6).
+            if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+                TOTP.activate(user, DEMO_TOTP_SECRET)
         for spec in CUSTOMERS:
             owner = self._user(*spec["owner"])
             customer = Customer.objects.filter(name=spec["fields"]["name"]).first()
@@ -75,6 +82,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo-only sign-ins:"))
         for email, *_ in STAFF:
             self.stdout.write(f"  staff     {email}  /  {DEMO_PASSWORD}")
+        self.stdout.write(
+            f"  staff two-factor (TOTP) secret, demo only: {DEMO_TOTP_SECRET}\n"
+            f"    otpauth://totp/CTS%20Portal:staff?secret={DEMO_TOTP_SECRET}&issuer=CTS%20Portal"
+        )
         for spec in CUSTOMERS:
             self.stdout.write(f"  owner     {spec['owner'][0]}  /  {DEMO_PASSWORD}")
             for email, _name in spec["members"]:

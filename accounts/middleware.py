@@ -79,6 +79,7 @@ MFA_SETUP_EXEMPT_PREFIXES = (
     "/accounts/password/",
     "/accounts/confirm-email/",
     "/account/compromised",
+    "/api/v1/account/compromised",
     "/terms/",
     "/i18n/",
     "/static/",

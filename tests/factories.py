@@ -89,3 +89,19 @@ def mark_reauthenticated(client: Client, user: User) -> None:
     ]
     session["account_authentication_methods_user"] = str(user.pk)
     session.save()
+
+
+def sign_in(
+    email: str,
+    password: str = TEST_PASSWORD,
+    *,
+    ip: str = "192.0.2.10",
+    user_agent: str = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0",
+) -> Client:
+    """A client signed in through allauth's real login form, from ``ip`` with
+    ``user_agent``: a real session, tracked by allauth.usersessions."""
+    client = Client(REMOTE_ADDR=ip, HTTP_USER_AGENT=user_agent)
+    response = client.post("/accounts/login/", {"login": email, "password": password})
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert "_auth_user_id" in client.session
+    return client

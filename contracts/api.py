@@ -28,8 +28,8 @@ from .services import EDITABLE_FIELDS
 class TermsVersionRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     document = serializers.CharField(source="document.slug")
-    title = serializers.CharField(source="document.title")
-    label = serializers.CharField()
+    document_title = serializers.CharField(source="document.title")
+    label = serializers.CharField()  # type: ignore[assignment]
     sha256 = serializers.CharField()
 
 
@@ -72,7 +72,9 @@ class ApplicationDraftSerializer(serializers.Serializer):
             elif name in ("contact_email", "billing_email"):
                 fields[name] = serializers.EmailField(required=False, allow_blank=True)
             else:
-                max_length = None if name in NORMALIZED_FIELDS else model_field.max_length
+                max_length = (
+                    None if name in NORMALIZED_FIELDS else getattr(model_field, "max_length", None)
+                )
                 fields[name] = serializers.CharField(
                     required=False, allow_blank=True, max_length=max_length
                 )

@@ -101,7 +101,7 @@ class ApplicationForm(forms.ModelForm):
         return self._clean_normalized("company_name_kana")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not (data.get("company_name") or "").strip() and "company_name" not in self.errors:
             self.add_error("company_name", _("Enter at least the company name to save a draft."))
         if self.submitting:

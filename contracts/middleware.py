@@ -26,6 +26,11 @@ ALLOWED_PREFIXES = (
     "/favicon.ico",
     "/api/v1/application",
     "/api/v1/me",
+    # The API twins of the terms and the person's own account pages above.
+    "/api/v1/terms",
+    "/api/v1/account/",
+    "/api/v1/sessions",
+    "/api/v1/tokens",
 )
 API_PREFIX = "/api/"
 
@@ -75,7 +80,7 @@ class OnboardingMiddleware:
         elif user.is_staff:
             return self.get_response(request)
         else:
-            membership = getattr(request, "membership", None)
+            membership = getattr(request, "membership", None) or None
             gated = membership is None or membership.customer.status == Customer.Status.APPLICANT
         if not gated:
             return self.get_response(request)

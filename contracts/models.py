@@ -283,7 +283,10 @@ class RegistrationApplication(models.Model):
         return [name for name in REQUIRED_FIELDS if not str(getattr(self, name) or "").strip()]
 
     def missing_field_labels(self) -> list[str]:
-        return [str(self._meta.get_field(name).verbose_name) for name in self.missing_fields()]
+        return [
+            str(getattr(self._meta.get_field(name), "verbose_name", name))
+            for name in self.missing_fields()
+        ]
 
     def refusal_ground_labels(self) -> list[str]:
         return [str(RefusalGround(code).label) for code in sorted(self.refusal_grounds or [])]

@@ -33,7 +33,8 @@ def apply(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.is_staff:
         raise PermissionDenied
-    membership = request.membership  # type: ignore[attr-defined]
+    # A lazy object: "or None" turns "no membership" into a real None.
+    membership = request.membership or None  # type: ignore[attr-defined]
     customer = membership.customer if membership else None
     if customer is not None and customer.status != Customer.Status.APPLICANT:
         return redirect("dashboard")
@@ -97,7 +98,8 @@ def reopen(request: HttpRequest) -> HttpResponse:
 @login_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One of the company's applications (earlier ones too); another company's is a 404."""
-    membership = request.membership  # type: ignore[attr-defined]
+    # A lazy object: "or None" turns "no membership" into a real None.
+    membership = request.membership or None  # type: ignore[attr-defined]
     if membership is None:
         from django.http import Http404
 

@@ -54,6 +54,25 @@ CUSTOMERS: list[dict[str, Any]] = [
 ]
 
 APPLICANT = ("applicant@kita.example.jp", "北 三郎")
+# The demo applicant's submitted application (Art. 4(1)), so staff have one to review.
+APPLICANT_APPLICATION = {
+    "company_name": "北日本重機株式会社",
+    "company_name_kana": "キタニホンジュウキカブシキガイシャ",
+    "corporate_number": "3430001012345",
+    "representative_title": "代表取締役",
+    "representative_name": "北 三郎",
+    "postal_code": "060-0042",
+    "address": "北海道札幌市中央区大通西五丁目8番地",
+    "phone": "011-222-3333",
+    "contact_name": "北 三郎",
+    "contact_department": "工事部",
+    "contact_email": "applicant@kita.example.jp",
+    "billing_contact_name": "南 良子",
+    "billing_department": "経理部",
+    "billing_email": "keiri@kita.example.jp",
+    "intended_use": "道内の造成現場3か所でネットワークカメラと"
+    "バックホウカメラシステムを使用します。",
+}
 
 
 class Command(BaseCommand):
@@ -78,7 +97,7 @@ class Command(BaseCommand):
                 Membership.objects.get_or_create(
                     user=member, defaults={"customer": customer, "role": Membership.Role.MEMBER}
                 )
-        self._user(*APPLICANT)
+        self._applicant()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo-only sign-ins:"))
         for email, *_ in STAFF:
             self.stdout.write(f"  staff     {email}  /  {DEMO_PASSWORD}")
@@ -91,6 +110,19 @@ class Command(BaseCommand):
             for email, _name in spec["members"]:
                 self.stdout.write(f"  member    {email}  /  {DEMO_PASSWORD}")
         self.stdout.write(f"  applicant {APPLICANT[0]}  /  {DEMO_PASSWORD}")
+
+    def _applicant(self) -> None:
+        from contracts.models import RegistrationApplication
+        from contracts.services import application_save_draft, application_submit
+        from terms.models import Acceptance
+        from terms.services import acceptance_record_pending
+
+        user = self._user(*APPLICANT)
+        if RegistrationApplication.objects.filter(applicant=user).exists():
+            return
+        draft = application_save_draft(user=user, data=APPLICANT_APPLICATION)
+        acceptance_record_pending(user=user, method=Acceptance.Method.APPLICATION)
+        application_submit(application=draft, user=user, declaration_accepted=True)
 
     def _user(self, email: str, name: str, **flags: bool) -> User:
         user = User.objects.filter(email=email).first()

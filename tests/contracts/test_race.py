@@ -1,0 +1,68 @@
+"""Two reviewers deciding the same application at the same moment: one decision, one notice;
+the other is told it is already decided. Real threads, real transactions, real row locks."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from accounts.models import AuditEntry, User
+from contracts import services
+from contracts.models import RegistrationApplication, UsageContract
+from notices.models import Notice
+from tests.contracts.conftest import make_applicant, make_submitted
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _race(app: RegistrationApplication, actions: list[Any]) -> list[object]:
+    barrier = threading.Barrier(len(actions))
+    results: list[object] = [None] * len(actions)
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = actions[index]()
+        except Exception as exc:  # the losers' errors are the point of the test
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return results
+
+
+@pytest.mark.parametrize("kinds", [("approve", "approve"), ("approve", "refuse")])
+def test_racing_decisions_produce_one_decision_and_one_notice(
+    reviewer: User, second_reviewer: User, kinds: tuple[str, str]
+) -> None:
+    app = make_submitted(make_applicant())
+
+    def decide(kind: str, actor: User) -> Any:
+        if kind == "approve":
+            return lambda: services.application_approve(application=app, actor=actor)
+        return lambda: services.application_refuse(
+            application=app, actor=actor, grounds=["5"], note="重複"
+        )
+
+    results = _race(app, [decide(kinds[0], reviewer), decide(kinds[1], second_reviewer)])
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(errors) == 1, results
+    assert isinstance(errors[0], ValidationError)
+    assert errors[0].code == "already_decided"
+    app.refresh_from_db()
+    assert app.is_decided
+    assert Notice.objects.filter(kind__startswith="registration_").count() == 1
+    decisions = AuditEntry.objects.filter(
+        action__in=["contracts.application.approved", "contracts.application.refused"]
+    )
+    assert decisions.count() == 1
+    assert UsageContract.objects.count() == (1 if app.state == "approved" else 0)

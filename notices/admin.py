@@ -148,7 +148,7 @@ class NoticeAdmin(admin.ModelAdmin):
     )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Notice | None = None) -> list[str]:
-        return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
+        return [str(f) for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

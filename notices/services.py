@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.template import Context
@@ -315,8 +316,44 @@ def _message_id(notice: Notice) -> str:
     return f"<notice.{notice.pk}.{notice.content_sha256[:16]}@{domain}>"
 
 
+# One open SMTP connection per worker process, reused from notice to notice: connecting and
+# greeting cost more than sending. Keyed by the backend settings so a change is honoured.
+_open_connection: dict[tuple[str, str, int], BaseEmailBackend] = {}
+
+
+def _mail_connection() -> BaseEmailBackend:
+    key = (
+        settings.EMAIL_BACKEND,
+        getattr(settings, "EMAIL_HOST", ""),
+        int(getattr(settings, "EMAIL_PORT", 0) or 0),
+    )
+    connection = _open_connection.pop(key, None)
+    smtp = getattr(connection, "connection", None)
+    if connection is not None and smtp is not None:
+        # The server may have dropped an idle connection; NOOP tells before anything is sent.
+        try:
+            alive = smtp.noop()[0] == 250
+        except (smtplib.SMTPException, OSError):
+            alive = False
+        if not alive:
+            _close_quietly(connection)
+            connection = None
+    if connection is None:
+        connection = get_connection(timeout=settings.NOTICE_SMTP_TIMEOUT)
+        connection.open()
+    _open_connection[key] = connection
+    return connection
+
+
+def _close_quietly(connection: BaseEmailBackend) -> None:
+    try:
+        connection.close()
+    except Exception:
+        logger.debug("closing a broken SMTP connection failed", exc_info=True)
+
+
 def _send(notice: Notice) -> None:
-    connection = get_connection(timeout=settings.NOTICE_SMTP_TIMEOUT)
+    connection = _mail_connection()
     message = EmailMultiAlternatives(
         subject=notice.mail_subject,
         body=notice.body_text,
@@ -332,7 +369,15 @@ def _send(notice: Notice) -> None:
     )
     if notice.body_html:
         message.attach_alternative(notice.body_html, "text/html")
-    message.send()
+    try:
+        message.send()
+    except Exception:
+        # After a failure the connection's state is unknown: start afresh next time.
+        for key, open_connection in list(_open_connection.items()):
+            if open_connection is connection:
+                del _open_connection[key]
+        _close_quietly(connection)
+        raise
 
 
 def _is_permanent(exc: Exception) -> bool:

@@ -56,7 +56,7 @@ def test_it_creates_renders_and_delivers_on_commit(
     assert message.subject == notice.mail_subject
     assert message.to == ["alice@a.example.jp", "bob@a.example.jp"]
     assert message.body == notice.body_text
-    assert message.alternatives[0][0] == notice.body_html  # type: ignore[attr-defined]
+    assert message.alternatives[0][0] == notice.body_html
     assert message.extra_headers["X-CTS-Notice-ID"] == str(notice.pk)
     assert message.extra_headers["Message-ID"].startswith(f"<notice.{notice.pk}.")
 

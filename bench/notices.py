@@ -1,0 +1,248 @@
+"""Benchmark of the notices outbox: N pending notices delivered by a real Celery worker to a
+local SMTP sink, compared with the rate of a no-op task on the same broker.
+
+    .venv/bin/python bench/notices.py --n 10000
+
+It uses its own database (created and migrated if missing; its notices are wiped first) and
+its own Redis database for the broker. For each phase the queue is filled first and the
+worker started afterwards, so both rates measure consumption only, not publishing. Prints
+notices per second, SQL queries per notice (counted on a sample delivered in this process)
+and the ratio to the no-op rate: the figure that matters, as it says how much of the
+worker's capacity the outbox's own work (claim, SMTP, record) takes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10000, help="notices (and pings) to deliver")
+    parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ctsportal_bench"
+        ),
+    )
+    parser.add_argument(
+        "--broker-url", default=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/5")
+    )
+    parser.add_argument("--sample", type=int, default=50, help="notices for the query count")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds per phase")
+    return parser.parse_args()
+
+
+def ensure_database(url: str) -> None:
+    import psycopg2
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    conn = psycopg2.connect(admin_url)
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
+class Worker:
+    def __init__(self, env: dict[str, str], concurrency: int, log: Path) -> None:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "ctsportal",
+                "worker",
+                f"--concurrency={concurrency}",
+                "-P",
+                "prefork",
+                "-n",
+                f"bench-{os.getpid()}@%h",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def main() -> None:
+    args = parse_args()
+    from tests.notices.smtp_sink import SmtpSink
+
+    sink = SmtpSink()
+    sink.__enter__()
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "ctsportal.settings.test",
+            "DATABASE_URL": args.database_url,
+            "CELERY_BROKER_URL": args.broker_url,
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "EMAIL_URL": sink.url,
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    ensure_database(args.database_url)
+
+    import django
+
+    django.setup()
+    import redis
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from accounts.models import Customer, Membership, User
+    from ctsportal.celery import app, ping
+    from notices import services
+    from notices.models import Notice, content_digest
+    from notices.tasks import notice_deliver
+
+    call_command("migrate", verbosity=0, interactive=False)
+    broker = redis.Redis.from_url(args.broker_url)
+
+    def purge() -> None:
+        broker.delete("celery", "unacked", "unacked_index", "unacked_mutex")
+
+    def backlog() -> int:
+        return int(broker.llen("celery")) + int(broker.hlen("unacked"))
+
+    # --- data ----------------------------------------------------------------------------
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE notices_noticeread, notices_notice")
+    customer = Customer.objects.filter(name="ベンチ建設株式会社").first()
+    if customer is None:
+        customer = Customer.objects.create(name="ベンチ建設株式会社", status="active")
+        owner = User.objects.create_user("bench-owner@example.jp", None)
+        Membership.objects.create(user=owner, customer=customer, role="owner")
+    subject = "【CTS】サービス一時停止のお知らせ（2026年12月1日 1:00〜3:00）"
+    text = (
+        "ベンチ建設株式会社 御中\n\n下記の期間、メンテナンスのためサービスを一時停止いたします。\n"
+        * 8
+    )
+    html = "<!DOCTYPE html><html lang='ja'><body>" + "<p>本文</p>" * 60 + "</body></html>"
+    digest = content_digest(mail_subject=subject, body_text=text, body_html=html)
+    now = timezone.now()
+    total = args.n + args.sample
+    Notice.objects.bulk_create(
+        [
+            Notice(
+                customer=customer,
+                kind=Notice.Kind.SERVICE_INTERRUPTION,
+                clause="art8.1",
+                period=f"bench-{i}",
+                dedupe_key=f"{customer.pk}/bench/{i}",
+                recipients=["bench-owner@example.jp", "bench-member@example.jp"],
+                mail_subject=subject,
+                body_text=text,
+                body_html=html,
+                content_sha256=digest,
+                created_at=now,
+                queued_at=now,
+            )
+            for i in range(total)
+        ],
+        batch_size=2000,
+    )
+    ids = list(Notice.objects.order_by("pk").values_list("pk", flat=True))
+    sample_ids, batch_ids = ids[: args.sample], ids[args.sample :]
+
+    # --- SQL queries per notice, on a sample delivered in this process --------------------
+    with CaptureQueriesContext(connection) as captured:
+        for notice_id in sample_ids:
+            assert services.notice_deliver(notice_id=notice_id).status == "sent"
+    queries_per_notice = len(captured.captured_queries) / len(sample_ids)
+
+    env = {**os.environ, "CONN_MAX_AGE": "60"}
+    log = Path(tempfile.gettempdir()) / "bench-notices-worker.log"
+
+    def run_phase(label: str, publish: object, done: object) -> float:
+        purge()
+        t_publish = time.monotonic()
+        publish()  # type: ignore[operator]
+        published_in = time.monotonic() - t_publish
+        queued = backlog()
+        worker = Worker(env, args.concurrency, log)
+        try:
+            deadline = time.monotonic() + args.timeout
+            # The clock starts when the worker takes its first message.
+            while backlog() >= queued:
+                if time.monotonic() > deadline or worker.proc.poll() is not None:
+                    raise SystemExit(f"{label}: the worker did not start; see {log}")
+                time.sleep(0.005)
+            start = time.monotonic()
+            while not done():  # type: ignore[operator]
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"{label}: not finished within {args.timeout}s; see {log}")
+                time.sleep(0.02)
+            elapsed = time.monotonic() - start
+        finally:
+            worker.stop()
+        print(f"  {label}: {args.n} in {elapsed:.2f}s (published in {published_in:.2f}s)")
+        return args.n / elapsed
+
+    def publish_pings() -> None:
+        with app.producer_or_acquire() as producer:
+            for _ in range(args.n):
+                ping.apply_async(producer=producer)
+
+    def publish_notices() -> None:
+        with app.producer_or_acquire() as producer:
+            for notice_id in batch_ids:
+                notice_deliver.apply_async((notice_id,), producer=producer)
+
+    def notices_done() -> bool:
+        return backlog() == 0 and (
+            Notice.objects.filter(pk__in=batch_ids[-1:]).exists()
+            and not Notice.objects.exclude(state=Notice.State.SENT).exists()
+        )
+
+    print(f"notices: n={args.n}, concurrency={args.concurrency}, broker={args.broker_url}")
+    ping_rate = run_phase("no-op task (ctsportal.ping)", publish_pings, lambda: backlog() == 0)
+    received_before = sink.handler.count()
+    notice_rate = run_phase("notice_deliver", publish_notices, notices_done)
+    received = sink.handler.count() - received_before
+    failed = Notice.objects.filter(state=Notice.State.FAILED).count()
+    purge()
+    sink.__exit__()
+
+    print(f"no-op tasks per second:  {ping_rate:10.1f}")
+    print(f"notices per second:      {notice_rate:10.1f}")
+    print(f"SQL queries per notice:  {queries_per_notice:10.2f}")
+    print(f"ratio notices / no-op:   {notice_rate / ping_rate:10.3f}")
+    print(f"e-mails at the sink:     {received:10d}  (notices {args.n}, failed {failed})")
+
+
+if __name__ == "__main__":
+    main()

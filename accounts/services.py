@@ -542,25 +542,37 @@ def _request_for_links(request: HttpRequest | None) -> HttpRequest:
 
     if context.request is not None:
         return context.request
-    site = urlsplit(settings.SITE_URL)
-    fake = HttpRequest()
-    fake.META["SERVER_NAME"] = site.hostname or "localhost"
-    fake.META["SERVER_PORT"] = str(site.port or (443 if site.scheme == "https" else 80))
-    fake.META["HTTP_HOST"] = site.netloc
-    fake.META["wsgi.url_scheme"] = site.scheme
-    fake.META["REMOTE_ADDR"] = "127.0.0.1"
-    fake.session = {}  # type: ignore[assignment]
-    return fake
+    return _SiteRequest()
 
 
-def _send_password_reset(user_id: int, request: HttpRequest | None) -> None:
-    """allauth's own reset flow, so the link is the one its reset page accepts."""
+class _SiteRequest(HttpRequest):
+    """A request for the site's own address (SITE_URL), to build absolute links."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        site = urlsplit(settings.SITE_URL)
+        self._site_scheme = site.scheme or "https"
+        self.META["SERVER_NAME"] = site.hostname or "localhost"
+        self.META["SERVER_PORT"] = str(site.port or (443 if site.scheme == "https" else 80))
+        self.META["HTTP_HOST"] = site.netloc
+        self.META["REMOTE_ADDR"] = "127.0.0.1"
+        self.session = {}  # type: ignore[assignment]
+
+    def _get_scheme(self) -> str:
+        return self._site_scheme
+
+
+def _send_password_reset(user_id: int, request: HttpRequest) -> None:
+    """allauth's own reset flow, so the link is the one its reset page accepts. Runs after
+    the commit, possibly outside the request, hence the explicit allauth request context."""
     from allauth.account.forms import ResetPasswordForm
+    from allauth.core import context
 
     user = User.objects.get(pk=user_id)
     form = ResetPasswordForm(data={"email": user.email})
     if form.is_valid():
-        form.save(_request_for_links(request))
+        with context.request_context(request):
+            form.save(request)
 
 
 @transaction.atomic
@@ -627,12 +639,13 @@ def credentials_report_compromised(
         incident.save(update_fields=["reports", "last_reported_at", "scope"])
 
     sessions = tokens = 0
+    link_request = _request_for_links(request)
     for person in affected:
         sessions += user_sessions_end(user=person)
         tokens += user_tokens_revoke_all(user=person)
         person.set_unusable_password()
         person.save(update_fields=["password"])
-        transaction.on_commit(functools.partial(_send_password_reset, person.pk, request))
+        transaction.on_commit(functools.partial(_send_password_reset, person.pk, link_request))
 
     audit_record(
         action="accounts.credentials.reported_compromised",

@@ -56,11 +56,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.MembershipMiddleware",
+    # After the membership: an unapproved company reaches only the application (Art. 4),
+    # which takes the terms' acceptance itself; so before the terms gate.
+    "contracts.middleware.OnboardingMiddleware",
     # Absolute and idle session limits; then two-factor authentication where required.
     "accounts.middleware.SessionLimitsMiddleware",
     "accounts.middleware.MFARequiredMiddleware",
-    # After the membership: an unapproved company reaches only the application (Art. 4).
-    "contracts.middleware.OnboardingMiddleware",
     # Last, so that it sees the outcome of every authentication attempt.
     "axes.middleware.AxesMiddleware",
 ]

@@ -196,3 +196,35 @@ def test_the_deliver_notices_command_runs_one_sweep(pending: Notice, capsys) -> 
     call_command("deliver_notices", "--now")
     assert "1 notices due (sent: 1)" in capsys.readouterr().out
     assert len(mail.outbox) == 1
+
+
+def test_an_smtp_connection_dropped_by_the_server_is_reopened(
+    alice: User, customer_a: Customer
+) -> None:
+    from aiosmtpd.controller import Controller
+
+    from .smtp_sink import RecordingHandler, SmtpSink
+
+    with SmtpSink() as sink:
+        smtp = {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": sink.port,
+            "EMAIL_USE_TLS": False,
+            "EMAIL_USE_SSL": False,
+        }
+        with override_settings(**smtp):
+            first = make_notice(customer_a, period="first")
+            second = make_notice(customer_a, period="second")
+            assert services.notice_deliver(notice_id=first.pk).status == "sent"
+    # The server went away and came back: the kept connection is dead.
+    handler = RecordingHandler()
+    again = Controller(handler, hostname="127.0.0.1", port=sink.port)
+    again.start()
+    try:
+        with override_settings(**smtp):
+            assert services.notice_deliver(notice_id=second.pk).status == "sent"
+    finally:
+        again.stop()
+    assert sink.handler.notice_ids == [first.pk]
+    assert handler.notice_ids == [second.pk]

@@ -48,13 +48,21 @@ def test_another_companys_notice_is_a_404(charlie_client: Client, notice_a: Noti
     assert not NoticeRead.objects.exists()
 
 
-def test_a_user_without_a_company_sees_no_notices(notice_a: Notice) -> None:
-    client = Client()
-    client.force_login(UserFactory(email="loner@example.jp"))
-    response = client.get("/notices/")
+def test_a_user_without_a_company_sees_no_notices(staff_client: Client, notice_a: Notice) -> None:
+    # Staff have no company: they see notices in the admin, not on the customer pages.
+    response = staff_client.get("/notices/")
     assert response.status_code == 200
     assert f"/notices/{notice_a.pk}/" not in response.content.decode()
-    assert client.get(f"/notices/{notice_a.pk}/").status_code == 404
+    assert staff_client.get(f"/notices/{notice_a.pk}/").status_code == 404
+
+
+def test_an_applicant_without_a_company_never_reaches_a_notice(notice_a: Notice) -> None:
+    client = Client()
+    client.force_login(UserFactory(email="loner@example.jp"))
+    for url in ("/notices/", f"/notices/{notice_a.pk}/", f"/api/v1/notices/{notice_a.pk}"):
+        response = client.get(url)
+        assert response.status_code in (302, 403, 404)
+        assert notice_a.mail_subject not in response.content.decode()
 
 
 def test_pages_need_a_login(notice_a: Notice) -> None:
@@ -111,11 +119,11 @@ def test_the_api_hides_another_companys_notice(charlie_client: Client, notice_a:
     ]
 
 
-def test_the_api_gives_a_user_without_a_company_nothing(notice_a: Notice) -> None:
-    client = Client()
-    client.force_login(UserFactory(email="loner@example.jp"))
-    assert client.get("/api/v1/notices").json()["results"] == []
-    assert client.get(f"/api/v1/notices/{notice_a.pk}").status_code == 404
+def test_the_api_gives_a_user_without_a_company_nothing(
+    staff_client: Client, notice_a: Notice
+) -> None:
+    assert staff_client.get("/api/v1/notices").json()["results"] == []
+    assert staff_client.get(f"/api/v1/notices/{notice_a.pk}").status_code == 404
 
 
 def test_the_api_needs_authentication(notice_a: Notice) -> None:

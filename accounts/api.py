@@ -128,7 +128,7 @@ def _require_recent_password(request: Request) -> None:
 
 
 def _membership(request: Request) -> Membership:
-    membership = membership_get(user=request.user)  # type: ignore[arg-type]
+    membership = membership_get(user=request.user)
     if membership is None:
         raise Http404
     return membership
@@ -263,7 +263,7 @@ class SessionListView(APIView):
 
 
 def _customer_or_none(request: Request) -> Any:
-    membership = membership_get(user=request.user)  # type: ignore[arg-type]
+    membership = membership_get(user=request.user)
     return membership.customer if membership else None
 
 

@@ -939,12 +939,11 @@ def security_alert_send(
     base = f"emails/security_alert.{language}"
     full = {"customer": None, "notice": None, "site_url": settings.SITE_URL, **context}
     with translation.override(language):
-        subject = " ".join(
-            get_template(f"{base}.subject.txt")
-            .template.render(Context(full, autoescape=False))
-            .split()  # type: ignore[attr-defined]
-        )
-        text = get_template(f"{base}.txt").template.render(Context(full, autoescape=False))  # type: ignore[attr-defined]
+        # Plain-text parts are rendered without HTML escaping, as notices do.
+        subject_tpl: Any = get_template(f"{base}.subject.txt")
+        text_tpl: Any = get_template(f"{base}.txt")
+        subject = " ".join(subject_tpl.template.render(Context(full, autoescape=False)).split())
+        text = text_tpl.template.render(Context(full, autoescape=False))
         html = get_template(f"{base}.html").render(full)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
     message.attach_alternative(html, "text/html")

@@ -298,7 +298,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         try:
             services.invitation_accept(
                 token=token,
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 request=request,
             )
         except ValidationError as exc:
@@ -364,7 +364,7 @@ def compromised_link(request: HttpRequest, token: str) -> HttpResponse:
         reporter = request.user if request.user.pk == user.pk else None
         incident = services.credentials_report_compromised(
             user=user,
-            reporter=reporter,  # type: ignore[arg-type]
+            reporter=reporter,
             scope=Incident.Scope.USER,
             request=request,
             channel=Incident.Channel.EMAIL_LINK,

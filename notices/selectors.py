@@ -27,10 +27,6 @@ def notice_get(*, customer: Customer, pk: object) -> Notice:
     return get_for_customer(customer=customer, queryset=Notice.objects.all(), pk=pk)
 
 
-def notice_unread_count(*, customer: Customer, user: User) -> int:
-    return Notice.objects.filter(customer=customer).exclude(reads__user=user).count()
-
-
 def notice_history_for_export(*, customer: Customer) -> models.QuerySet[Notice]:
     """Every notice of the customer, oldest first, for the staff CSV (evidence in a dispute)."""
     return Notice.objects.filter(customer=customer).order_by("created_at", "id")

@@ -463,6 +463,7 @@ def notices_requeue_due(*, limit: int = 5000, grace_seconds: int | None = None) 
     stuck = Q(state=Notice.State.SENDING, claimed_at__lt=lease)
     ids = list(
         Notice.objects.filter(pending | stuck)
+        .exclude(recipients=[])
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )

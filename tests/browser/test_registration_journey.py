@@ -15,13 +15,19 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.db import connections
 
 from accounts.models import Customer
 from contracts.models import REVIEWERS_GROUP, RegistrationApplication, UsageContract
 from terms.models import Acceptance
 from tests.factories import STAFF_TOTP_SECRET, TEST_PASSWORD, StaffFactory, valid_corporate_number
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: start from the migrated data (the seeded terms) even after another
+# transactional test flushed it.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
 # between browser steps are ordinary synchronous ones.
@@ -88,7 +94,15 @@ def wait_for_mail(to: str, needle: str) -> str:
 
 
 def test_a_company_signs_up_applies_and_is_approved(browser: Any, live_server: Any) -> None:
-    base = live_server.url
+    try:
+        journey(browser, live_server.url)
+    finally:
+        # Under Playwright's greenlet the ORM calls above get a connection of their own;
+        # close it, or the test database cannot be dropped at the end of the run.
+        connections.close_all()
+
+
+def journey(browser: Any, base: str) -> None:
 
     # 1. Sign up.
     page = new_page(browser)

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer, Membership, User
@@ -110,8 +110,13 @@ def application_save_draft(
                 {"company_name": _("Enter at least the company name to save a draft.")},
                 code="required",
             )
+        # Notices go out in the language the applicant applied in (Art. 16).
+        language = (translation.get_language() or "ja")[:2]
         customer = customer_create_with_owner(
-            owner=user, name=name, status=Customer.Status.APPLICANT
+            owner=user,
+            name=name,
+            status=Customer.Status.APPLICANT,
+            language=language if language in Customer.Language.values else "ja",
         )
     else:
         customer = Customer.objects.select_for_update().get(pk=membership.customer_id)

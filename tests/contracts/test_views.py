@@ -150,6 +150,11 @@ def test_another_company_cannot_see_an_application_by_page_or_api(
         response = api.get("/api/v1/application")
         assert response.status_code == 404
         assert "株式会社北建設" not in response.content.decode()
+    # Another applicant company with its own draft: still a 404 for this one.
+    rival = make_applicant("rival@example.jp")
+    services.application_save_draft(user=rival, data={"company_name": "競合建設"})
+    assert login(rival).get(f"/apply/applications/{submitted.pk}/").status_code == 404
+    assert api_for(rival).get("/api/v1/application").json()["company_name"] == "競合建設"
     # Charlie's company is approved and has no application: still a 404 on the page.
     assert login(charlie).get(f"/apply/applications/{submitted.pk}/").status_code == 404
 
@@ -161,6 +166,13 @@ def api_for(user: User) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+def test_an_application_made_in_english_gets_english_notices(applicant: User) -> None:
+    client = login(applicant)
+    client.post("/i18n/setlang/", {"language": "en"})
+    client.post("/apply/", {"company_name": "Kita Kensetsu K.K.", "action": "save"})
+    assert Customer.objects.get(memberships__user=applicant).language == "en"
 
 
 def test_api_draft_update_and_submit(applicant: User) -> None:

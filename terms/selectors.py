@@ -91,19 +91,30 @@ def current_cache_clear() -> None:
     cache.delete(CURRENT_CACHE_KEY)
 
 
+def _accepted_key(user_id: int) -> str:
+    return f"terms:accepted:{user_id}"
+
+
 def pending_version_ids(*, user: User) -> list[int]:
     """Ids of the versions in force that require acceptance and that ``user`` has not
-    accepted: one query (none when the version ids are cached and nothing requires
-    acceptance)."""
+    accepted. At most one query; none once the user is known to have accepted the versions
+    in force, which is cached per user until those versions change. Only the fact "accepted
+    all of these ids" is cached, and acceptances are never withdrawn, so it cannot go stale."""
     required = [ref.id for ref in current_version_refs() if ref.requires_acceptance]
     if not required:
+        return []
+    key = _accepted_key(user.pk)
+    if cache.get(key) == required:
         return []
     accepted = set(
         Acceptance.objects.filter(user=user, version_id__in=required).values_list(
             "version_id", flat=True
         )
     )
-    return [pk for pk in required if pk not in accepted]
+    pending = [pk for pk in required if pk not in accepted]
+    if not pending:
+        cache.set(key, required, CURRENT_CACHE_SECONDS)
+    return pending
 
 
 def versions_pending_acceptance(*, user: User) -> list[TermsVersion]:

@@ -15,6 +15,24 @@ from tests.factories import (
 )
 
 
+def accept_current_terms(user: User) -> None:
+    """Records that ``user`` accepted every terms version in force (Art. 15), as the gate of
+    terms.middleware requires before any other page. Rows are written directly so that no
+    audit entry is added to the tests' own."""
+    from terms.models import Acceptance
+    from terms.selectors import pending_version_ids, version_current_list
+
+    for version in version_current_list():
+        Acceptance.objects.get_or_create(
+            user=user,
+            version=version,
+            defaults={"sha256": version.sha256, "method": Acceptance.Method.SIGNUP},
+        )
+    # Warms the gate's cache as a signed-in user's first request would, so that query
+    # counts measured in tests are those of a user's usual requests.
+    pending_version_ids(user=user)
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     # Rate limits and throttles live in Redis; each test starts with a clean slate.
@@ -35,6 +53,7 @@ def customer_b(db: None) -> Customer:
 def alice(customer_a: Customer) -> User:
     user = UserFactory(email="alice@a.example.jp", full_name="Alice")
     MembershipFactory(user=user, customer=customer_a, role="owner")
+    accept_current_terms(user)
     return user
 
 
@@ -42,6 +61,7 @@ def alice(customer_a: Customer) -> User:
 def bob(customer_a: Customer, alice: User) -> User:
     user = UserFactory(email="bob@a.example.jp", full_name="Bob")
     MembershipFactory(user=user, customer=customer_a, role="member")
+    accept_current_terms(user)
     return user
 
 
@@ -49,6 +69,7 @@ def bob(customer_a: Customer, alice: User) -> User:
 def charlie(customer_b: Customer) -> User:
     user = UserFactory(email="charlie@b.example.jp", full_name="Charlie")
     MembershipFactory(user=user, customer=customer_b, role="owner")
+    accept_current_terms(user)
     return user
 
 

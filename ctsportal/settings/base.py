@@ -59,6 +59,8 @@ MIDDLEWARE = [
     # After the membership: an unapproved company reaches only the application (Art. 4),
     # which takes the terms' acceptance itself; so before the terms gate.
     "contracts.middleware.OnboardingMiddleware",
+    # Art. 15: no use of the portal before accepting the terms in force (TERMS_GATING_*).
+    "terms.middleware.TermsAcceptanceMiddleware",
     # Absolute and idle session limits; then two-factor authentication where required.
     "accounts.middleware.SessionLimitsMiddleware",
     "accounts.middleware.MFARequiredMiddleware",
@@ -218,10 +220,41 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_USERNAME_FORM_FIELD = "username"
 
+# --- Terms gating (Art. 15) -------------------------------------------------------------------
+# Path prefixes a signed-in user who has not accepted the terms in force may still reach
+# (terms.middleware.TermsAcceptanceMiddleware): the terms, signing in and out, password and
+# e-mail confirmation, credential-compromise reports (Art. 6(3)), static files, the API's
+# terms routes and docs. Other apps extend it here.
+TERMS_GATING_EXEMPT_PREFIXES = [
+    "/terms/",
+    "/accounts/login/",
+    "/accounts/logout/",
+    "/accounts/signup/",
+    "/accounts/password/",
+    "/accounts/confirm-email/",
+    "/accounts/reauthenticate/",
+    "/accounts/2fa/authenticate/",
+    "/accounts/inactive/",
+    "/account/compromised",
+    # An invitee accepts the invitation first, then the terms (Art. 6(1), Art. 15).
+    "/account/invitations/",
+    "/static/",
+    "/i18n/",
+    "/healthz",
+    "/favicon.ico",
+    "/api/v1/terms",
+    "/api/schema/",
+    "/api/docs/",
+    # The application accepts the terms itself, with method "application" (Art. 4(1)).
+    "/apply/",
+    "/api/v1/application",
+]
+
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        # knox's token authentication plus the Art. 15 terms gate for token-using clients.
+        "terms.authentication.TermsGatedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -1,0 +1,7 @@
+"""OpenAPI description of the gated token authentication: the same scheme as knox's."""
+
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
+
+
+class TermsGatedTokenScheme(KnoxTokenScheme):
+    target_class = "terms.authentication.TermsGatedTokenAuthentication"

@@ -246,7 +246,9 @@ class SessionListView(APIView):
         sessions = user_session_list(user=request.user)  # type: ignore[arg-type]
         return Response(SessionSerializer(sessions, many=True, context={"request": request}).data)
 
-    @extend_schema(responses={204: None}, summary="End all my sessions")
+    @extend_schema(
+        responses={204: None}, summary="End all my sessions", operation_id="sessions_destroy_all"
+    )
     def delete(self, request: Request) -> Response:
         ended = services.user_sessions_end(user=request.user)  # type: ignore[arg-type]
         services.audit_record(

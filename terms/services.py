@@ -137,7 +137,7 @@ def terms_import(
         )
     published_now = False
     if publish and not version.published:
-        terms_version_publish(version=version, actor=actor)
+        version = terms_version_publish(version=version, actor=actor)
         published_now = True
     return ImportResult(
         version=version, created=created, changed=changed, published_now=published_now

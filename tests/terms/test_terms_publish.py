@@ -1,0 +1,113 @@
+"""Publishing a version (Art. 15): one terms_changed notice per customer still bound by the
+terms, never twice; the admin action; what the notice says."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from accounts.models import Customer, User
+from notices.models import Notice
+from terms.models import TermsVersion
+from terms.services import terms_version_publish
+from tests.factories import CustomerFactory, make_owner
+from tests.terms.helpers import import_revision
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def customers(alice: User, bob: User, charlie: User) -> dict[str, Customer]:
+    """A and B (active) from the personas, plus one company in each other state."""
+    result = {"a": alice.membership.customer, "b": charlie.membership.customer}
+    for status in Customer.Status.values:
+        if status == Customer.Status.ACTIVE:
+            continue
+        customer = CustomerFactory(status=status, name=f"状態 {status}")
+        make_owner(email=f"owner-{status}@example.jp", customer=customer)
+        result[status] = customer
+    return result
+
+
+def test_publishing_twice_notifies_each_bound_customer_once(
+    customers: dict[str, Customer],
+    staff: User,
+    django_capture_on_commit_callbacks: object,
+) -> None:
+    draft = import_revision(effective=date(2026, 12, 1), publish=False)
+    assert not Notice.objects.filter(kind="terms_changed").exists()
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        terms_version_publish(version=draft, actor=staff)
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        terms_version_publish(version=draft, actor=staff)
+    notices = Notice.objects.filter(kind="terms_changed")
+    expected = {customers[key].pk for key in ("a", "b", "suspended", "cancellation_scheduled")}
+    assert sorted(n.customer_id for n in notices) == sorted(expected)
+    assert all(n.clause == "art15" and n.period == "2026-12-01" for n in notices)
+    # Neither the applicant nor the cancelled and revoked companies are told.
+    for key in ("applicant", "cancelled", "revoked"):
+        assert not notices.filter(customer=customers[key]).exists()
+    # Company A's notice goes to its owner and member, once.
+    a_mails = [m for m in mail.outbox if "alice@a.example.jp" in m.to]
+    assert len(a_mails) == 1
+    assert "bob@a.example.jp" in a_mails[0].to
+    draft.refresh_from_db()
+    assert draft.published
+
+
+def test_the_notice_states_the_document_version_date_summary_and_links(
+    customers: dict[str, Customer], staff: User
+) -> None:
+    version = import_revision(
+        effective=date(2026, 12, 1), summary="第12条第3項の予告期間を14日に変更しました。"
+    )
+    notice = Notice.objects.get(kind="terms_changed", customer=customers["a"])
+    assert "ご利用規約" in notice.mail_subject and "改定のお知らせ" in notice.mail_subject
+    assert "2026年12月1日" in notice.mail_subject
+    for text in (
+        "2026-12-01",  # version label
+        "2026年12月1日",
+        "第12条第3項の予告期間を14日に変更しました。",
+        "/terms/accept/",
+        "/terms/terms-of-use/diff/2023-04-01/2026-12-01/",
+        "/terms/terms-of-use/v/2026-12-01/",
+    ):
+        assert text in notice.body_text
+    assert "御中" in notice.body_text
+    assert version.published
+
+
+def test_an_english_customer_gets_the_english_notice(customers: dict[str, Customer]) -> None:
+    customers["b"].language = "en"
+    customers["b"].save(update_fields=["language"])
+    import_revision(effective=date(2026, 12, 1))
+    notice = Notice.objects.get(kind="terms_changed", customer=customers["b"])
+    assert notice.mail_subject.startswith("[CTS]")
+    assert "Effective from: 2026-12-01" in notice.body_text
+
+
+def test_the_admin_action_publishes(customers: dict[str, Customer], staff_client: Client) -> None:
+    draft = import_revision(effective=date(2026, 12, 1), publish=False)
+    response = staff_client.post(
+        "/admin/terms/termsversion/",
+        {"action": "publish", "_selected_action": [draft.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    draft.refresh_from_db()
+    assert draft.published
+    assert Notice.objects.filter(kind="terms_changed").count() == 4
+    # A published version is read-only in the admin.
+    page = staff_client.get(f"/admin/terms/termsversion/{draft.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="effective"' not in page.content.decode()
+
+
+def test_a_draft_stays_editable_in_the_admin(staff_client: Client) -> None:
+    draft = import_revision(effective=date(2026, 12, 1), publish=False)
+    page = staff_client.get(f"/admin/terms/termsversion/{draft.pk}/change/")
+    assert 'name="effective"' in page.content.decode()
+    assert TermsVersion.objects.filter(published=False).count() == 1

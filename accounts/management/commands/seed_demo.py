@@ -98,6 +98,7 @@ class Command(BaseCommand):
                     user=member, defaults={"customer": customer, "role": Membership.Role.MEMBER}
                 )
         self._applicant()
+        self._accept_terms()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo-only sign-ins:"))
         for email, *_ in STAFF:
             self.stdout.write(f"  staff     {email}  /  {DEMO_PASSWORD}")
@@ -110,6 +111,18 @@ class Command(BaseCommand):
             for email, _name in spec["members"]:
                 self.stdout.write(f"  member    {email}  /  {DEMO_PASSWORD}")
         self.stdout.write(f"  applicant {APPLICANT[0]}  /  {DEMO_PASSWORD}")
+
+    def _accept_terms(self) -> None:
+        """The demo companies' people accept the terms in force, so that they can sign in
+        without the Art. 15 gate; only what is still pending is recorded (idempotent)."""
+        from terms.models import Acceptance
+        from terms.services import acceptance_record_pending
+
+        for spec in CUSTOMERS:
+            for email, _name in [spec["owner"], *spec["members"]]:
+                acceptance_record_pending(
+                    user=User.objects.get(email=email), method=Acceptance.Method.SIGNUP
+                )
 
     def _applicant(self) -> None:
         from contracts.models import RegistrationApplication

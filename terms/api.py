@@ -25,7 +25,7 @@ class VersionSummarySerializer(serializers.Serializer):
     document_title = serializers.CharField(source="document.title")
     requires_acceptance = serializers.BooleanField(source="document.requires_acceptance")
     precedence = serializers.IntegerField(source="document.precedence")
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     title = serializers.CharField()
     enacted = serializers.DateField(allow_null=True)
     effective = serializers.DateField()
@@ -135,7 +135,7 @@ class AcceptRequestSerializer(serializers.Serializer):
 class AcceptanceSerializer(serializers.Serializer):
     version = serializers.IntegerField(source="version_id")
     document = serializers.CharField(source="version.document.slug")
-    label = serializers.CharField(source="version.label")
+    label = serializers.CharField(source="version.label")  # type: ignore[assignment]
     accepted_at = serializers.DateTimeField()
     sha256 = serializers.CharField()
     method = serializers.CharField()

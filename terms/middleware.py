@@ -68,7 +68,7 @@ def user_must_accept(request: HttpRequest) -> bool:
         user is not None
         and user.is_authenticated
         and not user.is_staff
-        and pending_version_ids(user=user)  # type: ignore[arg-type]
+        and pending_version_ids(user=user)
     )
     request._terms_pending = pending  # type: ignore[attr-defined]
     return pending

@@ -33,10 +33,8 @@ def index(request: HttpRequest) -> HttpResponse:
 def _render_version(
     request: HttpRequest, document: TermsDocument, version: TermsVersion, *, is_current: bool
 ) -> HttpResponse:
-    printing = request.GET.get("print") == "1" or request.resolver_match.url_name in {  # type: ignore[union-attr]
-        "print",
-        "version_print",
-    }
+    url_name = request.resolver_match.url_name if request.resolver_match else None
+    printing = request.GET.get("print") == "1" or url_name in {"print", "version_print"}
     context: dict[str, Any] = {
         "document": document,
         "version": version,

@@ -111,8 +111,8 @@ def test_it_does_not_gate_staff(db: None) -> None:
 
 
 def test_the_setting_extends_the_exemptions(newcomer: User, settings: object) -> None:
-    settings.TERMS_GATING_EXEMPT_PREFIXES = [  # type: ignore[attr-defined]
-        *settings.TERMS_GATING_EXEMPT_PREFIXES,  # type: ignore[attr-defined]
+    settings.TERMS_GATING_EXEMPT_PREFIXES = [
+        *settings.TERMS_GATING_EXEMPT_PREFIXES,
         "/dashboard/",
     ]
     assert signed_in(newcomer).get("/dashboard/").status_code == 200
@@ -238,10 +238,8 @@ def test_a_whole_page_is_not_made_much_dearer_by_the_gate(
     alice_client.get("/terms/")  # warms the cache of the versions in force
     with django_assert_max_num_queries(12) as gated:  # type: ignore[operator]
         alice_client.get("/dashboard/")
-    settings.MIDDLEWARE = [  # type: ignore[attr-defined]
-        m
-        for m in settings.MIDDLEWARE  # type: ignore[attr-defined]
-        if m != "terms.middleware.TermsAcceptanceMiddleware"
+    settings.MIDDLEWARE = [
+        m for m in settings.MIDDLEWARE if m != "terms.middleware.TermsAcceptanceMiddleware"
     ]
     with django_assert_max_num_queries(12) as ungated:  # type: ignore[operator]
         alice_client.get("/dashboard/")

@@ -32,7 +32,20 @@ class AccountAdapter(DefaultAccountAdapter):
         # An operator can close self-service sign-up (SIGNUP_OPEN=false); invitations still work.
         if settings.SIGNUP_OPEN:
             return True
-        return bool(request.session.get(INVITATION_SESSION_KEY))
+        from django.utils import timezone
+
+        from .models import Invitation
+
+        invitation_id = request.session.get(INVITATION_SESSION_KEY)
+        return bool(
+            invitation_id
+            and Invitation.objects.filter(
+                pk=invitation_id,
+                accepted_at__isnull=True,
+                revoked_at__isnull=True,
+                expires_at__gt=timezone.now(),
+            ).exists()
+        )
 
     def send_notification_mail(
         self,

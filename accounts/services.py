@@ -18,7 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, send_mail
 from django.core.validators import validate_email
 from django.db import models, transaction
 from django.http import HttpRequest
@@ -630,6 +630,7 @@ def credentials_report_compromised(
         )
         incident.full_clean()
         incident.save()
+        transaction.on_commit(functools.partial(_alert_staff_of_incident, incident.pk))
     else:
         incident.reports += 1
         incident.last_reported_at = now
@@ -688,6 +689,23 @@ def credentials_report_compromised(
             },
         )
     return incident
+
+
+def _alert_staff_of_incident(incident_id: int) -> None:
+    """Staff learn of a new incident at once (Art. 6(3): the provider gives instructions)."""
+    incident = Incident.objects.select_related("customer", "user").get(pk=incident_id)
+    link = settings.SITE_URL + reverse("admin:accounts_incident_change", args=[incident.pk])
+    company = incident.customer.name if incident.customer else "-"
+    send_mail(
+        subject=f"[CTS] Credentials incident #{incident.pk}: {incident.user.email}",
+        message=(
+            f"Stolen or misused credentials were reported (Art. 6(3)).\n\n"
+            f"Company: {company}\nLogin: {incident.user.email}\n"
+            f"Channel: {incident.channel}\nScope: {incident.scope}\n\n{link}\n"
+        ),
+        from_email=None,
+        recipient_list=[settings.PROVIDER_EMAIL],
+    )
 
 
 def _incident_note(incident: Incident, *, actor: User, note: str) -> None:

@@ -131,6 +131,7 @@ def test_the_reset_link_sets_a_new_password(bob, django_capture_on_commit_callba
 def test_reporting_twice_opens_one_incident_and_one_notice(
     second_channel, bob, django_capture_on_commit_callbacks
 ):
+    mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         services.credentials_report_compromised(user=bob, reporter=bob, channel="web")
     # bob set a new password meanwhile; it is taken again by the second report.
@@ -147,6 +148,9 @@ def test_reporting_twice_opens_one_incident_and_one_notice(
     assert (
         AuditEntry.objects.filter(action="accounts.credentials.reported_compromised").count() == 2
     )
+    # Staff were alerted once, with the admin link of the incident.
+    [staff_alert] = [m for m in mail.outbox if m.to == ["support@cts.example.jp"]]
+    assert f"/admin/accounts/incident/{incident.pk}/change/" in staff_alert.body
 
 
 def test_after_resolution_a_new_report_opens_a_new_incident(bob, staff):

@@ -145,7 +145,7 @@ def test_a_used_invitation_cannot_be_used_again(alice, customer_a):
 
     client = Client()
     client.force_login(dan)
-    response = client.post(f"/account/invitations/{token}/")
+    response = client.post(f"/account/invitations/{token}/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 410
     assert "already been used" in response.content.decode()
     assert not Membership.objects.filter(user=dan).exists()
@@ -158,7 +158,7 @@ def test_an_expired_invitation_is_refused(alice, customer_a):
         with pytest.raises(ValidationError) as exc:
             services.invitation_accept(token=token, user=dan)
         assert exc.value.code == "expired"
-        response = Client().get(f"/account/invitations/{token}/")
+        response = Client().get(f"/account/invitations/{token}/", HTTP_ACCEPT_LANGUAGE="en")
         assert response.status_code == 410
         assert "expired" in response.content.decode()
     assert not Membership.objects.filter(user=dan).exists()

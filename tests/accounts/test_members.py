@@ -151,7 +151,12 @@ def test_a_member_gets_403_on_owner_actions(bob_client, alice, bob, customer_a, 
 
 
 def test_requiring_mfa_needs_the_owners_own_mfa_first(alice_client, alice, customer_a):
-    response = alice_client.post("/account/members/mfa-required/", {"required": "on"}, follow=True)
+    response = alice_client.post(
+        "/account/members/mfa-required/",
+        {"required": "on"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert "before requiring it" in response.content.decode()
     customer_a.refresh_from_db()
     assert not customer_a.mfa_required
@@ -195,3 +200,12 @@ def test_the_members_page_query_count_is_bounded(
     alice_client.get("/account/members/")
     with django_assert_max_num_queries(14):
         assert alice_client.get("/account/members/").status_code == 200
+
+
+def test_the_owner_confirms_removal_and_hand_over_on_a_page(alice_client, bob):
+    remove = alice_client.get(f"/account/members/{bob.membership.pk}/remove/")
+    assert remove.status_code == 200
+    assert bob.email in remove.content.decode()
+    hand_over = alice_client.get(f"/account/members/{bob.membership.pk}/make-owner/")
+    assert hand_over.status_code == 200
+    assert Membership.objects.get(user=bob).role == "member"

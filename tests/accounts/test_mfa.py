@@ -30,7 +30,7 @@ def test_staff_without_mfa_are_sent_to_set_it_up(db):
     assert response.status_code == 302
     assert response["Location"] == "/accounts/2fa/"
     assert client.get("/admin/accounts/customer/")["Location"] == "/accounts/2fa/"
-    follow = client.get("/admin/", follow=True)
+    follow = client.get("/admin/", follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert "two-factor" in follow.content.decode().lower()
 
 

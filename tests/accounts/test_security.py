@@ -237,3 +237,13 @@ def test_password_reset_requests_are_limited(alice):
         client.post("/accounts/password/reset/", {"email": alice.email})
     resets = [m for m in mail.outbox if "/accounts/password/reset/key/" in m.body]
     assert len(resets) == 5  # ACCOUNT_RATE_LIMITS["reset_password"]: 5/m per address
+
+
+def test_other_allauth_notifications_carry_the_report_link(bob, rf):
+    from allauth.core import context
+
+    with context.request_context(rf.get("/")):
+        get_adapter().send_notification_mail("account/email/email_confirm", bob)
+    [message] = mail.outbox
+    assert message.to == [bob.email]
+    assert "/account/compromised/" in message.body

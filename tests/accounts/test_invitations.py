@@ -219,3 +219,14 @@ def test_the_owner_invites_and_withdraws_from_the_members_page(alice_client, cus
     alice_client.post(f"/account/members/invitations/{invitation.pk}/revoke/")
     invitation.refresh_from_db()
     assert invitation.revoked_at is not None
+
+
+def test_a_company_whose_registration_ended_takes_no_new_members(alice, customer_a):
+    _invitation, token = _invite(alice, customer_a)
+    customer_a.status = "revoked"
+    customer_a.save(update_fields=["status"])
+    dan = UserFactory(email="dan@a.example.jp")
+    with pytest.raises(ValidationError) as exc:
+        services.invitation_accept(token=token, user=dan)
+    assert exc.value.code == "closed"
+    assert not Membership.objects.filter(user=dan).exists()

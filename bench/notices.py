@@ -37,7 +37,9 @@ def parse_args() -> argparse.Namespace:
         ),
     )
     parser.add_argument(
-        "--broker-url", default=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/5")
+        "--broker-url",
+        # A Redis database of its own: a test run's cache.clear() elsewhere must not wipe it.
+        default=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/15"),
     )
     parser.add_argument("--sample", type=int, default=50, help="notices for the query count")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per phase")
@@ -202,9 +204,19 @@ def main() -> None:
                     raise SystemExit(f"{label}: the worker did not start; see {log}")
                 time.sleep(0.005)
             start = time.monotonic()
+            last_backlog, last_change = backlog(), start
             while not done():  # type: ignore[operator]
-                if time.monotonic() > deadline:
+                now = time.monotonic()
+                if now > deadline:
                     raise SystemExit(f"{label}: not finished within {args.timeout}s; see {log}")
+                current = backlog()
+                if current != last_backlog:
+                    last_backlog, last_change = current, now
+                elif current == 0 and now - last_change > 30:
+                    raise SystemExit(
+                        f"{label}: the queue is empty but the work is not done: were the "
+                        f"messages wiped from {args.broker_url}? See {log}"
+                    )
                 time.sleep(0.02)
             elapsed = time.monotonic() - start
         finally:

@@ -25,13 +25,18 @@ ALLOWED_PREFIXES = (
     "/healthz",
     "/favicon.ico",
     "/api/v1/application",
-    "/api/v1/me",
     # The API twins of the terms and the person's own account pages above.
     "/api/v1/terms",
     "/api/v1/account/",
     "/api/v1/sessions",
     "/api/v1/tokens",
+    # Notices already sent to the applicant company (e.g. a refusal citing Art. 4(2)), which
+    # are scoped to its own customer row like any other customer's.
+    "/notices/",
+    "/api/v1/notices",
 )
+# Whole paths (a prefix "/api/v1/me" would also open "/api/v1/members").
+ALLOWED_PATHS = frozenset({"/api/v1/me"})
 API_PREFIX = "/api/"
 
 
@@ -67,7 +72,7 @@ class OnboardingMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path_info
-        if path.startswith(ALLOWED_PREFIXES):
+        if path in ALLOWED_PATHS or path.startswith(ALLOWED_PREFIXES):
             return self.get_response(request)
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:

@@ -39,6 +39,35 @@ def _clear_cache() -> None:
     cache.clear()
 
 
+# Data that migrations ship (the seeded terms, the reviewers group). A transactional test ends
+# with a flush that deletes it, so a transactional test puts it back first. (Django's
+# serialized_rollback would do this too, but collides with the content types that the flush
+# re-creates when any plain transactional test ran before.)
+_DATA_MIGRATIONS = [
+    ("terms.migrations.0002_seed_terms_of_use", "forward"),
+    ("contracts.migrations.0002_reviewers_group", "create_group"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request: pytest.FixtureRequest) -> None:
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or "live_server" in (
+        request.fixturenames
+    )
+    if not transactional and not (marker and marker.kwargs.get("transaction")):
+        return
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    request.getfixturevalue("_django_db_helper")
+    for module, function in _DATA_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, connection.schema_editor())
+    cache.clear()
+
+
 @pytest.fixture
 def customer_a(db: None) -> Customer:
     return CustomerFactory(name="株式会社エー建設")

@@ -287,6 +287,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Several models have a "state"; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "NoticeStateEnum": "notices.models.Notice.State",
+        "ApplicationStateEnum": "contracts.models.RegistrationApplication.State",
+        "IncidentStateEnum": "accounts.models.Incident.State",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------------

@@ -22,11 +22,9 @@ from contracts.models import REVIEWERS_GROUP, RegistrationApplication, UsageCont
 from terms.models import Acceptance
 from tests.factories import STAFF_TOTP_SECRET, TEST_PASSWORD, StaffFactory, valid_corporate_number
 
-# serialized_rollback: start from the migrated data (the seeded terms) even after another
-# transactional test flushed it.
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes

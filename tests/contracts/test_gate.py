@@ -15,7 +15,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from contracts.middleware import ALLOWED_PREFIXES
+from contracts.middleware import ALLOWED_PATHS, ALLOWED_PREFIXES
 from contracts.models import RegistrationApplication
 from terms.models import Acceptance
 from terms.services import acceptance_record_pending
@@ -64,7 +64,13 @@ def customer_routes() -> Iterator[str]:
 
 
 def gated_paths() -> list[str]:
-    return sorted({p for p in customer_routes() if not p.startswith(ALLOWED_PREFIXES)})
+    return sorted(
+        {
+            p
+            for p in customer_routes()
+            if p not in ALLOWED_PATHS and not p.startswith(ALLOWED_PREFIXES)
+        }
+    )
 
 
 @pytest.fixture(params=["no_company", "draft", "submitted"])
@@ -94,8 +100,7 @@ def test_with_the_terms_not_yet_accepted_the_application_comes_first(applicant: 
 def test_the_route_list_is_complete_enough_to_mean_something() -> None:
     paths = gated_paths()
     assert "/dashboard/" in paths
-    assert "/api/v1/notices" in paths
-    assert any(p.startswith("/notices/") for p in paths)
+    assert "/api/v1/members" in paths
     every = set(customer_routes())
     assert {"/apply/", "/accounts/login/", "/api/v1/application", "/terms/"} <= every
 
@@ -157,3 +162,31 @@ def test_approval_opens_the_portal(reviewer: User) -> None:
     services.application_approve(application=app, actor=reviewer)
     assert client.get("/dashboard/").status_code == 200
     assert RegistrationApplication.objects.get(pk=app.pk).state == "approved"
+
+
+def test_a_refused_applicant_reads_its_own_refusal_notice_only(
+    applicant: User, reviewer: User, charlie: User
+) -> None:
+    from contracts import services
+    from notices.models import Notice
+    from notices.services import notice_create
+
+    application = make_submitted(applicant)
+    services.application_refuse(
+        application=application, actor=reviewer, grounds=["2"], note="登録情報に記載漏れ"
+    )
+    own = Notice.objects.get(customer=application.customer, kind="registration_refused")
+    other = notice_create(
+        customer=charlie.membership.customer,
+        kind="registration_approved",
+        clause="art4.3",
+        subject=charlie.membership.customer,
+    )
+    client = login(applicant)
+    listing = client.get("/notices/")
+    assert listing.status_code == 200
+    assert own.mail_subject in listing.content.decode()
+    assert client.get(f"/notices/{own.pk}/").status_code == 200
+    assert client.get(f"/notices/{other.pk}/").status_code == 404
+    api = client.get("/api/v1/notices").json()
+    assert [n["id"] for n in api["results"]] == [own.pk]

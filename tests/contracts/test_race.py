@@ -16,9 +16,7 @@ from contracts.models import RegistrationApplication, UsageContract
 from notices.models import Notice
 from tests.contracts.conftest import make_applicant, make_submitted
 
-# serialized_rollback: the flush after a transactional test would otherwise drop the data
-# migrations (the seeded terms, the reviewers group) for the tests after it.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _race(app: RegistrationApplication, actions: list[Any]) -> list[object]:

@@ -254,7 +254,7 @@ TERMS_GATING_EXEMPT_PREFIXES = [
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # knox's token authentication plus the Art. 15 terms gate for token-using clients.
-        "terms.authentication.TermsGatedTokenAuthentication",
+        "accounts.api_auth.GatedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -209,3 +209,19 @@ def test_the_owner_confirms_removal_and_hand_over_on_a_page(alice_client, bob):
     hand_over = alice_client.get(f"/account/members/{bob.membership.pk}/make-owner/")
     assert hand_over.status_code == 200
     assert Membership.objects.get(user=bob).role == "member"
+
+
+def test_token_clients_of_a_company_requiring_mfa_need_it_too(alice, bob, customer_a):
+    from knox.models import AuthToken
+    from rest_framework.test import APIClient
+
+    TOTP.activate(alice, STAFF_TOTP_SECRET)
+    services.customer_set_mfa_required(customer=customer_a, required=True, actor=alice)
+    _token, secret = AuthToken.objects.create(user=bob)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+
+    response = api.get("/api/v1/members")
+    assert (response.status_code, response.json()["code"]) == (403, "mfa_required")
+    TOTP.activate(bob, STAFF_TOTP_SECRET)
+    assert api.get("/api/v1/members").status_code == 200

@@ -1,5 +1,5 @@
 """Writes of the accounts app. Every state change of the portal goes through a service
-function; this module also holds ``audit_record``, which every app uses."""
+function; the audit log they write is in ``accounts.audit``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,8 +27,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from .audit import audit_record, client_ip
 from .models import (
-    AuditEntry,
     Customer,
     Incident,
     Invitation,
@@ -38,50 +37,6 @@ from .models import (
     SharingFlag,
     User,
 )
-
-SCHEDULER = "scheduler"
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
-
-
-def audit_record(
-    *,
-    action: str,
-    actor: User | None = None,
-    actor_label: str = "",
-    customer: Customer | None = None,
-    target: models.Model | None = None,
-    clause: str = "",
-    request: HttpRequest | None = None,
-    extra: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Appends one audit entry. ``action`` is a dotted name (``accounts.customer.suspended``),
-    ``clause`` the article it rests on (``art12.1.5``); ``actor`` None means the system, named
-    by ``actor_label`` (for example "scheduler")."""
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None
-    entry = AuditEntry(
-        action=action,
-        actor=actor,
-        actor_label=actor.email if actor is not None else (actor_label or SCHEDULER),
-        customer=customer,
-        clause=clause,
-        ip_address=client_ip(request),
-        user_agent=(request.META.get("HTTP_USER_AGENT", "") if request else "")[:300],
-        extra=extra or {},
-    )
-    if target is not None:
-        entry.target_type = ContentType.objects.get_for_model(target)
-        entry.target_id = str(target.pk)
-        entry.target_repr = str(target)[:300]
-    entry.full_clean()
-    entry.save()
-    return entry
-
 
 ACTIVITY_RESOLUTION = timedelta(minutes=15)
 

@@ -18,10 +18,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from . import services
 from .forms import RefusalForm
 from .models import RegistrationApplication, UsageContract
 from .selectors import application_checks, user_is_reviewer
+from .services import registration as services
 
 
 class _StaffMayView:

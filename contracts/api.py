@@ -18,11 +18,12 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.selectors import membership_get
 
-from . import services, terms_bridge
+from . import terms_bridge
 from .declarations import declaration_current
 from .models import NORMALIZED_FIELDS, RegistrationApplication
 from .selectors import application_current
-from .services import EDITABLE_FIELDS
+from .services import registration as services
+from .services.registration import EDITABLE_FIELDS
 
 
 class TermsVersionRefSerializer(serializers.Serializer):

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import NORMALIZED_FIELDS, REQUIRED_FIELDS, RefusalGround, RegistrationApplication
-from .services import EDITABLE_FIELDS
+from .services.registration import EDITABLE_FIELDS
 
 
 class ApplicationForm(forms.ModelForm):

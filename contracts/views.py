@@ -16,11 +16,12 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Customer
 
-from . import services, terms_bridge
+from . import terms_bridge
 from .declarations import declaration_current
 from .forms import ApplicationForm
 from .models import RegistrationApplication
 from .selectors import application_current, application_get, application_list
+from .services import registration as services
 
 
 def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.audit import audit_record
 from accounts.models import Customer
-from accounts.services import audit_record
 
 from . import selectors, services
 from .models import Notice

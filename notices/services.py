@@ -11,7 +11,6 @@ Message-ID, so most mail clients show them as one."""
 from __future__ import annotations
 
 import logging
-import re
 import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,30 +28,13 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from accounts.audit import audit_record
+from accounts.clauses import Clause
 from accounts.models import Customer, Membership, User
-from accounts.services import audit_record
 
 from .models import Notice, NoticeRead, content_digest
 
 logger = logging.getLogger(__name__)
-
-_CLAUSE_RE = re.compile(r"^art(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
-
-
-def clause_label(clause: str, language: str) -> str:
-    """``art12.1.5`` → 第12条第1項第5号 (ja) / Art. 12(1)(5) (en); anything else unchanged."""
-    match = _CLAUSE_RE.match(clause)
-    if not match:
-        return clause
-    article, paragraph, item = match.groups()
-    if language == "ja":
-        label = f"第{article}条"
-        if paragraph:
-            label += f"第{paragraph}項"
-        if item:
-            label += f"第{item}号"
-        return label
-    return f"Art. {article}" + "".join(f"({part})" for part in (paragraph, item) if part)
 
 
 def notice_default_recipients(*, customer: Customer) -> list[str]:
@@ -84,7 +66,7 @@ def _render(
         "notice": notice,
         "site_url": settings.SITE_URL,
         "notice_url": settings.SITE_URL + reverse("notices:detail", args=[notice.pk]),
-        "clause_label": clause_label(notice.clause, notice.language),
+        "clause_label": Clause.label_for(notice.clause, notice.language),
         "language": notice.language,
         **(context or {}),
     }

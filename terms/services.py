@@ -14,8 +14,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.audit import audit_record, client_ip
 from accounts.models import Customer, Membership, User
-from accounts.services import audit_record, client_ip
 
 from .models import (
     Acceptance,

@@ -1,8 +1,9 @@
 import pytest
 from django.db import IntegrityError, transaction
 
+from accounts.audit import audit_record
 from accounts.models import AuditEntry, Membership
-from accounts.services import audit_record, customer_create_with_owner
+from accounts.services import customer_create_with_owner
 from tests.factories import CustomerFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

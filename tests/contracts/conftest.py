@@ -9,8 +9,8 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from accounts.models import User
-from contracts import services
 from contracts.models import REVIEWERS_GROUP, RegistrationApplication
+from contracts.services import registration as services
 from terms.models import Acceptance
 from terms.services import acceptance_record_pending
 from tests.factories import StaffFactory, UserFactory, valid_corporate_number

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import Customer, User
-from contracts import services
 from contracts.models import RegistrationApplication
 from contracts.selectors import application_checks, revoked_customer_matches
+from contracts.services import registration as services
 from tests.contracts.conftest import GOOD_NUMBER, make_applicant, make_draft, make_submitted
 from tests.factories import CustomerFactory, make_owner, valid_corporate_number
 

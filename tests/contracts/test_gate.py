@@ -153,7 +153,7 @@ def test_anonymous_visitors_get_the_normal_login_redirect() -> None:
 
 
 def test_approval_opens_the_portal(reviewer: User) -> None:
-    from contracts import services
+    from contracts.services import registration as services
 
     user = make_applicant()
     app = make_submitted(user)
@@ -167,7 +167,7 @@ def test_approval_opens_the_portal(reviewer: User) -> None:
 def test_a_refused_applicant_reads_its_own_refusal_notice_only(
     applicant: User, reviewer: User, charlie: User
 ) -> None:
-    from contracts import services
+    from contracts.services import registration as services
     from notices.models import Notice
     from notices.services import notice_create
 

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from accounts.models import AuditEntry, User
-from contracts import services
 from contracts.models import RegistrationApplication, UsageContract
+from contracts.services import registration as services
 from notices.models import Notice
 from tests.contracts.conftest import make_applicant, make_submitted
 

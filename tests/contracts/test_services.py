@@ -10,8 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import AuditEntry, Customer, Membership, User
-from contracts import services
 from contracts.models import RegistrationApplication, UsageContract
+from contracts.services import registration as services
 from notices.models import Notice
 from terms.models import Acceptance, TermsVersion
 from tests.contracts.conftest import (

@@ -10,8 +10,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import Customer, Membership, User
-from contracts import services
 from contracts.models import RegistrationApplication
+from contracts.services import registration as services
 from terms.models import Acceptance, TermsVersion
 from tests.contracts.conftest import GOOD_NUMBER, application_data, login, make_applicant
 

@@ -126,7 +126,7 @@ class Command(BaseCommand):
 
     def _applicant(self) -> None:
         from contracts.models import RegistrationApplication
-        from contracts.services import application_save_draft, application_submit
+        from contracts.services.registration import application_save_draft, application_submit
         from terms.models import Acceptance
         from terms.services import acceptance_record_pending
 

@@ -14,12 +14,13 @@ from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.audit import audit_record, client_ip
 from accounts.models import Customer, Membership, User
-from accounts.services import audit_record, client_ip, customer_create_with_owner
+from accounts.services import customer_create_with_owner
 
-from . import terms_bridge
-from .declarations import declaration_current
-from .models import (
+from .. import terms_bridge
+from ..declarations import declaration_current
+from ..models import (
     REFUSAL_GROUND_TEXT_JA,
     REQUIRED_FIELDS,
     RefusalGround,
@@ -27,7 +28,7 @@ from .models import (
     UsageContract,
     normalize_values,
 )
-from .selectors import user_is_reviewer
+from ..selectors import user_is_reviewer
 
 # What the applicant may write; everything else is set by the transitions.
 EDITABLE_FIELDS = (

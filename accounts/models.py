@@ -110,6 +110,13 @@ class Customer(models.Model):
     language = models.CharField(
         _("language for notices"), max_length=2, choices=Language.choices, default=Language.JA
     )
+    # When the status last changed (the date shown to a cancelled or revoked company), and,
+    # while a cancellation is scheduled, the moment it takes effect (Art. 12(3)). Written only
+    # by the lifecycle services together with the status.
+    status_changed_at = models.DateTimeField(_("status changed"), null=True, blank=True)
+    cancellation_effective_at = models.DateTimeField(
+        _("cancellation takes effect"), null=True, blank=True
+    )
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
     # Art. 6(1): the owner may require two-factor authentication of every member.
     mfa_required = models.BooleanField(

@@ -190,7 +190,7 @@ class Membership(models.Model):
 
 class AuditEntry(models.Model):
     """Who did what, when, to what, and on which clause of the terms. Written only through
-    ``accounts.services.audit_record``; never changed afterwards."""
+    ``accounts.audit.audit_record``; never changed afterwards."""
 
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -1,5 +1,6 @@
 """The contracts app's models, one module per part: registration (the application and the
-usage contract it forms, Art. 4)."""
+usage contract it forms, Art. 4) and rentals (equipment, fees, payments and
+video data deletion, Art. 5, 10, 13)."""
 
 from .registration import (
     NORMALIZED_FIELDS,
@@ -11,14 +12,28 @@ from .registration import (
     UsageContract,
     normalize_values,
 )
+from .rentals import (
+    BackhoeAcknowledgement,
+    Charge,
+    Payment,
+    Rental,
+    RentalUnit,
+    VideoDeletionRecord,
+)
 
 __all__ = [
     "NORMALIZED_FIELDS",
     "REFUSAL_GROUND_TEXT_JA",
     "REQUIRED_FIELDS",
     "REVIEWERS_GROUP",
+    "BackhoeAcknowledgement",
+    "Charge",
+    "Payment",
     "RefusalGround",
     "RegistrationApplication",
+    "Rental",
+    "RentalUnit",
     "UsageContract",
+    "VideoDeletionRecord",
     "normalize_values",
 ]

@@ -342,6 +342,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "accounts.tasks.tokens_purge_expired",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Art. 5: last month's fee of every rental, charged in arrears. Daily rather than on the
+    # 1st only, so that a delivery or end recorded late is still charged; idempotent.
+    "contracts-charges-create": {
+        "task": "contracts.tasks.charges_create",
+        "schedule": crontab(hour=6, minute=10),
+    },
 }
 
 LOGGING = {

@@ -1,0 +1,67 @@
+"""Builders of rentals in each state, through the services (the path staff and customers
+take)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from accounts.models import Customer, User
+from cameras.models import Product, Unit
+from contracts.models import Rental
+from contracts.services import rentals as services
+from tests.factories import ProductFactory, UnitFactory, make_usage_contract
+
+
+def request_data(product: Product, **overrides: Any) -> services.RentalRequestData:
+    values: dict[str, Any] = {
+        "product": product,
+        "quantity": 1,
+        "site_name": "札幌駅前再開発工区",
+        "site_address": "北海道札幌市北区北6条西4丁目",
+        "desired_start": timezone.localdate() + timedelta(days=7),
+    }
+    if product.is_backhoe:
+        values.update(machine_maker="コマツ", machine_model="PC200-11", machine_number="K-0001")
+    values.update(overrides)
+    return services.RentalRequestData(**values)
+
+
+def make_request(
+    customer: Customer, user: User, product: Product | None = None, **overrides: Any
+) -> Rental:
+    make_usage_contract(customer)
+    product = product or ProductFactory()
+    return services.rental_request(
+        customer=customer,
+        user=user,
+        data=request_data(product, **overrides),
+        backhoe_acknowledged=product.is_backhoe,
+    )
+
+
+def make_units(product: Product, count: int) -> list[Unit]:
+    return [UnitFactory(product=product) for _ in range(count)]
+
+
+def make_approved(customer: Customer, user: User, staff: User, **overrides: Any) -> Rental:
+    rental = make_request(customer, user, **overrides)
+    units = make_units(rental.product, rental.quantity)
+    return services.rental_approve(rental=rental, unit_ids=[u.pk for u in units], actor=staff)
+
+
+def make_active(
+    customer: Customer,
+    user: User,
+    staff: User,
+    *,
+    started: date | None = None,
+    **overrides: Any,
+) -> Rental:
+    rental = make_approved(customer, user, staff, **overrides)
+    delivered_at = None
+    if started is not None:
+        delivered_at = timezone.make_aware(datetime(started.year, started.month, started.day, 10))
+    return services.rental_record_delivery(rental=rental, actor=staff, delivered_at=delivered_at)

@@ -23,6 +23,8 @@ urlpatterns = [
     path("account/", include("accounts.urls")),
     path("account/", include("security.urls")),
     path("apply/", include("contracts.urls")),
+    path("catalogue/", include("cameras.urls")),
+    path("rentals/", include("contracts.rental_urls")),
     path("notices/", include("notices.urls")),
     path("terms/", include("terms.urls")),
     path("admin/", admin.site.urls),

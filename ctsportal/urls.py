@@ -10,6 +10,8 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("security.api_urls")),
     path("", include("contracts.api_urls")),
+    path("", include("cameras.api_urls")),
+    path("", include("contracts.rental_api_urls")),
     path("", include("notices.api_urls")),
     path("", include("terms.api_urls")),
 ]

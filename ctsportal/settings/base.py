@@ -295,6 +295,10 @@ SPECTACULAR_SETTINGS = {
         "NoticeStateEnum": "notices.models.Notice.State",
         "ApplicationStateEnum": "contracts.models.RegistrationApplication.State",
         "IncidentStateEnum": "accounts.models.Incident.State",
+        "RentalStateEnum": "contracts.models.Rental.State",
+        # Where recordings live (cloud / SD card / NAS): the same values on products,
+        # rentals and deletion records.
+        "RecordingEnum": "cameras.models.Product.Recording",
     },
 }
 

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from . import services
 from .audit import audit_record
+from .clauses import Clause
 from .models import Membership
 from .selectors import member_get, member_list, membership_get, user_session_list
 
@@ -222,7 +223,7 @@ class SessionListView(APIView):
             actor=request.user,  # type: ignore[arg-type]
             customer=_customer_or_none(request),
             target=request.user,  # type: ignore[arg-type]
-            clause="art6.1",
+            clause=Clause.ART6_1,
             request=request._request,
             extra={"sessions_ended": ended},
         )

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from accounts.clauses import Clause
 from accounts.models import (
     Customer,
     Membership,
@@ -46,6 +47,6 @@ def customer_create_with_owner(
         actor=actor or owner,
         customer=customer,
         target=customer,
-        clause="art4.1",
+        clause=Clause.ART4_1,
     )
     return customer

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
+from accounts.clauses import Clause
 from accounts.models import (
     Customer,
     Membership,
@@ -57,7 +58,7 @@ def member_remove(
         actor=actor,
         customer=customer,
         target=user,
-        clause="art6.1",
+        clause=Clause.ART6_1,
         request=request,
         extra={"email": user.email, "sessions_ended": sessions, "tokens_revoked": tokens},
     )
@@ -99,7 +100,7 @@ def ownership_transfer(
         actor=actor,
         customer=customer,
         target=target.user,
-        clause="art6.1",
+        clause=Clause.ART6_1,
         request=request,
         extra={"from": current.user.email, "to": target.user.email},
     )

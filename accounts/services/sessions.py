@@ -6,6 +6,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from accounts.audit import audit_record
+from accounts.clauses import Clause
 from accounts.models import (
     User,
 )
@@ -42,7 +43,7 @@ def user_session_end(*, user: User, session_id: object, request: HttpRequest | N
         actor=user,
         customer=customer_of(user=user),
         target=user,
-        clause="art6.1",
+        clause=Clause.ART6_1,
         request=request,
         extra={"ip": session.ip, "user_agent": session.user_agent[:200]},
     )

@@ -12,6 +12,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from accounts.clauses import Clause
 from accounts.models import Customer, Membership, User
 from notices.models import Notice, NoticeRead
 
@@ -66,8 +67,8 @@ UNRENDERED = "0" * 64
 def _notice_unsent(
     *,
     customer: Customer,
-    kind: str,
-    clause: str,
+    kind: Notice.Kind,
+    clause: Clause,
     subject_type: ContentType | None,
     subject_id: str,
     period: str,
@@ -104,8 +105,8 @@ def _notice_unsent(
 def notice_create(
     *,
     customer: Customer,
-    kind: str,
-    clause: str,
+    kind: Notice.Kind,
+    clause: Clause,
     subject: models.Model | None = None,
     period: str = "",
     context: dict[str, Any] | None = None,
@@ -169,8 +170,8 @@ def notice_create(
 def notices_create_bulk(
     *,
     customers: list[Customer],
-    kind: str,
-    clause: str,
+    kind: Notice.Kind,
+    clause: Clause,
     subject: models.Model | None = None,
     period: str = "",
     context: dict[str, Any] | None = None,
@@ -243,7 +244,7 @@ def notice_retry(*, notice: Notice, actor: User | None, request: Any = None) -> 
         actor=actor,
         customer=locked.customer,
         target=locked,
-        clause="art16",
+        clause=Clause.ART16,
         request=request,
         extra=previous,
     )

@@ -15,10 +15,12 @@ from django.template.loader import get_template
 from django.utils import timezone, translation
 
 from accounts.audit import client_ip
+from accounts.clauses import Clause
 from accounts.models import (
     User,
 )
 from accounts.selectors import customer_of
+from notices.models import Notice
 from notices.services import notice_create
 
 from .credentials import compromise_url
@@ -53,8 +55,8 @@ def security_alert_send(
     if customer is not None:
         notice_create(
             customer=customer,
-            kind="security_alert",
-            clause="art6.3",
+            kind=Notice.Kind.SECURITY_ALERT,
+            clause=Clause.ART6_3,
             subject=user,
             period=f"{event}:{uuid.uuid4().hex}"[:64],
             recipients=[to],

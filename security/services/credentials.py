@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
+from accounts.clauses import Clause
 from accounts.models import (
     Incident,
     Membership,
@@ -25,6 +26,7 @@ from accounts.models import (
 )
 from accounts.services.sessions import user_sessions_end
 from accounts.services.tokens import user_tokens_revoke_all
+from notices.models import Notice
 from notices.services import notice_create
 
 # --- Compromised credentials (Art. 6(3)) -------------------------------------------------------
@@ -173,7 +175,7 @@ def credentials_report_compromised(
         actor_label="" if reporter else f"{user.email} (e-mailed link)",
         customer=customer,
         target=incident,
-        clause="art6.3",
+        clause=Clause.ART6_3,
         request=request,
         extra={
             "channel": channel,
@@ -194,8 +196,8 @@ def credentials_report_compromised(
             )
         notice_create(
             customer=customer,
-            kind="credentials_compromised",
-            clause="art6.3",
+            kind=Notice.Kind.CREDENTIALS_COMPROMISED,
+            clause=Clause.ART6_3,
             subject=incident,
             period=f"incident-{incident.pk}",
             recipients=recipients,
@@ -253,7 +255,7 @@ def incident_acknowledge(
         actor=actor,
         customer=incident.customer,
         target=incident,
-        clause="art6.3",
+        clause=Clause.ART6_3,
         request=request,
         extra={"note": note.strip()},
     )
@@ -291,7 +293,7 @@ def incident_resolve(
         actor=actor,
         customer=incident.customer,
         target=incident,
-        clause="art6.3",
+        clause=Clause.ART6_3,
         request=request,
         extra={"note": note.strip()},
     )

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.clauses import Clause
 from accounts.models import Customer, Membership, User
-from notices.models import Notice, NoticeRead
+from notices.models import PERSONAL_KINDS, Notice, NoticeRead
 
 from .rendering import notice_fill
 
@@ -66,7 +66,7 @@ UNRENDERED = "0" * 64
 
 def _notice_unsent(
     *,
-    customer: Customer,
+    customer: Customer | None,
     kind: Notice.Kind,
     clause: Clause,
     subject_type: ContentType | None,
@@ -86,7 +86,7 @@ def _notice_unsent(
         subject_id=subject_id,
         period=period,
         dedupe_key=Notice.dedupe_key_for(
-            customer_id=customer.pk,
+            customer_id=customer.pk if customer is not None else None,
             kind=kind,
             subject_type_id=subject_type.pk if subject_type else None,
             subject_id=subject_id,
@@ -104,7 +104,7 @@ def _notice_unsent(
 @transaction.atomic
 def notice_create(
     *,
-    customer: Customer,
+    customer: Customer | None,
     kind: Notice.Kind,
     clause: Clause,
     subject: models.Model | None = None,
@@ -116,10 +116,18 @@ def notice_create(
 ) -> Notice:
     """Creates the notice of an event, inside the event's transaction, and queues its
     delivery for after the commit. A second call with the same (customer, kind, subject,
-    period) returns the existing notice and sends nothing (Art. 16: each notice once)."""
+    period) returns the existing notice and sends nothing (Art. 16: each notice once).
+
+    ``customer`` is None only for the PERSONAL_KINDS (to staff, or to a person without a
+    company); such a notice names its ``recipients`` and is kept in the same ledger."""
     if kind not in Notice.Kind.values:
         raise ValueError(f"Unknown notice kind: {kind}")
+    if customer is None and (kind not in PERSONAL_KINDS or recipients is None):
+        raise ValueError(f"A {kind} notice needs a customer (or is personal, with recipients).")
     subject_type, subject_id = _subject_key(subject)
+    if recipients is None:
+        assert customer is not None
+        recipients = notice_default_recipients(customer=customer)
     notice = _notice_unsent(
         customer=customer,
         kind=kind,
@@ -127,10 +135,8 @@ def notice_create(
         subject_type=subject_type,
         subject_id=subject_id,
         period=period,
-        recipients=list(recipients)
-        if recipients is not None
-        else notice_default_recipients(customer=customer),
-        language=language or customer.language or Notice.Language.JA,
+        recipients=list(recipients),
+        language=language or (customer.language if customer else "") or Notice.Language.JA,
         actor=actor,
         now=timezone.now(),
     )

@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
@@ -151,7 +150,7 @@ def credentials_report_compromised(
         )
         incident.full_clean()
         incident.save()
-        transaction.on_commit(functools.partial(_alert_staff_of_incident, incident.pk))
+        _alert_staff_of_incident(incident, actor=reporter)
     else:
         incident.reports += 1
         incident.last_reported_at = now
@@ -212,20 +211,23 @@ def credentials_report_compromised(
     return incident
 
 
-def _alert_staff_of_incident(incident_id: int) -> None:
-    """Staff learn of a new incident at once (Art. 6(3): the provider gives instructions)."""
-    incident = Incident.objects.select_related("customer", "user").get(pk=incident_id)
-    link = settings.SITE_URL + reverse("admin:accounts_incident_change", args=[incident.pk])
-    company = incident.customer.name if incident.customer else "-"
-    send_mail(
-        subject=f"[CTS] Credentials incident #{incident.pk}: {incident.user.email}",
-        message=(
-            f"Stolen or misused credentials were reported (Art. 6(3)).\n\n"
-            f"Company: {company}\nLogin: {incident.user.email}\n"
-            f"Channel: {incident.channel}\nScope: {incident.scope}\n\n{link}\n"
-        ),
-        from_email=None,
-        recipient_list=[settings.PROVIDER_EMAIL],
+def _alert_staff_of_incident(incident: Incident, *, actor: User | None) -> None:
+    """Staff learn of a new incident at once (Art. 6(3): the provider gives instructions):
+    a notice to PROVIDER_EMAIL, kept in the notice ledger like every other mail."""
+    notice_create(
+        customer=None,
+        kind=Notice.Kind.INCIDENT_REPORTED,
+        clause=Clause.ART6_3,
+        subject=incident,
+        recipients=[settings.PROVIDER_EMAIL],
+        language=settings.LANGUAGE_CODE,
+        actor=actor,
+        context={
+            "incident": incident,
+            "company": incident.customer,
+            "admin_url": settings.SITE_URL
+            + reverse("admin:accounts_incident_change", args=[incident.pk]),
+        },
     )
 
 

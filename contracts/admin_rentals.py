@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -154,6 +154,15 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
     inlines = (RentalUnitInline, BackhoeAcknowledgementInline)
     actions = ("export_csv",)
 
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        """Approving, delivering, returning, wiping and ending need the "change rental"
+        permission (superusers have it; give it to the operations staff's group)."""
+        return bool(request.user.has_perm("contracts.change_rental"))
+
+    def _require_operate(self, request: HttpRequest) -> None:
+        if not self.has_operate_permission(request):
+            raise PermissionDenied
+
     def get_urls(self) -> list[Any]:
         view = self.admin_site.admin_view
         return [
@@ -192,6 +201,7 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
                 "unit__serial"
             )
             extra["is_live"] = rental.is_live
+            extra["can_operate"] = self.has_operate_permission(request)
         return super().change_view(request, object_id, form_url, extra)
 
     def _back(self, rental: Rental) -> HttpResponseRedirect:
@@ -213,6 +223,7 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
         )
 
     def approve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._require_operate(request)
         rental = get_object_or_404(Rental.objects.select_related("product", "customer"), pk=pk)
         form = AssignUnitsForm(request.POST or None, rental=rental)
         if request.method == "POST" and form.is_valid():
@@ -237,6 +248,7 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
         )
 
     def reject_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._require_operate(request)
         rental = get_object_or_404(Rental.objects.select_related("product", "customer"), pk=pk)
         form = RejectForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -255,6 +267,7 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
         return self._page(request, rental, "form.html", form=form, title=_("Reject the request"))
 
     def end_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._require_operate(request)
         rental = get_object_or_404(Rental.objects.select_related("product", "customer"), pk=pk)
         form = EndForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -290,6 +303,7 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
             self.message_user(request, success, messages.SUCCESS)
 
     def deliver_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._require_operate(request)
         rental = get_object_or_404(Rental, pk=pk)
         self._run(
             request,
@@ -301,6 +315,7 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
         return self._back(rental)
 
     def return_view(self, request: HttpRequest, pk: int, assignment: int) -> HttpResponse:
+        self._require_operate(request)
         item = get_object_or_404(
             RentalUnit.objects.select_related("unit"), pk=assignment, rental_id=pk
         )
@@ -314,6 +329,7 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
         return self._back(item.rental)
 
     def wipe_view(self, request: HttpRequest, pk: int, assignment: int) -> HttpResponse:
+        self._require_operate(request)
         item = get_object_or_404(
             RentalUnit.objects.select_related("unit"), pk=assignment, rental_id=pk
         )

@@ -93,6 +93,17 @@ class EndForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea, required=False)
 
 
+# The bases staff may give for suspending one rental.
+SUSPEND_CLAUSES = (Clause.ART8_1, Clause.ART12_1)
+
+
+class SuspendForm(forms.Form):
+    clause = forms.ChoiceField(
+        label=gettext_lazy("Basis"), choices=[(c.value, c.label) for c in SUSPEND_CLAUSES]
+    )
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea)
+
+
 class RentalUnitInline(admin.TabularInline):
     model = RentalUnit
     extra = 0
@@ -174,6 +185,12 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
                 name="contracts_rental_deliver",
             ),
             path("<int:pk>/end/", view(self.end_view), name="contracts_rental_end"),
+            path("<int:pk>/suspend/", view(self.suspend_view), name="contracts_rental_suspend"),
+            path(
+                "<int:pk>/resume/",
+                view(require_POST(self.resume_view)),
+                name="contracts_rental_resume",
+            ),
             path(
                 "<int:pk>/units/<int:assignment>/return/",
                 view(require_POST(self.return_view)),
@@ -293,6 +310,38 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
                 self.message_user(request, done, messages.SUCCESS)
                 return self._back(rental)
         return self._page(request, rental, "form.html", form=form, title=_("End the rental"))
+
+    def suspend_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._require_operate(request)
+        rental = get_object_or_404(Rental.objects.select_related("product", "customer"), pk=pk)
+        form = SuspendForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.rental_suspend(
+                    rental=rental,
+                    actor=staff_user(request),
+                    clause=Clause(form.cleaned_data["clause"]),
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                self.message_user(request, _("The rental is suspended."), messages.SUCCESS)
+                return self._back(rental)
+        return self._page(request, rental, "form.html", form=form, title=_("Suspend the rental"))
+
+    def resume_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._require_operate(request)
+        rental = get_object_or_404(Rental, pk=pk)
+        self._run(
+            request,
+            lambda: services.rental_resume(
+                rental=rental, actor=staff_user(request), request=request
+            ),
+            _("The rental is active again."),
+        )
+        return self._back(rental)
 
     def _run(self, request: HttpRequest, action: Any, success: str) -> None:
         try:

@@ -216,3 +216,17 @@ def test_staff_without_the_change_rental_permission_cannot_operate(
     clerk = User.objects.get(pk=clerk.pk)  # permissions are cached on the instance
     assert client.post(f"{base}/approve/", {"units": [unit.pk]}).status_code == 302
     assert Rental.objects.get(pk=rental.pk).state == "approved"
+
+
+def test_staff_suspend_and_resume_a_rental(
+    customer_a: Customer, alice: User, staff: User, staff_client: Client
+):
+    rental = make_active(customer_a, alice, staff)
+    base = f"/admin/contracts/rental/{rental.pk}"
+    assert f'href="{base}/suspend/"' in staff_client.get(_change(rental)).content.decode()
+    staff_client.post(f"{base}/suspend/", {"clause": "art8.1", "reason": "基地局障害"})
+    assert Rental.objects.get(pk=rental.pk).state == "suspended"
+    assert AuditEntry.objects.filter(action="contracts.rental.suspended", clause="art8.1")
+    assert 'id="resume-button"' in staff_client.get(_change(rental)).content.decode()
+    staff_client.post(f"{base}/resume/")
+    assert Rental.objects.get(pk=rental.pk).state == "active"

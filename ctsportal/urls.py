@@ -10,6 +10,8 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("security.api_urls")),
     path("", include("contracts.api_urls")),
+    path("", include("cameras.api_urls")),
+    path("", include("contracts.rental_api_urls")),
     path("", include("notices.api_urls")),
     path("", include("terms.api_urls")),
 ]
@@ -23,6 +25,8 @@ urlpatterns = [
     path("account/", include("accounts.urls")),
     path("account/", include("security.urls")),
     path("apply/", include("contracts.urls")),
+    path("catalogue/", include("cameras.urls")),
+    path("rentals/", include("contracts.rental_urls")),
     path("notices/", include("notices.urls")),
     path("terms/", include("terms.urls")),
     path("admin/", admin.site.urls),

@@ -1,5 +1,6 @@
 """The contracts app's models, one module per part: registration (the application and the
-usage contract it forms, Art. 4)."""
+usage contract it forms, Art. 4) and rentals (equipment, fees, payments and
+video data deletion, Art. 5, 10, 13)."""
 
 from .registration import (
     COMPANY_FIELDS,
@@ -13,6 +14,14 @@ from .registration import (
     UsageContract,
     normalize_values,
 )
+from .rentals import (
+    BackhoeAcknowledgement,
+    Charge,
+    Payment,
+    Rental,
+    RentalUnit,
+    VideoDeletionRecord,
+)
 
 __all__ = [
     "COMPANY_FIELDS",
@@ -21,8 +30,14 @@ __all__ = [
     "REFUSAL_GROUND_TEXT_JA",
     "REQUIRED_FIELDS",
     "REVIEWERS_GROUP",
+    "BackhoeAcknowledgement",
+    "Charge",
+    "Payment",
     "RefusalGround",
     "RegistrationApplication",
+    "Rental",
+    "RentalUnit",
     "UsageContract",
+    "VideoDeletionRecord",
     "normalize_values",
 ]

@@ -295,6 +295,10 @@ SPECTACULAR_SETTINGS = {
         "NoticeStateEnum": "notices.models.Notice.State",
         "ApplicationStateEnum": "contracts.models.RegistrationApplication.State",
         "IncidentStateEnum": "accounts.models.Incident.State",
+        "RentalStateEnum": "contracts.models.Rental.State",
+        # Where recordings live (cloud / SD card / NAS): the same values on products,
+        # rentals and deletion records.
+        "RecordingEnum": "cameras.models.Product.Recording",
     },
 }
 
@@ -344,6 +348,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "accounts-purge-expired-tokens": {
         "task": "accounts.tasks.tokens_purge_expired",
         "schedule": crontab(hour=3, minute=30),
+    },
+    # Art. 5: last month's fee of every rental, charged in arrears. Daily rather than on the
+    # 1st only, so that a delivery or end recorded late is still charged; idempotent.
+    "contracts-charges-create": {
+        "task": "contracts.tasks.charges_create",
+        "schedule": crontab(hour=6, minute=10),
+    },
+    # Rentals whose scheduled end is today end late in the evening, so that the end day is
+    # the last day charged; their cloud video data deletion is recorded (Art. 10(6)).
+    "contracts-rentals-end-scheduled": {
+        "task": "contracts.tasks.rentals_end_scheduled",
+        "schedule": crontab(hour=23, minute=55),
     },
 }
 

@@ -1,14 +1,16 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
+from contracts.lifecycle_api import CancellationView
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.api_urls")),
     path("", include("contracts.api_urls")),
+    path("cancellation", CancellationView.as_view(), name="api-cancellation"),
     path("", include("notices.api_urls")),
     path("", include("terms.api_urls")),
 ]
@@ -21,6 +23,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
     path("apply/", include("contracts.urls")),
+    path("company/", include("contracts.lifecycle_urls")),
     path("notices/", include("notices.urls")),
     path("terms/", include("terms.urls")),
     path("admin/", admin.site.urls),

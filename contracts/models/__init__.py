@@ -1,6 +1,22 @@
 """The contracts app's models, one module per part: registration (the application and the
-usage contract it forms, Art. 4)."""
+usage contract it forms, Art. 4); lifecycle (suspension, revocation, cancellation, service
+interruptions and ends, Art. 8 and 12)."""
 
+from .lifecycle import (
+    CANCELLATION_NOTICE,
+    INTERRUPTION_REASON_CHOICES,
+    PROVIDER_GROUND_CHOICES,
+    SERVICE_END_NOTICE,
+    Cancellation,
+    ProductCategory,
+    ReturnChecklist,
+    ReturnItem,
+    Revocation,
+    RevocationQueueEntry,
+    ServiceEnd,
+    ServiceInterruption,
+    Suspension,
+)
 from .registration import (
     NORMALIZED_FIELDS,
     REFUSAL_GROUND_TEXT_JA,
@@ -13,12 +29,25 @@ from .registration import (
 )
 
 __all__ = [
+    "CANCELLATION_NOTICE",
+    "INTERRUPTION_REASON_CHOICES",
     "NORMALIZED_FIELDS",
+    "PROVIDER_GROUND_CHOICES",
     "REFUSAL_GROUND_TEXT_JA",
     "REQUIRED_FIELDS",
     "REVIEWERS_GROUP",
+    "SERVICE_END_NOTICE",
+    "Cancellation",
+    "ProductCategory",
     "RefusalGround",
     "RegistrationApplication",
+    "ReturnChecklist",
+    "ReturnItem",
+    "Revocation",
+    "RevocationQueueEntry",
+    "ServiceEnd",
+    "ServiceInterruption",
+    "Suspension",
     "UsageContract",
     "normalize_values",
 ]

@@ -394,3 +394,13 @@ class RevocationQueueEntry(Customer):
         proxy = True
         verbose_name = _("revocation queue entry (inactivity)")
         verbose_name_plural = _("revocation queue (inactivity)")
+
+
+class CustomerStanding(Customer):
+    """The customer seen from the provider's remedies (Art. 12): the staff screen of
+    measures (suspend, lift, revoke, cancel for the provider)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("customer standing (Art. 12)")
+        verbose_name_plural = _("customer standing (Art. 12)")

@@ -112,6 +112,28 @@ def _interruption_notify(interruption: ServiceInterruption, *, actor: User | Non
     return len(created)
 
 
+def interruption_validate(
+    *,
+    scope: str,
+    reason: str,
+    starts_at: datetime,
+    emergency: bool,
+    customers: list[Customer],
+    now: datetime | None = None,
+) -> None:
+    """The rules of Art. 8(1) for a new interruption (the admin form shows them too)."""
+    now = now or timezone.now()
+    if reason not in dict(INTERRUPTION_REASON_CHOICES):
+        raise ValidationError(_("Choose a reason of Art. 8(1)(1)–(5)."), code="invalid_reason")
+    if not emergency and starts_at <= now:
+        raise ValidationError(
+            _("A planned interruption must start in the future; mark it as an emergency."),
+            code="planned_in_past",
+        )
+    if scope == ServiceInterruption.Scope.CUSTOMERS and not customers:
+        raise ValidationError(_("Name the customers affected."), code="no_customers")
+
+
 @transaction.atomic
 def interruption_schedule(
     *,
@@ -132,16 +154,15 @@ def interruption_schedule(
     start at once (Art. 8(1) proviso) and is notified when it starts."""
     _require_staff(actor)
     now = timezone.now()
-    if reason not in dict(INTERRUPTION_REASON_CHOICES):
-        raise ValidationError(_("Choose a reason of Art. 8(1)(1)–(5)."), code="invalid_reason")
-    if not emergency and starts_at <= now:
-        raise ValidationError(
-            _("A planned interruption must start in the future; mark it as an emergency."),
-            code="planned_in_past",
-        )
     customers = list(customers)
-    if scope == ServiceInterruption.Scope.CUSTOMERS and not customers:
-        raise ValidationError(_("Name the customers affected."), code="no_customers")
+    interruption_validate(
+        scope=scope,
+        reason=reason,
+        starts_at=starts_at,
+        emergency=emergency,
+        customers=customers,
+        now=now,
+    )
     interruption = ServiceInterruption(
         scope=scope,
         category=category if scope == ServiceInterruption.Scope.CATEGORY else "",
@@ -281,6 +302,16 @@ def _service_end_notify(service_end: ServiceEnd, *, period: str, actor: User | N
     return len(created)
 
 
+def service_end_validate(*, effective_at: datetime, now: datetime | None = None) -> None:
+    """Art. 8(2): the end is at least 30 days after the notice."""
+    now = now or timezone.now()
+    if effective_at < now + SERVICE_END_NOTICE:
+        raise ValidationError(
+            _("The service can end only 30 days or more after the notice (Art. 8(2))."),
+            code="notice_too_short",
+        )
+
+
 @transaction.atomic
 def service_end_announce(
     *,
@@ -296,11 +327,7 @@ def service_end_announce(
     must be at least 30 days after this notice; every affected customer is told now."""
     _require_staff(actor)
     now = timezone.now()
-    if effective_at < now + SERVICE_END_NOTICE:
-        raise ValidationError(
-            _("The service can end only 30 days or more after the notice (Art. 8(2))."),
-            code="notice_too_short",
-        )
+    service_end_validate(effective_at=effective_at, now=now)
     service_end = ServiceEnd(
         scope=scope,
         category=category if scope == ServiceEnd.Scope.CATEGORY else "",

@@ -9,6 +9,7 @@ from contracts.lifecycle_api import CancellationView
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.api_urls")),
+    path("", include("security.api_urls")),
     path("", include("contracts.api_urls")),
     path("cancellation", CancellationView.as_view(), name="api-cancellation"),
     path("", include("notices.api_urls")),
@@ -22,6 +23,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
+    path("account/", include("security.urls")),
     path("apply/", include("contracts.urls")),
     path("company/", include("contracts.lifecycle_urls")),
     path("notices/", include("notices.urls")),

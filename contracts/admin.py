@@ -303,3 +303,7 @@ class UsageContractAdmin(_StaffMayView, admin.ModelAdmin):
         "approved_by",
         "created_at",
     )
+
+
+# The rental half's screens live in their own module to keep each file to one subject.
+from . import admin_rentals  # noqa: E402, F401

@@ -3,17 +3,29 @@ a reviewer needs before deciding (Art. 4(2))."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import models
-from django.db.models import Q, Value
+from django.db.models import F, Prefetch, Q, Value
 from django.db.models.functions import Replace
+from django.http import Http404
 
 from accounts.models import Customer, User
 from accounts.selectors import get_for_customer
 from accounts.validators import normalize_phone
+from cameras.models import Unit
 
-from .models import REVIEWERS_GROUP, RegistrationApplication
+from .models import (
+    REVIEWERS_GROUP,
+    Charge,
+    Payment,
+    RegistrationApplication,
+    Rental,
+    RentalUnit,
+    UsageContract,
+    VideoDeletionRecord,
+)
 
 # Shared mail services: a matching domain says nothing about who the applicant is, so only
 # the exact address counts there.
@@ -168,4 +180,108 @@ def application_checks(*, application: RegistrationApplication) -> ApplicationCh
         earlier_refusals=earlier,
         existing_customers=existing,
         missing_fields=application.missing_field_labels(),
+    )
+
+
+# --- Rentals, units, charges, payments, deletion records (the customer's own) ---------------
+
+
+def usage_contract_get(*, customer: Customer) -> UsageContract | None:
+    """The customer's usage contract (Art. 4(3)), or None before approval."""
+    return UsageContract.objects.filter(customer=customer).first()
+
+
+def rental_list(*, customer: Customer) -> models.QuerySet[Rental]:
+    return (
+        Rental.objects.filter(customer=customer)
+        .select_related("product")
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=RentalUnit.objects.select_related("unit").order_by("unit__serial"),
+            )
+        )
+        .order_by("-requested_at", "-pk")
+    )
+
+
+def rental_get(*, customer: Customer, pk: object) -> Rental:
+    return get_for_customer(
+        customer=customer,
+        queryset=Rental.objects.select_related(
+            "product", "contract", "requested_by", "backhoe_acknowledgement"
+        ),
+        pk=pk,
+    )
+
+
+def rental_unit_list(*, customer: Customer) -> models.QuerySet[RentalUnit]:
+    """Every unit the customer has or had, with the rental (site, machine) it is on."""
+    return (
+        RentalUnit.objects.filter(rental__customer=customer)
+        .select_related("unit__product", "rental")
+        .order_by("returned_at", "rental__site_name", "unit__serial")
+    )
+
+
+def rental_unit_get(*, customer: Customer, pk: object) -> RentalUnit:
+    try:
+        return rental_unit_list(customer=customer).get(pk=int(str(pk)))
+    except (RentalUnit.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+
+
+def units_to_return(*, customer: Customer) -> models.QuerySet[Unit]:
+    """Units assigned to the customer's rentals and not yet returned (Art. 12(5): what the
+    customer must send back)."""
+    return (
+        Unit.objects.filter(
+            assignments__rental__customer=customer, assignments__returned_at__isnull=True
+        )
+        .select_related("product")
+        .order_by("product__model_code", "serial")
+    )
+
+
+def units_to_return_for_customers(*, customer_ids: Iterable[int]) -> list[tuple[int, Unit]]:
+    """``units_to_return`` of many customers in one query, as (customer id, unit) pairs."""
+    units = (
+        Unit.objects.filter(
+            assignments__rental__customer_id__in=list(customer_ids),
+            assignments__returned_at__isnull=True,
+        )
+        .annotate(holder_id=F("assignments__rental__customer_id"))
+        .select_related("product")
+        .order_by("holder_id", "product__model_code", "serial")
+    )
+    return [(unit.holder_id, unit) for unit in units]
+
+
+def charge_list(*, customer: Customer) -> models.QuerySet[Charge]:
+    return (
+        Charge.objects.filter(customer=customer)
+        .select_related("rental__product")
+        .order_by("-period", "rental_id")
+    )
+
+
+def charge_get(*, customer: Customer, pk: object) -> Charge:
+    return get_for_customer(
+        customer=customer, queryset=Charge.objects.select_related("rental__product"), pk=pk
+    )
+
+
+def payment_list(*, customer: Customer) -> models.QuerySet[Payment]:
+    return Payment.objects.filter(customer=customer).order_by("-received_on", "-pk")
+
+
+def payment_get(*, customer: Customer, pk: object) -> Payment:
+    return get_for_customer(customer=customer, queryset=Payment.objects.all(), pk=pk)
+
+
+def video_deletion_list(*, customer: Customer) -> models.QuerySet[VideoDeletionRecord]:
+    return (
+        VideoDeletionRecord.objects.filter(customer=customer)
+        .select_related("rental__product", "unit__product")
+        .order_by("-deleted_at", "-pk")
     )

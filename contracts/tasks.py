@@ -1,6 +1,7 @@
-"""The lifecycle jobs on the beat schedule (CELERY_BEAT_SCHEDULE in ctsportal/settings/base.py).
-Each calls one set-based service that does everything due up to now: idempotent, safe to run
-concurrently, and catching up after downtime. ``manage.py lifecycle_job`` runs them by hand."""
+"""Scheduled jobs of the contracts app (CELERY_BEAT_SCHEDULE in ctsportal/settings/base.py):
+the monthly charges and the lifecycle jobs. Each lifecycle job calls one set-based service
+that does everything due up to now: idempotent, safe to run concurrently, and catching up
+after downtime. ``manage.py lifecycle_job`` runs them by hand."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime
 from celery import shared_task
 
 from .services import lifecycle, service_events
+from .services.billing import charges_create_due
 from .services.lifecycle import JobResult
 
 JOBS: dict[str, Callable[..., JobResult]] = {
@@ -64,3 +66,9 @@ def customers_flag_inactive() -> dict[str, int]:
 @shared_task(name="contracts.tasks.inactivity_escalate_unanswered")
 def inactivity_escalate_unanswered() -> dict[str, int]:
     return _result(job_run("inactivity_escalate_unanswered"))
+
+
+@shared_task(name="contracts.tasks.charges_create")
+def charges_create() -> int:
+    """Art. 5: charges last month's fee of every rental that ran in it; idempotent."""
+    return charges_create_due()

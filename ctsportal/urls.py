@@ -26,6 +26,8 @@ urlpatterns = [
     path("account/", include("security.urls")),
     path("apply/", include("contracts.urls")),
     path("company/", include("contracts.lifecycle_urls")),
+    path("catalogue/", include("cameras.urls")),
+    path("rentals/", include("contracts.rental_urls")),
     path("notices/", include("notices.urls")),
     path("terms/", include("terms.urls")),
     path("admin/", admin.site.urls),

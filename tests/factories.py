@@ -105,3 +105,63 @@ def sign_in(
     assert response.status_code == 302, response.content.decode()[:500]
     assert "_auth_user_id" in client.session
     return client
+
+
+# --- Rentals (catalogue, units, usage contracts, rentals) -----------------------------------
+
+
+class ProductFactory(DjangoModelFactory):
+    class Meta:
+        model = "cameras.Product"
+        skip_postgeneration_save = True
+
+    category = "network_camera"
+    model_code = factory.Sequence(lambda n: f"NC-{n:04d}")
+    name_ja = factory.Sequence(lambda n: f"ネットワークカメラ {n}")
+    name_en = factory.Sequence(lambda n: f"Network camera {n}")
+    resolution = "1920x1080"
+    connectivity = "lte"
+    power = "solar_battery"
+    recording = "cloud"
+    monthly_fee_yen = 9800
+
+
+class UnitFactory(DjangoModelFactory):
+    class Meta:
+        model = "cameras.Unit"
+
+    product = factory.SubFactory(ProductFactory)
+    serial = factory.Sequence(lambda n: f"SN{n:06d}")
+
+
+def make_usage_contract(customer: Customer, *, approver: User | None = None) -> object:
+    """The usage contract of an approved registration (Art. 4(3)), written directly."""
+    from django.utils import timezone
+
+    from contracts.models import RegistrationApplication, UsageContract
+
+    existing = UsageContract.objects.filter(customer=customer).first()
+    if existing is not None:
+        return existing
+    owner = Membership.objects.filter(customer=customer).first()
+    applicant = owner.user if owner else UserFactory()
+    approver = approver or StaffFactory(mfa=False)
+    now = timezone.now()
+    application = RegistrationApplication.objects.create(
+        applicant=applicant,
+        customer=customer,
+        state=RegistrationApplication.State.APPROVED,
+        company_name=customer.name,
+        submitted_at=now,
+        antisocial_declared_at=now,
+        antisocial_declaration_sha256="0" * 64,
+        decided_at=now,
+        decided_by=approver,
+    )
+    return UsageContract.objects.create(
+        customer=customer,
+        application=application,
+        formed_at=now,
+        approved_by=approver,
+        terms_versions=[{"document": "terms-of-use", "label": "2023-04-01", "sha256": "0" * 64}],
+    )

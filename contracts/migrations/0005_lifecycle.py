@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0007_lifecycle_inactivity'),
-        ('contracts', '0002_reviewers_group'),
+        ('contracts', '0003_rentals'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,5 +1,6 @@
 """The contracts app's models, one module per part: registration (the application and the
-usage contract it forms, Art. 4); lifecycle (suspension, revocation, cancellation, service
+usage contract it forms, Art. 4), rentals (equipment, fees, payments and video data
+deletion, Art. 5, 10, 13) and lifecycle (suspension, revocation, cancellation, service
 interruptions and ends, Art. 8 and 12)."""
 
 from .lifecycle import (
@@ -28,6 +29,14 @@ from .registration import (
     UsageContract,
     normalize_values,
 )
+from .rentals import (
+    BackhoeAcknowledgement,
+    Charge,
+    Payment,
+    Rental,
+    RentalUnit,
+    VideoDeletionRecord,
+)
 
 __all__ = [
     "CANCELLATION_NOTICE",
@@ -38,11 +47,16 @@ __all__ = [
     "REQUIRED_FIELDS",
     "REVIEWERS_GROUP",
     "SERVICE_END_NOTICE",
+    "BackhoeAcknowledgement",
     "Cancellation",
+    "Charge",
     "CustomerStanding",
+    "Payment",
     "ProductCategory",
     "RefusalGround",
     "RegistrationApplication",
+    "Rental",
+    "RentalUnit",
     "ReturnChecklist",
     "ReturnItem",
     "Revocation",
@@ -51,5 +65,6 @@ __all__ = [
     "ServiceInterruption",
     "Suspension",
     "UsageContract",
+    "VideoDeletionRecord",
     "normalize_values",
 ]

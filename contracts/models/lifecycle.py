@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.clauses import Clause
 from accounts.models import Customer
+from cameras.models import Product
 
 # Art. 12(3): either side may cancel the registration with 7 days' notice.
 CANCELLATION_NOTICE = timedelta(days=7)
@@ -48,12 +49,8 @@ INTERRUPTION_REASONS = [
 INTERRUPTION_REASON_CHOICES = [(c.value, c.label) for c in INTERRUPTION_REASONS]
 
 
-class ProductCategory(models.TextChoices):
-    """The catalogue's product lines (Art. 3 and its annex)."""
-
-    NETWORK_CAMERA = "network_camera", _("Network camera")
-    BACKHOE_CAMERA_SYSTEM = "backhoe_camera_system", _("Backhoe camera system")
-    ACCESSORY = "accessory", _("Accessory")
+# The catalogue's product lines (Art. 3 and its annex).
+ProductCategory = Product.Category
 
 
 class Suspension(models.Model):

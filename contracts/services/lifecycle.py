@@ -23,7 +23,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.db.models.functions import Coalesce, Greatest
 from django.http import HttpRequest
 from django.urls import reverse
@@ -36,15 +36,18 @@ from accounts.models import AuditEntry, Customer, Membership, User
 from notices.models import Notice
 from notices.services import NoticeItem, notice_create, notices_create_many
 
+from .. import selectors
 from ..models import (
     CANCELLATION_NOTICE,
     PROVIDER_GROUND_CHOICES,
     Cancellation,
+    Rental,
     ReturnChecklist,
     ReturnItem,
     Revocation,
     Suspension,
 )
+from . import billing, rentals
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 S = Customer.Status
@@ -61,32 +64,32 @@ PROVIDED_MATERIALS = [
 # The one place each of the rental feature's interfaces is called from.
 
 
-def _rentals_end_for_customer(*, customer: Customer, actor: User | None, clause: str) -> int:
-    """Ends every rental of the customer (with its deletion records and unit returns)."""
-    try:
-        from .rentals import rentals_end_for_customer
-    except ImportError:  # the rental feature is not in this build: nothing is rented
-        return 0
-    return int(rentals_end_for_customer(customer=customer, actor=actor, clause=clause))
+def _rentals_end_for_customers(
+    *, customer_ids: Sequence[int], actor: User | None, clause: str
+) -> dict[int, int]:
+    """Ends every rental of these customers, with the deletion records of their video data
+    (Art. 10(6)); returns how many live rentals each had. A fixed number of queries."""
+    live = dict(
+        Rental.objects.filter(customer_id__in=customer_ids, state__in=Rental.LIVE_STATES)
+        .values("customer_id")
+        .annotate(n=Count("pk"))
+        .values_list("customer_id", "n")
+    )
+    rentals.rentals_end_for_customers(customer_ids=customer_ids, actor=actor, clause=clause)
+    return {pk: live.get(pk, 0) for pk in customer_ids}
 
 
 def _balance_accelerate(*, customer: Customer, actor: User) -> int:
     """Art. 12(2): every unpaid charge falls due at once; returns the total in yen."""
-    try:
-        from .billing import customer_balance_accelerate
-    except ImportError:  # the rental feature is not in this build: nothing is owed
-        return 0
-    return int(customer_balance_accelerate(customer=customer, actor=actor))
+    return billing.customer_balance_accelerate(customer=customer, actor=actor)
 
 
-def _units_to_return(*, customer: Customer) -> list[tuple[str, str]]:
-    """(unit reference, description) of each rented unit the customer still holds."""
-    from .. import selectors
-
-    units_to_return = getattr(selectors, "units_to_return", None)
-    if units_to_return is None:  # the rental feature is not in this build
-        return []
-    return [(str(u.pk), str(u)) for u in units_to_return(customer=customer)]
+def _units_to_return(*, customer_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+    """(unit id, "model #serial") of each rented unit each customer still holds."""
+    result: dict[int, list[tuple[str, str]]] = {}
+    for customer_id, unit in selectors.units_to_return_for_customers(customer_ids=customer_ids):
+        result.setdefault(customer_id, []).append((str(unit.pk), str(unit)))
+    return result
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -182,7 +185,7 @@ def _open_return_checklists(
     *, customers: Sequence[Customer], reason: str, now: datetime
 ) -> dict[int, list[ReturnItem]]:
     """Art. 12(5): opens each customer's return checklist with the units still held and the
-    software and manuals provided. Three queries plus one unit lookup per customer."""
+    software and manuals provided. A fixed number of queries whatever their number."""
     if not customers:
         return {}
     ReturnChecklist.objects.bulk_create(
@@ -195,6 +198,7 @@ def _open_return_checklists(
             customer__in=customers, closed_at__isnull=True, items__isnull=True
         )
     }
+    units = _units_to_return(customer_ids=[c.pk for c in customers])
     items: dict[int, list[ReturnItem]] = {}
     for customer in customers:
         checklist = lists.get(customer.pk)
@@ -208,7 +212,7 @@ def _open_return_checklists(
                 description=description[:300],
                 unit_ref=ref,
             )
-            for ref, description in _units_to_return(customer=customer)
+            for ref, description in units.get(customer.pk, [])
         ]
         rows += [
             ReturnItem(
@@ -350,7 +354,9 @@ def customer_revoke(
         withdrawn_by=actor,
         note="Superseded by revocation.",
     )
-    rentals_ended = _rentals_end_for_customer(customer=locked, actor=actor, clause=ground)
+    rentals_ended = _rentals_end_for_customers(
+        customer_ids=[locked.pk], actor=actor, clause=ground
+    )[locked.pk]
     balance = _balance_accelerate(customer=locked, actor=actor)
     revocation = Revocation(
         customer=locked,
@@ -379,16 +385,6 @@ def customer_revoke(
         request=request,
         extra={"note": note, "balance_due": balance, "rentals_ended": rentals_ended},
     )
-    if balance:
-        audit_record(
-            action="contracts.customer.balance_accelerated",
-            actor=actor,
-            customer=locked,
-            target=revocation,
-            clause=Clause.ART12_2,
-            request=request,
-            extra={"balance_due": balance},
-        )
     notice_create(
         customer=locked,
         kind=Notice.Kind.REVOCATION,
@@ -628,15 +624,14 @@ def cancellations_apply_due(*, now: datetime | None = None) -> JobResult:
     if not due:
         return JobResult(0, 0)
     customers = [c.customer for c in due]
-    ended = {
-        c.pk: _rentals_end_for_customer(customer=c.customer, actor=None, clause=Clause.ART12_3)
-        for c in due
-    }
+    ended = _rentals_end_for_customers(
+        customer_ids=[c.customer_id for c in due], actor=None, clause=Clause.ART12_3
+    )
     for c in due:
         c.state = Cancellation.State.APPLIED
         c.applied_at = now
         c.video_data_deleted_at = now
-        c.rentals_ended = ended[c.pk]
+        c.rentals_ended = ended[c.customer_id]
     Cancellation.objects.bulk_update(
         due, ["state", "applied_at", "video_data_deleted_at", "rentals_ended"], batch_size=None
     )

@@ -21,54 +21,47 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_record
 from accounts.clauses import Clause
 from accounts.models import Customer, User
+from cameras.models import Product
 from notices.models import Notice
 from notices.services import NoticeItem, notices_create_many
 
 from ..models import (
     INTERRUPTION_REASON_CHOICES,
     SERVICE_END_NOTICE,
+    Rental,
     ServiceEnd,
     ServiceInterruption,
 )
+from . import rentals
 from .lifecycle import JobResult, _audit_many
 
 S = Customer.Status
 # Customers who still use the service and so are affected by its events.
 LIVE_STATES = (S.ACTIVE, S.SUSPENDED, S.CANCELLATION_SCHEDULED)
-PRODUCT_MODEL = "cameras.Product"
 
 # --- rentals (contracts.services.rentals, cameras.models.Product) -----------------------------
 # The one place each of the rental feature's interfaces is called from.
 
 
 def _customer_ids_renting(category: str) -> models.QuerySet[Customer]:
-    """Customers with a current rental of a product of ``category``."""
-    try:
-        from .rentals import customers_renting_category
-    except ImportError:  # the rental feature is not in this build: nobody rents anything
-        return Customer.objects.none()
-    return customers_renting_category(category=category)
+    """Customers with a live rental of a product of ``category``."""
+    return Customer.objects.filter(
+        pk__in=Rental.objects.filter(
+            state__in=Rental.LIVE_STATES, product__category=category
+        ).values("customer_id")
+    )
 
 
 def _rentals_end_for_category(*, category: str | None, actor: User | None) -> int:
-    """Ends the rentals of every product of ``category`` (None: every product)."""
-    from django.apps import apps
-
-    try:
-        from .rentals import rentals_end_for_products
-
-        Product = apps.get_model(PRODUCT_MODEL)
-    except (ImportError, LookupError):  # the rental feature is not in this build
-        return 0
+    """Ends the rentals of every product of ``category`` (None: every product), with their
+    deletion records (Art. 10(6)); the units await return."""
     products = Product.objects.all()
     if category:
         products = products.filter(category=category)
-    return int(
-        rentals_end_for_products(
-            product_ids=list(products.values_list("pk", flat=True)),
-            actor=actor,
-            clause=Clause.ART8_2,
-        )
+    return rentals.rentals_end_for_products(
+        product_ids=list(products.values_list("pk", flat=True)),
+        actor=actor,
+        clause=Clause.ART8_2,
     )
 
 

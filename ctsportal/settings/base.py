@@ -387,6 +387,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "contracts.tasks.inactivity_escalate_unanswered",
         "schedule": crontab(hour=9, minute=30),
     },
+    # Art. 5: last month's fee of every rental, charged in arrears. Daily rather than on the
+    # 1st only, so that a delivery or end recorded late is still charged; idempotent.
+    "contracts-charges-create": {
+        "task": "contracts.tasks.charges_create",
+        "schedule": crontab(hour=6, minute=10),
+    },
 }
 # Art. 12(1)(5): days a customer contacted for inactivity has to answer before staff see it
 # on the revocation queue.

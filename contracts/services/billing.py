@@ -1,0 +1,224 @@
+"""Fees and payments (Art. 5): the monthly charges job, payments received, the outstanding
+balance, the acceleration of every debt (Art. 12(2)) and the liability cap (Art. 13(9)).
+
+Money is integer yen. Dates are calendar dates in Asia/Tokyo."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.audit import audit_record
+from accounts.clauses import Clause
+from accounts.models import Customer, User
+
+from ..models import Charge, Payment, Rental
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by whole calendar months, clamped to the last day of the month
+    (2024-05-31 − 3 months = 2024-02-29; 2023-05-31 − 3 months = 2023-02-28)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@dataclass(frozen=True)
+class ChargeLine:
+    days_charged: int
+    days_in_month: int
+    amount_yen: int
+
+
+def charge_for_month(
+    *, monthly_fee_yen: int, started_on: date, ended_on: date | None, period: date
+) -> ChargeLine | None:
+    """The fee of a rental for the month ``period``.
+
+    Rule (pro-rata by days): a rental is charged for every calendar day (Asia/Tokyo) from the
+    day it was delivered up to and including the day it ended. A whole month costs the monthly
+    fee; a partial first or last month costs ``monthly_fee × days charged ÷ days in that
+    month``, rounded down to the yen. A month with no such day has no charge (None)."""
+    first, last = month_start(period), month_end(period)
+    begin = max(first, started_on)
+    end = min(last, ended_on) if ended_on is not None else last
+    if end < begin:
+        return None
+    days = (end - begin).days + 1
+    in_month = last.day
+    amount = monthly_fee_yen if days == in_month else monthly_fee_yen * days // in_month
+    return ChargeLine(days_charged=days, days_in_month=in_month, amount_yen=amount)
+
+
+def charge_due_on(period: date) -> date:
+    """A month's fee is due at the end of the following month (月末締め翌月末払い)."""
+    return month_end(add_months(month_start(period), 1))
+
+
+@transaction.atomic
+def charges_create_for_month(*, period: date, actor: User | None = None) -> int:
+    """Creates the charge of every rental that ran during the month of ``period``, at most
+    one per rental and month (a unique constraint; a second run creates nothing). Set-based:
+    three queries and one insert whatever the number of rentals. Returns how many charges
+    were created."""
+    first, last = month_start(period), month_end(period)
+    rentals = list(
+        Rental.objects.filter(
+            state__in=Rental.STARTED_STATES,
+            started_at__lt=_local_midnight(last + timedelta(days=1)),
+        )
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=_local_midnight(first)))
+        .exclude(charges__period=first)
+        .only("pk", "customer_id", "monthly_fee_yen", "started_at", "ended_at")
+    )
+    charges = []
+    for rental in rentals:
+        assert rental.started_at is not None and rental.monthly_fee_yen is not None
+        line = charge_for_month(
+            monthly_fee_yen=rental.monthly_fee_yen,
+            started_on=timezone.localdate(rental.started_at),
+            ended_on=timezone.localdate(rental.ended_at) if rental.ended_at else None,
+            period=first,
+        )
+        if line is None:
+            continue
+        charges.append(
+            Charge(
+                customer_id=rental.customer_id,
+                rental_id=rental.pk,
+                period=first,
+                amount_yen=line.amount_yen,
+                days_charged=line.days_charged,
+                days_in_month=line.days_in_month,
+                due_on=charge_due_on(first),
+            )
+        )
+    # A concurrent run may have inserted some already: the unique constraint keeps one.
+    Charge.objects.bulk_create(charges, ignore_conflicts=True)
+    audit_record(
+        action="contracts.charges.created",
+        actor=actor,
+        clause=Clause.ART5,
+        extra={"period": first.isoformat(), "count": len(charges)},
+    )
+    return len(charges)
+
+
+def charges_create_due(*, today: date | None = None) -> int:
+    """The beat job: charges the month before ``today`` (fees are charged in arrears). Run
+    daily, so that a delivery or end recorded late is still charged; idempotent."""
+    today = today or timezone.localdate()
+    return charges_create_for_month(period=add_months(month_start(today), -1))
+
+
+# --- Payments and balance -------------------------------------------------------------------
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    customer: Customer,
+    amount_yen: int,
+    received_on: date,
+    method: str,
+    reference: str = "",
+    actor: User,
+    request: HttpRequest | None = None,
+) -> Payment:
+    """Staff record money actually received (Art. 5; the liability cap of Art. 13(9) is read
+    from these records). A payment is never dated in the future (``Payment.clean``)."""
+    payment = Payment(
+        customer=customer,
+        amount_yen=amount_yen,
+        received_on=received_on,
+        method=method,
+        reference=reference.strip(),
+        recorded_by=actor,
+    )
+    payment.full_clean()
+    payment.save()
+    audit_record(
+        action="contracts.payment.recorded",
+        actor=actor,
+        customer=customer,
+        target=payment,
+        clause=Clause.ART5,
+        request=request,
+        extra={"amount_yen": amount_yen, "received_on": received_on.isoformat()},
+    )
+    return payment
+
+
+def customer_outstanding_balance(*, customer: Customer) -> int:
+    """Yen the customer owes: every charge minus every payment received (negative when the
+    customer paid ahead)."""
+    charged = Charge.objects.filter(customer=customer).aggregate(t=Sum("amount_yen"))["t"] or 0
+    paid = Payment.objects.filter(customer=customer).aggregate(t=Sum("amount_yen"))["t"] or 0
+    return int(charged) - int(paid)
+
+
+@transaction.atomic
+def customer_balance_accelerate(*, customer: Customer, actor: User | None) -> int:
+    """Art. 12(2): on the grounds of Art. 12(1) every debt falls due at once. Every charge
+    not yet due becomes due today (one update); returns the outstanding balance now due
+    (0 when nothing is owed)."""
+    today = timezone.localdate()
+    now = timezone.now()
+    moved = Charge.objects.filter(customer=customer, due_on__gt=today).update(
+        due_on=today, accelerated_at=now
+    )
+    balance = max(customer_outstanding_balance(customer=customer), 0)
+    audit_record(
+        action="contracts.balance.accelerated",
+        actor=actor,
+        customer=customer,
+        target=customer,
+        clause=Clause.ART12_2,
+        extra={"charges_brought_forward": moved, "balance_yen": balance},
+    )
+    return balance
+
+
+@dataclass(frozen=True)
+class LiabilityCap:
+    on: date
+    window_start: date  # first day counted
+    window_end: date  # last day counted
+    amount_yen: int
+
+
+def customer_liability_cap(*, customer: Customer, on: date) -> LiabilityCap:
+    """Art. 13(9): the provider's liability is capped at the fees actually received from the
+    customer in the three months going back from the time the damage arose.
+
+    Counted: payments received after the same calendar day three months earlier (clamped to
+    the month's end, so 2024-05-31 looks back to 2024-02-29) up to and including ``on`` —
+    the day three months back is not counted (初日不算入), which makes the window exactly
+    three months long."""
+    start = add_months(on, -3) + timedelta(days=1)
+    total = (
+        Payment.objects.filter(
+            customer=customer, received_on__gte=start, received_on__lte=on
+        ).aggregate(t=Sum("amount_yen"))["t"]
+        or 0
+    )
+    return LiabilityCap(on=on, window_start=start, window_end=on, amount_yen=int(total))

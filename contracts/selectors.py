@@ -23,6 +23,7 @@ from .models import (
     RegistrationApplication,
     Rental,
     RentalUnit,
+    ReturnChecklist,
     UsageContract,
     VideoDeletionRecord,
 )
@@ -284,4 +285,14 @@ def video_deletion_list(*, customer: Customer) -> models.QuerySet[VideoDeletionR
         VideoDeletionRecord.objects.filter(customer=customer)
         .select_related("rental__product", "unit__product")
         .order_by("-deleted_at", "-pk")
+    )
+
+
+def return_checklist_current(*, customer: Customer) -> ReturnChecklist | None:
+    """The customer's open return checklist with its items (Art. 12(5): what to return or
+    destroy once the registration has ended), for the ended company's page."""
+    return (
+        ReturnChecklist.objects.filter(customer=customer, closed_at__isnull=True)
+        .prefetch_related("items")
+        .first()
     )

@@ -135,6 +135,9 @@ def test_revocation_ends_access_opens_the_return_checklist_and_tells_the_company
     assert notice.clause == "art12.1.2"
     assert "0円" in notice.body_text and "第12条第5項" in notice.body_text
     assert "contracts.customer.revoked" in actions(customer_a)
+    from contracts.selectors import return_checklist_current
+
+    assert return_checklist_current(customer=customer_a) == checklist
 
 
 def test_revocation_supersedes_a_suspension_and_a_scheduled_cancellation(

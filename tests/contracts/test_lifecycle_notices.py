@@ -17,7 +17,7 @@ from notices.models import Notice
 pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 10:00 Tokyo
-EXPECTED = {
+EXPECTED: dict[str, tuple[str, str]] = {
     # kind: (Japanese, English) fragments every body must contain
     Notice.Kind.SUSPENSION: ("第12条第1項", "Art. 12(1)"),
     Notice.Kind.REVOCATION: ("第12条第5項", "Art. 12(5)"),

@@ -60,7 +60,7 @@ def test_a_refused_measure_is_reported_and_changes_nothing(
     staff: User, customer_a: Customer
 ) -> None:
     page = act(login(staff), STANDING, "unsuspend", [customer_a], confirm="1", note="x")
-    assert "This company is not suspended." in page
+    assert "このお客様は利用停止中ではありません。" in page
 
 
 def test_staff_revoke_and_give_notice_for_the_provider(
@@ -116,7 +116,7 @@ def test_staff_schedule_an_interruption_in_the_admin(
     past = {**data, "starts_at_0": "2020-01-01", "ends_at_0": "2020-01-01"}
     again = client.post("/admin/contracts/serviceinterruption/add/", past)
     assert again.status_code == 200
-    assert "mark it as an emergency" in again.content.decode()
+    assert "緊急としてください" in again.content.decode()
 
 
 def test_staff_announce_a_service_end_and_29_days_is_refused(
@@ -134,7 +134,7 @@ def test_staff_announce_a_service_end_and_29_days_is_refused(
     }
     refused = client.post("/admin/contracts/serviceend/add/", data)
     assert refused.status_code == 200
-    assert "30 days" in refused.content.decode()
+    assert "通知から30日以上後" in refused.content.decode()
     assert not ServiceEnd.objects.exists()
     later = timezone.localtime(timezone.now() + timedelta(days=40))
     data["effective_at_0"] = later.strftime("%Y-%m-%d")
@@ -153,7 +153,7 @@ def test_the_bulk_approval_leaves_a_previously_revoked_match_to_its_own_page(
         {"action": "approve_selected", ACTION_CHECKBOX_NAME: [submitted.pk]},
         follow=True,
     )
-    assert "matches a revoked customer" in response.content.decode()
+    assert "登録を取り消されたお客様と一致します" in response.content.decode()
     submitted.refresh_from_db()
     assert submitted.state == RegistrationApplication.State.SUBMITTED
     assert not Notice.objects.filter(kind="registration_approved").exists()

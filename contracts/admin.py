@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from . import lifecycle_admin  # noqa: F401  (registers the lifecycle's staff screens)
 from .forms import RefusalForm
 from .models import COMPANY_FIELDS, CONTACT_FIELDS, RegistrationApplication, UsageContract
-from .selectors import application_checks, user_is_reviewer
+from .selectors import application_checks, revoked_customer_matches, user_is_reviewer
 from .services import registration as services
 
 
@@ -182,6 +183,19 @@ class RegistrationApplicationAdmin(_StaffMayView, admin.ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet[RegistrationApplication]
     ) -> None:
         for application in queryset.order_by("pk"):
+            # Art. 4(2)(3): a match with a revoked customer is the reviewer's call, made on
+            # the application's own page where the match is shown, never in bulk.
+            if revoked_customer_matches(application=application):
+                self.message_user(
+                    request,
+                    _(
+                        "%(company)s: not approved: it matches a revoked customer "
+                        "(Art. 4(2)(3)). Review it on its own page."
+                    )
+                    % {"company": application.company_name},
+                    messages.WARNING,
+                )
+                continue
             self._approve(request, application)
 
     @admin.action(

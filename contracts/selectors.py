@@ -3,10 +3,11 @@ a reviewer needs before deciding (Art. 4(2))."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import models
-from django.db.models import Prefetch, Q, Value
+from django.db.models import F, Prefetch, Q, Value
 from django.db.models.functions import Replace
 from django.http import Http404
 
@@ -22,6 +23,7 @@ from .models import (
     RegistrationApplication,
     Rental,
     RentalUnit,
+    ReturnChecklist,
     UsageContract,
     VideoDeletionRecord,
 )
@@ -262,6 +264,20 @@ def units_to_return(*, customer: Customer) -> models.QuerySet[Unit]:
     )
 
 
+def units_to_return_for_customers(*, customer_ids: Iterable[int]) -> list[tuple[int, Unit]]:
+    """``units_to_return`` of many customers in one query, as (customer id, unit) pairs."""
+    units = (
+        Unit.objects.filter(
+            assignments__rental__customer_id__in=list(customer_ids),
+            assignments__returned_at__isnull=True,
+        )
+        .annotate(holder_id=F("assignments__rental__customer_id"))
+        .select_related("product")
+        .order_by("holder_id", "product__model_code", "serial")
+    )
+    return [(unit.holder_id, unit) for unit in units]
+
+
 def charge_list(*, customer: Customer) -> models.QuerySet[Charge]:
     return (
         Charge.objects.filter(customer=customer)
@@ -289,4 +305,14 @@ def video_deletion_list(*, customer: Customer) -> models.QuerySet[VideoDeletionR
         VideoDeletionRecord.objects.filter(customer=customer)
         .select_related("rental__product", "unit__product")
         .order_by("-deleted_at", "-pk")
+    )
+
+
+def return_checklist_current(*, customer: Customer) -> ReturnChecklist | None:
+    """The customer's open return checklist with its items (Art. 12(5): what to return or
+    destroy once the registration has ended), for the ended company's page."""
+    return (
+        ReturnChecklist.objects.filter(customer=customer, closed_at__isnull=True)
+        .prefetch_related("items")
+        .first()
     )

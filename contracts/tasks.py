@@ -1,9 +1,70 @@
-"""Scheduled jobs of the contracts app (see CELERY_BEAT_SCHEDULE). Each calls one set-based,
-idempotent service; each has a management command to run it by hand."""
+"""Scheduled jobs of the contracts app (CELERY_BEAT_SCHEDULE in ctsportal/settings/base.py):
+the monthly charges and the lifecycle jobs. Each lifecycle job calls one set-based service
+that does everything due up to now: idempotent, safe to run concurrently, and catching up
+after downtime. ``manage.py lifecycle_job`` runs them by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
 
 from celery import shared_task
 
-from .services import billing, rentals
+from .services import billing, lifecycle, rentals, service_events
+from .services.lifecycle import JobResult
+
+JOBS: dict[str, Callable[..., JobResult]] = {
+    "interruptions_notify_due": service_events.interruptions_notify_due,
+    "service_end_notices_send_due": service_events.service_end_notices_send_due,
+    "cancellation_reminders_send_due": lifecycle.cancellation_reminders_send_due,
+    "cancellations_apply_due": lifecycle.cancellations_apply_due,
+    "service_ends_apply_due": service_events.service_ends_apply_due,
+    "customers_flag_inactive": lifecycle.customers_flag_inactive,
+    "inactivity_escalate_unanswered": lifecycle.inactivity_escalate_unanswered,
+}
+
+
+def job_run(name: str, *, now: datetime | None = None) -> JobResult:
+    return JOBS[name](now=now)
+
+
+def _result(result: JobResult) -> dict[str, int]:
+    return {"changed": result.changed, "notices": result.notices}
+
+
+@shared_task(name="contracts.tasks.interruptions_notify_due")
+def interruptions_notify_due() -> dict[str, int]:
+    return _result(job_run("interruptions_notify_due"))
+
+
+@shared_task(name="contracts.tasks.service_end_notices_send_due")
+def service_end_notices_send_due() -> dict[str, int]:
+    return _result(job_run("service_end_notices_send_due"))
+
+
+@shared_task(name="contracts.tasks.cancellation_reminders_send_due")
+def cancellation_reminders_send_due() -> dict[str, int]:
+    return _result(job_run("cancellation_reminders_send_due"))
+
+
+@shared_task(name="contracts.tasks.cancellations_apply_due")
+def cancellations_apply_due() -> dict[str, int]:
+    return _result(job_run("cancellations_apply_due"))
+
+
+@shared_task(name="contracts.tasks.service_ends_apply_due")
+def service_ends_apply_due() -> dict[str, int]:
+    return _result(job_run("service_ends_apply_due"))
+
+
+@shared_task(name="contracts.tasks.customers_flag_inactive")
+def customers_flag_inactive() -> dict[str, int]:
+    return _result(job_run("customers_flag_inactive"))
+
+
+@shared_task(name="contracts.tasks.inactivity_escalate_unanswered")
+def inactivity_escalate_unanswered() -> dict[str, int]:
+    return _result(job_run("inactivity_escalate_unanswered"))
 
 
 @shared_task(name="contracts.tasks.charges_create")

@@ -1,17 +1,19 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
+from contracts.lifecycle_api import CancellationView
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.api_urls")),
     path("", include("security.api_urls")),
     path("", include("contracts.api_urls")),
     path("", include("cameras.api_urls")),
     path("", include("contracts.rental_api_urls")),
+    path("cancellation", CancellationView.as_view(), name="api-cancellation"),
     path("", include("notices.api_urls")),
     path("", include("terms.api_urls")),
 ]
@@ -25,6 +27,7 @@ urlpatterns = [
     path("account/", include("accounts.urls")),
     path("account/", include("security.urls")),
     path("apply/", include("contracts.urls")),
+    path("company/", include("contracts.lifecycle_urls")),
     path("catalogue/", include("cameras.urls")),
     path("rentals/", include("contracts.rental_urls")),
     path("notices/", include("notices.urls")),

@@ -1,5 +1,6 @@
-"""`manage.py check` reports a notice kind without its e-mail templates in both
-languages: notice_create would fail inside the event's transaction (and roll it back)."""
+"""`manage.py check` fails on a notice kind without its e-mail templates in both languages:
+notice_create would fail inside the event's transaction (and roll it back), so a deployment
+with a missing template must not start."""
 
 from __future__ import annotations
 
@@ -29,15 +30,14 @@ def missing_templates() -> list[str]:
 
 @checks.register(checks.Tags.templates)
 def check_notice_templates(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    # Info, not Warning: kinds are written by the features that send them, and a kind
-    # nobody sends yet must not fail `check --deploy --fail-level WARNING`.
+    # Every Notice.Kind is sent by some feature, so every one must render in ja and en.
     missing = missing_templates()
     if not missing:
         return []
     return [
-        checks.Info(
+        checks.Error(
             f"{len(missing)} notice e-mail templates are missing: {', '.join(missing)}",
             hint="Every Notice.Kind that is sent needs subject.txt, txt and html in ja and en.",
-            id="notices.I001",
+            id="notices.E001",
         )
     ]

@@ -53,6 +53,19 @@ class Customer(models.Model):
         _("cancellation takes effect"), null=True, blank=True
     )
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    # Art. 12(1)(5): when the provider contacted the company after three months without use,
+    # when the company answered that it still uses the service, and when an unanswered
+    # contact was put on staff's revocation queue. A use after the contact clears the flag
+    # (last_activity_at later than inactivity_contacted_at); the daily job tidies the fields.
+    inactivity_contacted_at = models.DateTimeField(
+        _("contacted for inactivity"), null=True, blank=True
+    )
+    inactivity_answered_at = models.DateTimeField(
+        _("answered the inactivity contact"), null=True, blank=True
+    )
+    inactivity_escalated_at = models.DateTimeField(
+        _("on the revocation queue since"), null=True, blank=True
+    )
     # Art. 6(1): the owner may require two-factor authentication of every member.
     mfa_required = models.BooleanField(
         _("two-factor authentication required"),

@@ -580,6 +580,20 @@ def rentals_end_for_customer(
 
 
 @transaction.atomic
+def rentals_end_for_customers(
+    *, customer_ids: Iterable[int], actor: User | None, clause: str, reason: str = ""
+) -> int:
+    """``rentals_end_for_customer`` for many customers at once (the scheduler applying the
+    cancellations due, Art. 12(3)): a fixed number of queries whatever their number."""
+    return _end_set(
+        Rental.objects.filter(customer_id__in=list(customer_ids)),
+        actor=actor,
+        clause=clause,
+        reason=reason,
+    )
+
+
+@transaction.atomic
 def rentals_end_for_products(
     *, product_ids: Iterable[int], actor: User | None, clause: Clause, reason: str = ""
 ) -> int:

@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.membership",
+                "contracts.context_processors.lifecycle_banners",
             ],
         },
     },
@@ -349,6 +350,47 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "accounts.tasks.tokens_purge_expired",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Lifecycle jobs (Art. 8, 12). Each does everything due up to the moment it runs, so a
+    # missed run is caught up by the next one; running twice changes and sends nothing more.
+    # Every 5 minutes: an emergency interruption scheduled ahead is notified as it starts
+    # (Art. 8(1) proviso); planned ones are notified when scheduled.
+    "lifecycle-interruption-notices": {
+        "task": "contracts.tasks.interruptions_notify_due",
+        "schedule": timedelta(minutes=5),
+    },
+    # Hourly: service-end notices to customers affected since the announcement, and the
+    # reminder once 30 days remain (Art. 8(2)).
+    "lifecycle-service-end-notices": {
+        "task": "contracts.tasks.service_end_notices_send_due",
+        "schedule": crontab(minute=5),
+    },
+    # Hourly: the reminder 7 days before a cancellation takes effect (Art. 12(3)).
+    "lifecycle-cancellation-reminders": {
+        "task": "contracts.tasks.cancellation_reminders_send_due",
+        "schedule": crontab(minute=10),
+    },
+    # Every 15 minutes: cancellations whose effective moment has passed are applied
+    # (Art. 12(3), 10(6), 12(5)); a notice takes effect within a quarter hour of its moment.
+    "lifecycle-apply-cancellations": {
+        "task": "contracts.tasks.cancellations_apply_due",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Just after midnight: service ends whose date has come end the affected rentals.
+    "lifecycle-apply-service-ends": {
+        "task": "contracts.tasks.service_ends_apply_due",
+        "schedule": crontab(hour=0, minute=5),
+    },
+    # Daily at 09:00 (business hours, so a contact is read): flag and contact customers
+    # without use for three calendar months (Art. 12(1)(5)).
+    "lifecycle-flag-inactive": {
+        "task": "contracts.tasks.customers_flag_inactive",
+        "schedule": crontab(hour=9, minute=0),
+    },
+    # Daily at 09:30: unanswered inactivity contacts go on staff's revocation queue.
+    "lifecycle-escalate-inactive": {
+        "task": "contracts.tasks.inactivity_escalate_unanswered",
+        "schedule": crontab(hour=9, minute=30),
+    },
     # Art. 5: last month's fee of every rental, charged in arrears. Daily rather than on the
     # 1st only, so that a delivery or end recorded late is still charged; idempotent.
     "contracts-charges-create": {
@@ -362,6 +404,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(hour=23, minute=55),
     },
 }
+# Art. 12(1)(5): days a customer contacted for inactivity has to answer before staff see it
+# on the revocation queue.
+INACTIVITY_REPLY_DAYS = env.int("INACTIVITY_REPLY_DAYS", default=30)
 
 LOGGING = {
     "version": 1,

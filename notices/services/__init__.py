@@ -14,15 +14,18 @@ from .delivery import (
     retry_delay,
 )
 from .outbox import (
+    NoticeItem,
     notice_create,
     notice_default_recipients,
     notice_mark_read,
     notice_retry,
     notices_create_bulk,
+    notices_create_many,
 )
 
 __all__ = [
     "DeliveryOutcome",
+    "NoticeItem",
     "notice_claim",
     "notice_create",
     "notice_default_recipients",
@@ -30,6 +33,7 @@ __all__ = [
     "notice_mark_read",
     "notice_retry",
     "notices_create_bulk",
+    "notices_create_many",
     "notices_requeue_due",
     "retry_delay",
 ]

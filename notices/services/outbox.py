@@ -4,11 +4,12 @@ commit. Also staff retries and the per-person read marker."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
@@ -226,6 +227,88 @@ def notices_create_bulk(
         RENDERED_FIELDS,
         batch_size=500,
     )
+    _queue_delivery([n.pk for n in created if n.state == Notice.State.PENDING])
+    return created
+
+
+@dataclass(frozen=True)
+class NoticeItem:
+    """One notice of a set-based batch: to whom, about what, for which period, and the
+    context of its text (a reminder date, a signed link...)."""
+
+    customer: Customer
+    subject: models.Model | None = None
+    period: str = ""
+    context: dict[str, Any] | None = None
+
+
+def _allocate_notice_ids(count: int) -> list[int]:
+    """``count`` primary keys from the table's sequence in one query, so that each notice
+    can be rendered (its text links to its own page) before the single INSERT."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Notice._meta.db_table, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@transaction.atomic
+def notices_create_many(
+    *, kind: str, clause: str, items: list[NoticeItem], actor: User | None = None
+) -> list[Notice]:
+    """Notices of one kind to many customers, each with its own subject, period and
+    context, in a fixed number of queries whatever their number (recipients, ids, one
+    INSERT ... ON CONFLICT DO NOTHING, one read back). Items whose (customer, kind, subject,
+    period) was already notified are skipped: a repeated or concurrent job sends nothing
+    twice. Returns the notices created by this call."""
+    if kind not in Notice.Kind.values:
+        raise ValueError(f"Unknown notice kind: {kind}")
+    if not items:
+        return []
+    if connection.vendor != "postgresql":
+        # SQLite (``make run``) has no sequences to draw from: one notice at a time.
+        before = set(Notice.objects.filter(kind=kind).values_list("pk", flat=True))
+        made = [
+            notice_create(
+                customer=item.customer,
+                kind=kind,
+                clause=clause,
+                subject=item.subject,
+                period=item.period,
+                context=item.context,
+                actor=actor,
+            )
+            for item in items
+        ]
+        return [n for n in made if n.pk not in before]
+    recipients = _recipients_by_customer(customer_ids=sorted({i.customer.pk for i in items}))
+    now = timezone.now()
+    rows: dict[str, tuple[NoticeItem, Notice]] = {}
+    for item in items:
+        subject_type, subject_id = _subject_key(item.subject)
+        notice = _notice_unsent(
+            customer=item.customer,
+            kind=kind,
+            clause=clause,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            period=item.period,
+            recipients=recipients.get(item.customer.pk, []),
+            language=item.customer.language or Notice.Language.JA,
+            actor=actor,
+            now=now,
+        )
+        rows.setdefault(notice.dedupe_key, (item, notice))
+    for (item, notice), pk in zip(rows.values(), _allocate_notice_ids(len(rows)), strict=True):
+        notice.pk = pk
+        notice_fill(notice, customer=item.customer, context=item.context)
+    notices = [notice for _item, notice in rows.values()]
+    Notice.objects.bulk_create(notices, ignore_conflicts=True)
+    inserted = set(
+        Notice.objects.filter(pk__in=[n.pk for n in notices]).values_list("pk", flat=True)
+    )
+    created = [n for n in notices if n.pk in inserted]
     _queue_delivery([n.pk for n in created if n.state == Notice.State.PENDING])
     return created
 

@@ -1,0 +1,362 @@
+"""Benchmark of the lifecycle jobs (Art. 8, 12) at 10,000 and 100,000 customers.
+
+    .venv/bin/python bench/jobs.py                 # both sizes
+    .venv/bin/python bench/jobs.py --sizes 10000   # one size
+
+It uses its own database (created and migrated if missing; its customers are wiped first).
+The data is a steady day, not a first run: customers are spread over the states (80 %
+active, 5 % suspended, 5 % with a cancellation scheduled within the next 30 days, of which
+one in 25 is overdue, 5 % cancelled, 5 % revoked) and over last-use dates (uniform over the
+last 91 days, plus 1 % of the active ones idle for exactly three months and a day, who are
+due today); each has an owner; 1 % of the active ones were contacted for inactivity 20–40
+days ago. A service end announced 10 days ago (every live customer already has its
+notice), a due service end, and an emergency interruption naming 1 % of the customers.
+
+For each job it prints the wall time (measured under tracemalloc, so an upper bound), the
+SQL query count and the peak Python memory (tracemalloc), and the wall time of a raw SQL
+UPDATE of the same rows. Every run is rolled
+back, so each job sees the same data and the measured runs do not disturb each other; the
+delivery tasks of the notices are not queued (they would be after a real commit)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+# The raw UPDATE each job's state change is compared with (the rows it changes, no notices,
+# no audit): the floor a set-based job cannot go below.
+RAW_SQL = {
+    "customers_flag_inactive": """
+        UPDATE accounts_customer SET inactivity_contacted_at = now()
+        WHERE status = 'active' AND inactivity_contacted_at IS NULL
+          AND GREATEST(COALESCE(last_activity_at, created_at),
+                       COALESCE(inactivity_answered_at, created_at),
+                       COALESCE(status_changed_at, created_at)) < %(cutoff)s""",
+    "inactivity_escalate_unanswered": """
+        UPDATE accounts_customer SET inactivity_escalated_at = now()
+        WHERE status = 'active' AND inactivity_escalated_at IS NULL
+          AND inactivity_contacted_at <= %(deadline)s
+          AND (last_activity_at IS NULL OR last_activity_at <= inactivity_contacted_at)""",
+    "cancellation_reminders_send_due": """
+        UPDATE contracts_cancellation SET reminded_at = now()
+        WHERE state = 'scheduled' AND reminded_at IS NULL AND effective_at > now()
+          AND effective_at <= now() + interval '7 days'
+          AND given_at < effective_at - interval '7 days'""",
+    "cancellations_apply_due": """
+        UPDATE accounts_customer SET status = 'cancelled', status_changed_at = now()
+        WHERE id IN (SELECT customer_id FROM contracts_cancellation
+                     WHERE state = 'scheduled' AND effective_at <= now())""",
+    "service_end_notices_send_due": """
+        UPDATE contracts_serviceend SET note = note
+        WHERE state = 'announced' AND effective_at > now()""",
+    "interruptions_notify_due": """
+        UPDATE contracts_serviceinterruption SET notified_at = now()
+        WHERE notified_at IS NULL AND (emergency = false OR starts_at <= now())""",
+    "service_ends_apply_due": """
+        UPDATE contracts_serviceend SET state = 'applied', applied_at = now()
+        WHERE state = 'announced' AND effective_at <= now()""",
+}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 100000])
+    parser.add_argument(
+        "--no-memory",
+        action="store_true",
+        help="time without tracemalloc (its bookkeeping slows template rendering a lot)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ctsportal_bench_jobs"
+        ),
+    )
+    return parser.parse_args()
+
+
+def ensure_database(url: str) -> None:
+    import psycopg2
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    conn = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
+def seed(size: int) -> None:
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.clauses import Clause
+    from accounts.models import Customer, Membership, User
+    from contracts.models import Cancellation, ServiceEnd, ServiceInterruption
+    from notices.models import Notice
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE accounts_customer, accounts_user, notices_notice, accounts_auditentry,"
+            " contracts_cancellation, contracts_serviceend, contracts_serviceinterruption,"
+            " contracts_returnchecklist RESTART IDENTITY CASCADE"
+        )
+    from django.contrib.auth.hashers import make_password
+
+    rng = random.Random(12)
+    unusable = make_password(None)
+    now = timezone.now()
+    staff = User.objects.create_user("bench-staff@cts.example.jp", None, is_staff=True)
+    states = ["active"] * 16 + ["suspended", "cancellation_scheduled", "cancelled", "revoked"]
+    batch = 10000
+    for start in range(0, size, batch):
+        n = min(batch, size - start)
+        customers = []
+        for i in range(start, start + n):
+            status = states[i % len(states)]
+            last_use = now - timedelta(days=rng.uniform(0, 91))
+            contacted = None
+            if status == "active":
+                roll = rng.random()
+                if roll < 0.01:
+                    contacted = now - timedelta(days=rng.uniform(20, 40))
+                    last_use = contacted - timedelta(days=95)
+                elif roll < 0.02:
+                    last_use = now - timedelta(days=93)
+            customers.append(
+                Customer(
+                    name=f"ベンチ建設{i}",
+                    status=status,
+                    last_activity_at=last_use,
+                    inactivity_contacted_at=contacted,
+                    created_at=now - timedelta(days=400),
+                )
+            )
+        customers = Customer.objects.bulk_create(customers)
+        users = User.objects.bulk_create(
+            [User(email=f"owner{c.pk}@bench.example.jp", password=unusable) for c in customers]
+        )
+        Membership.objects.bulk_create(
+            [
+                Membership(user=u, customer=c, role="owner")
+                for u, c in zip(users, customers, strict=True)
+            ]
+        )
+        Cancellation.objects.bulk_create(
+            [
+                Cancellation(
+                    customer=c,
+                    side="customer",
+                    given_by=staff,
+                    given_at=min(now, effective) - timedelta(days=rng.choice([7, 10, 30])),
+                    effective_at=effective,
+                )
+                for c in customers
+                if c.status == "cancellation_scheduled"
+                for effective in [
+                    now - timedelta(hours=1)
+                    if rng.random() < 0.04
+                    else now + timedelta(days=rng.uniform(0.1, 30))
+                ]
+            ]
+        )
+    Customer.objects.update(created_at=now - timedelta(days=400))
+    announced = ServiceEnd.objects.create(
+        scope="all",
+        title="ベンチ用サービス終了",
+        announced_by=staff,
+        announced_at=now - timedelta(days=10),
+        effective_at=now + timedelta(days=40),
+    )
+    # Announced 10 days ago: every live customer already has its notice (rows written
+    # directly; the job only has to find that nobody is missing one).
+    subject_type = ContentType.objects.get_for_model(ServiceEnd)
+    live = Customer.objects.filter(
+        status__in=["active", "suspended", "cancellation_scheduled"]
+    ).values_list("pk", flat=True)
+    Notice.objects.bulk_create(
+        [
+            Notice(
+                customer_id=pk,
+                kind="service_end",
+                clause="art8.2",
+                subject_type=subject_type,
+                subject_id=str(announced.pk),
+                dedupe_key=Notice.dedupe_key_for(
+                    customer_id=pk,
+                    kind="service_end",
+                    subject_type_id=subject_type.pk,
+                    subject_id=str(announced.pk),
+                    period="",
+                ),
+                state="sent",
+                sent_at=now - timedelta(days=10),
+                content_sha256="0" * 64,
+            )
+            for pk in live
+        ],
+        batch_size=10000,
+    )
+    ServiceEnd.objects.create(
+        scope="all",
+        title="ベンチ用サービス終了（期日到来）",
+        announced_by=staff,
+        announced_at=now - timedelta(days=40),
+        effective_at=now - timedelta(hours=1),
+    )
+    interruption = ServiceInterruption.objects.create(
+        scope="customers",
+        reason=Clause.ART8_1_2,
+        title="ベンチ用緊急停止",
+        starts_at=now - timedelta(minutes=5),
+        ends_at=now + timedelta(hours=2),
+        emergency=True,
+        created_by=staff,
+    )
+    named = list(Customer.objects.filter(status="active").values_list("pk", flat=True)[::80])
+    interruption.customers.set(named)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def rolled_back(run: Callable[[], Any]) -> Any:
+    from django.db import transaction
+
+    with transaction.atomic():
+        result = run()
+        transaction.set_rollback(True)
+    return result
+
+
+def measure(name: str, job: Callable[..., Any], *, memory: bool) -> dict[str, float]:
+    from django.conf import settings
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+    from django.utils import timezone
+
+    from contracts.services.lifecycle import inactivity_cutoff, local_date
+
+    # One run per job (the notices' rendering dominates and is slow to repeat): its wall
+    # time includes tracemalloc's bookkeeping, which makes it an upper bound.
+    # Every job starts with the content types uncached, as in a fresh worker.
+    ContentType.objects.clear_cache()
+    counter = Counter()
+    if memory:
+        tracemalloc.start()
+    started = time.perf_counter()
+    with connection.execute_wrapper(counter):
+        result = rolled_back(job)
+    wall = time.perf_counter() - started
+    peak = 0
+    if memory:
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+
+    now = timezone.now()
+    params = {
+        "cutoff": inactivity_cutoff(local_date(now)),
+        "deadline": now - timedelta(days=settings.INACTIVITY_REPLY_DAYS),
+    }
+
+    def raw() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(RAW_SQL[name], params)
+            return cursor.rowcount
+
+    started = time.perf_counter()
+    raw_rows = rolled_back(raw)
+    raw_wall = time.perf_counter() - started
+    return {
+        "changed": result.changed,
+        "notices": result.notices,
+        "wall": wall,
+        "queries": counter.count,
+        "peak_mb": peak / 1e6,
+        "raw_wall": raw_wall,
+        "raw_rows": raw_rows,
+    }
+
+
+def main() -> None:
+    args = parse_args()
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "ctsportal.settings.test",
+            "DATABASE_URL": args.database_url,
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    ensure_database(args.database_url)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    import notices.services.outbox as outbox
+    from contracts.tasks import JOBS
+
+    call_command("migrate", verbosity=0, interactive=False)
+    # Delivery is queued only after a commit; the rolled-back runs would queue nothing
+    # anyway, and the broker is not what is measured here.
+    outbox._queue_delivery = lambda notice_ids: None
+
+    results: dict[int, dict[str, dict[str, float]]] = {}
+    for size in args.sizes:
+        t = time.perf_counter()
+        seed(size)
+        print(f"\n== {size:,} customers (seeded in {time.perf_counter() - t:.1f} s)")
+        print(
+            f"{'job':34} {'changed':>8} {'notices':>8} {'wall s':>8} {'queries':>8}"
+            f" {'peak MB':>8} {'raw s':>8} {'x raw':>7}"
+        )
+        results[size] = {}
+        for name, job in JOBS.items():
+            row = measure(name, job, memory=not args.no_memory)
+            results[size][name] = row
+            ratio = row["wall"] / row["raw_wall"] if row["raw_wall"] else float("inf")
+            print(
+                f"{name:34} {row['changed']:>8.0f} {row['notices']:>8.0f} {row['wall']:>8.3f}"
+                f" {row['queries']:>8.0f} {row['peak_mb']:>8.1f} {row['raw_wall']:>8.3f}"
+                f" {ratio:>7.1f}"
+            )
+    if len(args.sizes) == 2:
+        small, large = args.sizes
+        print(f"\n== scaling {small:,} → {large:,}")
+        print(f"{'job':34} {'queries':>15} {'wall ×':>8} {'peak mem ×':>11}")
+        for name in JOBS:
+            a, b = results[small][name], results[large][name]
+            print(
+                f"{name:34} {a['queries']:>6.0f} → {b['queries']:<6.0f}"
+                f" {b['wall'] / a['wall']:>8.1f} {b['peak_mb'] / max(a['peak_mb'], 0.001):>11.1f}"
+            )
+
+
+if __name__ == "__main__":
+    main()

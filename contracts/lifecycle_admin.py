@@ -1,0 +1,387 @@
+"""Staff screens of the lifecycle (Art. 8, 12): the provider's measures against a customer
+(suspend, lift, revoke, give notice of cancellation) as actions with a ground and a note,
+service interruptions and service ends, and the inactivity revocation queue. Every change
+goes through ``contracts.services``; nothing here has rules of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Customer, User
+
+from .models import (
+    PROVIDER_GROUND_CHOICES,
+    Cancellation,
+    CustomerStanding,
+    ReturnChecklist,
+    ReturnItem,
+    Revocation,
+    RevocationQueueEntry,
+    ServiceEnd,
+    ServiceInterruption,
+    Suspension,
+)
+from .services import lifecycle, service_events
+
+
+class MeasureForm(forms.Form):
+    """The intermediate page of a measure: the ground of Art. 12(1) and a required note."""
+
+    ground = forms.ChoiceField(label=gettext_lazy("Ground (Art. 12(1))"), required=False)
+    effective_at = forms.DateTimeField(
+        label=gettext_lazy("Takes effect (Japan time; empty: exactly 7 days from now)"),
+        required=False,
+    )
+    note = forms.CharField(label=gettext_lazy("Note"), widget=forms.Textarea)
+
+    def __init__(self, *args: Any, needs_ground: bool, needs_date: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if needs_ground:
+            self.fields["ground"] = forms.ChoiceField(
+                label=gettext_lazy("Ground (Art. 12(1))"),
+                choices=[("", "---------"), *PROVIDER_GROUND_CHOICES],
+            )
+        else:
+            del self.fields["ground"]
+        if not needs_date:
+            del self.fields["effective_at"]
+
+
+def _measure(
+    modeladmin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    queryset: QuerySet[Customer],
+    *,
+    action: str,
+    title: str,
+    needs_ground: bool = False,
+    needs_date: bool = False,
+    run: Callable[[Customer, User, dict[str, Any]], object],
+) -> HttpResponse | None:
+    customers = list(queryset.order_by("pk"))
+    form = MeasureForm(
+        request.POST if "confirm" in request.POST else None,
+        needs_ground=needs_ground,
+        needs_date=needs_date,
+    )
+    if form.is_valid():
+        done = 0
+        for customer in customers:
+            try:
+                run(customer, request.user, form.cleaned_data)  # type: ignore[arg-type]
+                done += 1
+            except (ValidationError, PermissionDenied) as exc:
+                text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+                modeladmin.message_user(request, f"{customer.name}: {text}", messages.ERROR)
+        if done:
+            modeladmin.message_user(
+                request,
+                _("%(title)s: done for %(count)d customer(s).") % {"title": title, "count": done},
+                messages.SUCCESS,
+            )
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "opts": modeladmin.opts,
+        "customers": customers,
+        "form": form,
+        "action": action,
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/contracts/lifecycle_measure.html", context)
+
+
+class _LifecycleActions:
+    """The provider's measures of Art. 12 as admin actions with a ground and a note."""
+
+    @admin.action(description=gettext_lazy("Suspend (Art. 12(1))…"))
+    def suspend(self, request: HttpRequest, queryset: QuerySet[Customer]) -> HttpResponse | None:
+        return _measure(
+            self,  # type: ignore[arg-type]
+            request,
+            queryset,
+            action="suspend",
+            title=_("Suspend"),
+            needs_ground=True,
+            run=lambda c, actor, data: lifecycle.customer_suspend(
+                customer=c, actor=actor, ground=data["ground"], note=data["note"], request=request
+            ),
+        )
+
+    @admin.action(description=gettext_lazy("Lift the suspension…"))
+    def unsuspend(self, request: HttpRequest, queryset: QuerySet[Customer]) -> HttpResponse | None:
+        return _measure(
+            self,  # type: ignore[arg-type]
+            request,
+            queryset,
+            action="unsuspend",
+            title=_("Lift the suspension"),
+            run=lambda c, actor, data: lifecycle.customer_unsuspend(
+                customer=c, actor=actor, note=data["note"], request=request
+            ),
+        )
+
+    @admin.action(description=gettext_lazy("Revoke the registration (Art. 12(1))…"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Customer]) -> HttpResponse | None:
+        return _measure(
+            self,  # type: ignore[arg-type]
+            request,
+            queryset,
+            action="revoke",
+            title=_("Revoke the registration"),
+            needs_ground=True,
+            run=lambda c, actor, data: lifecycle.customer_revoke(
+                customer=c, actor=actor, ground=data["ground"], note=data["note"], request=request
+            ),
+        )
+
+    @admin.action(description=gettext_lazy("Give notice of cancellation for the provider…"))
+    def cancel_for_provider(
+        self, request: HttpRequest, queryset: QuerySet[Customer]
+    ) -> HttpResponse | None:
+        return _measure(
+            self,  # type: ignore[arg-type]
+            request,
+            queryset,
+            action="cancel_for_provider",
+            title=_("Give notice of cancellation (Art. 12(3))"),
+            needs_date=True,
+            run=lambda c, actor, data: lifecycle.cancellation_give(
+                customer=c,
+                actor=actor,
+                effective_at=data.get("effective_at"),
+                note=data["note"],
+                request=request,
+            ),
+        )
+
+
+class _ReadOnly:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class SuspensionInline(_ReadOnly, admin.TabularInline):
+    model = Suspension
+    fk_name = "customer"
+    extra = 0
+    fields = ("ground", "note", "started_at", "started_by", "lifted_at", "lifted_by")
+    readonly_fields = fields
+
+
+class CancellationInline(_ReadOnly, admin.TabularInline):
+    model = Cancellation
+    extra = 0
+    fields = ("side", "state", "given_at", "effective_at", "withdrawn_at", "applied_at")
+    readonly_fields = fields
+
+
+@admin.register(CustomerStanding)
+class CustomerStandingAdmin(_LifecycleActions, _ReadOnly, admin.ModelAdmin):
+    list_display = (
+        "name",
+        "corporate_number",
+        "status",
+        "status_changed_at",
+        "cancellation_effective_at",
+        "last_activity_at",
+    )
+    list_filter = ("status",)
+    search_fields = ("name", "name_kana", "corporate_number")
+    readonly_fields = list_display
+    fields = list_display
+    inlines = (SuspensionInline, CancellationInline)
+    actions = ("suspend", "unsuspend", "revoke", "cancel_for_provider")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+
+@admin.register(RevocationQueueEntry)
+class RevocationQueueAdmin(_LifecycleActions, _ReadOnly, admin.ModelAdmin):
+    """Art. 12(1)(5): customers contacted for inactivity who neither answered nor used the
+    service within INACTIVITY_REPLY_DAYS. Staff decide; revoking here asks for the ground."""
+
+    list_display = (
+        "name",
+        "last_activity_at",
+        "inactivity_contacted_at",
+        "inactivity_escalated_at",
+    )
+    search_fields = ("name", "corporate_number")
+    fields = list_display
+    readonly_fields = list_display
+    actions = ("suspend", "revoke")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return RevocationQueueEntry.objects.filter(pk__in=lifecycle.revocation_queue().values("pk"))
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+
+@admin.register(Revocation)
+class RevocationAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ("customer", "ground", "revoked_at", "revoked_by", "balance_due")
+    list_select_related = ("customer", "revoked_by")
+    search_fields = ("customer__name", "customer__corporate_number")
+
+
+class ReturnItemInline(_ReadOnly, admin.TabularInline):
+    model = ReturnItem
+    extra = 0
+    fields = ("kind", "action", "description", "unit_ref", "done_at")
+    readonly_fields = fields
+
+
+@admin.register(ReturnChecklist)
+class ReturnChecklistAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ("customer", "reason", "opened_at", "closed_at")
+    list_filter = ("reason",)
+    list_select_related = ("customer",)
+    search_fields = ("customer__name",)
+    inlines = (ReturnItemInline,)
+
+
+class InterruptionForm(forms.ModelForm):
+    class Meta:
+        model = ServiceInterruption
+        fields = (
+            "title",
+            "scope",
+            "category",
+            "customers",
+            "reason",
+            "starts_at",
+            "ends_at",
+            "emergency",
+            "description",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("starts_at") and data.get("scope") and data.get("reason"):
+            try:
+                service_events.interruption_validate(
+                    scope=data["scope"],
+                    reason=data["reason"],
+                    starts_at=data["starts_at"],
+                    emergency=bool(data.get("emergency")),
+                    customers=list(data.get("customers") or []),
+                )
+            except ValidationError as exc:
+                raise forms.ValidationError(exc.messages) from exc
+        return data
+
+
+@admin.register(ServiceInterruption)
+class ServiceInterruptionAdmin(admin.ModelAdmin):
+    """Art. 8(1): adding an interruption schedules it through the service, which notifies
+    the affected customers (now if planned, as it starts if an emergency)."""
+
+    form = InterruptionForm
+    list_display = ("title", "scope", "reason", "starts_at", "ends_at", "emergency", "notified_at")
+    list_filter = ("scope", "reason", "emergency")
+    filter_horizontal = ("customers",)
+    date_hierarchy = "starts_at"
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: ServiceInterruption, form: Any, change: bool
+    ) -> None:
+        data = form.cleaned_data
+        created = service_events.interruption_schedule(
+            actor=request.user,  # type: ignore[arg-type]
+            scope=data["scope"],
+            category=data.get("category") or "",
+            customers=list(data.get("customers") or []),
+            reason=data["reason"],
+            title=data["title"],
+            description=data.get("description") or "",
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
+            emergency=bool(data.get("emergency")),
+            request=request,
+        )
+        obj.pk = created.pk
+        obj.created_by = created.created_by
+        obj.created_at = created.created_at
+        obj.notified_at = created.notified_at
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # The service stored the named customers already.
+        return None
+
+
+class ServiceEndForm(forms.ModelForm):
+    class Meta:
+        model = ServiceEnd
+        fields = ("title", "scope", "category", "effective_at", "note")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("effective_at"):
+            try:
+                service_events.service_end_validate(effective_at=data["effective_at"])
+            except ValidationError as exc:
+                raise forms.ValidationError(exc.messages) from exc
+        return data
+
+
+@admin.register(ServiceEnd)
+class ServiceEndAdmin(admin.ModelAdmin):
+    """Art. 8(2): adding a service end announces it through the service (30 days' notice at
+    least; every affected customer is told once)."""
+
+    form = ServiceEndForm
+    list_display = ("title", "scope", "category", "announced_at", "effective_at", "state")
+    list_filter = ("scope", "state")
+    fields = ("title", "scope", "category", "effective_at", "note")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: ServiceEnd, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        created = service_events.service_end_announce(
+            actor=request.user,  # type: ignore[arg-type]
+            scope=data["scope"],
+            category=data.get("category") or "",
+            title=data["title"],
+            note=data.get("note") or "",
+            effective_at=data["effective_at"],
+            request=request,
+        )
+        obj.pk = created.pk

@@ -1,0 +1,96 @@
+"""The company's notice of cancellation over the API (Art. 12(3)): read, give, withdraw.
+Owner only; open while suspended (Art. 12(1))."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Membership, User
+from accounts.selectors import membership_get
+from ctsportal.access import Access
+
+from .lifecycle_views import CANCELLATION_REASON
+from .models import Cancellation
+from .services import lifecycle as services
+
+
+class CancellationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Cancellation
+        fields = ["id", "side", "state", "given_at", "effective_at", "withdrawn_at"]
+
+
+class CancellationGiveSerializer(serializers.Serializer):
+    effective_at = serializers.DateTimeField(
+        required=False, help_text="At least 7 days from now; default exactly 7 days."
+    )
+
+
+def _owner(request: Request) -> Membership:
+    user = request.user
+    membership = membership_get(user=user) if isinstance(user, User) else None
+    if membership is None:
+        raise Http404
+    if not membership.is_owner:
+        raise exceptions.PermissionDenied("Only the company's owner may give or withdraw notice.")
+    return membership
+
+
+def _invalid(exc: ValidationError) -> exceptions.ValidationError:
+    return exceptions.ValidationError({"non_field_errors": exc.messages})
+
+
+class CancellationView(APIView):
+    access_policy = Access(while_suspended=True, reason=CANCELLATION_REASON)
+
+    @extend_schema(responses=CancellationSerializer, summary="My company's notice of cancellation")
+    def get(self, request: Request) -> Response:
+        membership = _owner(request)
+        current = services.cancellation_current(customer=membership.customer)
+        if current is None:
+            raise exceptions.NotFound("No notice of cancellation has been given.")
+        return Response(CancellationSerializer(current).data)
+
+    @extend_schema(
+        request=CancellationGiveSerializer,
+        responses={201: CancellationSerializer},
+        summary="Give notice of cancellation (Art. 12(3))",
+    )
+    def post(self, request: Request) -> Response:
+        membership = _owner(request)
+        serializer = CancellationGiveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            cancellation = services.cancellation_give(
+                customer=membership.customer,
+                actor=membership.user,
+                effective_at=serializer.validated_data.get("effective_at"),
+                request=request._request,
+            )
+        except ValidationError as exc:
+            raise _invalid(exc) from exc
+        except PermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
+        return Response(CancellationSerializer(cancellation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=CancellationSerializer, summary="Withdraw the notice of cancellation")
+    def delete(self, request: Request) -> Response:
+        membership = _owner(request)
+        current = services.cancellation_current(customer=membership.customer)
+        if current is None:
+            raise exceptions.NotFound("No notice of cancellation has been given.")
+        try:
+            withdrawn = services.cancellation_withdraw(
+                cancellation=current, actor=membership.user, request=request._request
+            )
+        except ValidationError as exc:
+            raise _invalid(exc) from exc
+        except PermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
+        return Response(CancellationSerializer(withdrawn).data)

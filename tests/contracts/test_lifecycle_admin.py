@@ -1,0 +1,164 @@
+"""Staff screens of the lifecycle: measures with a ground and a note, the revocation queue,
+interruptions and service ends, and the bulk approval that leaves revoked matches alone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import AuditEntry, Customer, User
+from contracts.models import (
+    Cancellation,
+    RegistrationApplication,
+    ServiceEnd,
+    ServiceInterruption,
+    Suspension,
+)
+from notices.models import Notice
+from tests.contracts.conftest import GOOD_NUMBER, login
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+STANDING = "/admin/contracts/customerstanding/"
+QUEUE = "/admin/contracts/revocationqueueentry/"
+
+
+def act(client: Client, url: str, action: str, customers: list[Customer], **data: str) -> str:
+    payload = {"action": action, ACTION_CHECKBOX_NAME: [c.pk for c in customers], **data}
+    return client.post(url, payload, follow=True).content.decode()
+
+
+def test_staff_suspend_with_a_ground_and_a_note_on_an_intermediate_page(
+    staff: User, customer_a: Customer, alice: User
+) -> None:
+    client = login(staff)
+    page = act(client, STANDING, "suspend", [customer_a])
+    assert "Art. 12(1)(3)" in page and 'name="note"' in page
+    assert not Suspension.objects.exists()
+    act(client, STANDING, "suspend", [customer_a], confirm="1", note="x")  # no ground
+    assert not Suspension.objects.exists()
+    act(client, STANDING, "suspend", [customer_a], confirm="1", ground="art12.1.3", note="未払い")
+    suspension = Suspension.objects.get()
+    assert (suspension.ground, suspension.note, suspension.started_by) == (
+        "art12.1.3",
+        "未払い",
+        staff,
+    )
+    customer_a.refresh_from_db()
+    assert customer_a.status == Customer.Status.SUSPENDED
+    act(client, STANDING, "unsuspend", [customer_a], confirm="1", note="入金確認")
+    customer_a.refresh_from_db()
+    assert customer_a.status == Customer.Status.ACTIVE
+
+
+def test_a_refused_measure_is_reported_and_changes_nothing(
+    staff: User, customer_a: Customer
+) -> None:
+    page = act(login(staff), STANDING, "unsuspend", [customer_a], confirm="1", note="x")
+    assert "このお客様は利用停止中ではありません。" in page
+
+
+def test_staff_revoke_and_give_notice_for_the_provider(
+    staff: User, customer_a: Customer, alice: User, customer_b: Customer, charlie: User
+) -> None:
+    client = login(staff)
+    act(client, STANDING, "revoke", [customer_a], confirm="1", ground="art12.1.2", note="虚偽")
+    customer_a.refresh_from_db()
+    assert customer_a.status == Customer.Status.REVOKED
+    act(client, STANDING, "cancel_for_provider", [customer_b], confirm="1", note="契約整理")
+    cancellation = Cancellation.objects.get(customer=customer_b)
+    assert cancellation.side == Cancellation.Side.PROVIDER
+    assert cancellation.given_by == staff
+    assert AuditEntry.objects.filter(action="contracts.customer.revoked", actor=staff).exists()
+
+
+def test_the_revocation_queue_lists_only_unanswered_contacts(
+    staff: User, customer_a: Customer, customer_b: Customer
+) -> None:
+    long_ago = timezone.now() - timedelta(days=200)
+    Customer.objects.filter(pk=customer_a.pk).update(
+        last_activity_at=long_ago,
+        inactivity_contacted_at=timezone.now() - timedelta(days=40),
+        inactivity_escalated_at=timezone.now() - timedelta(days=10),
+    )
+    body = login(staff).get(QUEUE).content.decode()
+    assert customer_a.name in body
+    assert customer_b.name not in body
+
+
+def test_staff_schedule_an_interruption_in_the_admin(
+    staff: User, customer_a: Customer, alice: User
+) -> None:
+    client = login(staff)
+    start = timezone.localtime(timezone.now() + timedelta(days=2))
+    data = {
+        "title": "定期保守",
+        "scope": "all",
+        "category": "",
+        "reason": "art8.1.1",
+        "starts_at_0": start.strftime("%Y-%m-%d"),
+        "starts_at_1": "10:00:00",
+        "ends_at_0": start.strftime("%Y-%m-%d"),
+        "ends_at_1": "12:00:00",
+        "description": "",
+    }
+    response = client.post("/admin/contracts/serviceinterruption/add/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    interruption = ServiceInterruption.objects.get()
+    assert interruption.notified_at is not None
+    assert interruption.created_by == staff
+    assert Notice.objects.filter(customer=customer_a, kind="service_interruption").exists()
+    past = {**data, "starts_at_0": "2020-01-01", "ends_at_0": "2020-01-01"}
+    again = client.post("/admin/contracts/serviceinterruption/add/", past)
+    assert again.status_code == 200
+    assert "緊急としてください" in again.content.decode()
+
+
+def test_staff_announce_a_service_end_and_29_days_is_refused(
+    staff: User, customer_a: Customer, alice: User
+) -> None:
+    client = login(staff)
+    too_soon = timezone.localtime(timezone.now() + timedelta(days=29))
+    data = {
+        "title": "サービス終了",
+        "scope": "all",
+        "category": "",
+        "effective_at_0": too_soon.strftime("%Y-%m-%d"),
+        "effective_at_1": "00:00:00",
+        "note": "",
+    }
+    refused = client.post("/admin/contracts/serviceend/add/", data)
+    assert refused.status_code == 200
+    assert "通知から30日以上後" in refused.content.decode()
+    assert not ServiceEnd.objects.exists()
+    later = timezone.localtime(timezone.now() + timedelta(days=40))
+    data["effective_at_0"] = later.strftime("%Y-%m-%d")
+    assert client.post("/admin/contracts/serviceend/add/", data).status_code == 302
+    assert Notice.objects.filter(customer=customer_a, kind="service_end").count() == 1
+
+
+def test_the_bulk_approval_leaves_a_previously_revoked_match_to_its_own_page(
+    submitted: RegistrationApplication, reviewer: User
+) -> None:
+    CustomerFactory(
+        name="取消済の会社", status=Customer.Status.REVOKED, corporate_number=GOOD_NUMBER
+    )
+    response = login(reviewer).post(
+        "/admin/contracts/registrationapplication/",
+        {"action": "approve_selected", ACTION_CHECKBOX_NAME: [submitted.pk]},
+        follow=True,
+    )
+    assert "登録を取り消されたお客様と一致します" in response.content.decode()
+    submitted.refresh_from_db()
+    assert submitted.state == RegistrationApplication.State.SUBMITTED
+    assert not Notice.objects.filter(kind="registration_approved").exists()
+
+
+def test_customers_cannot_reach_the_lifecycle_admin(alice_client: Client) -> None:
+    for url in (STANDING, QUEUE, "/admin/contracts/serviceinterruption/"):
+        assert alice_client.get(url).status_code == 302

@@ -1,0 +1,141 @@
+"""The owner gives and withdraws notice of cancellation in the browser and over the API
+(Art. 12(3)), is warned that no video data is kept afterwards (Art. 10(6)), and may do so
+while suspended (Art. 12(1)). Other members and other companies may not."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import resolve
+
+from accounts.clauses import Clause
+from accounts.models import Customer, User
+from contracts.models import Cancellation
+from contracts.services import lifecycle
+from ctsportal.access import access_for
+
+pytestmark = pytest.mark.django_db
+
+PAGE = "/company/cancellation/"
+API = "/api/v1/cancellation"
+T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 10:00 Tokyo
+
+
+def test_the_views_are_open_while_suspended_with_a_reason() -> None:
+    for url in (PAGE, API):
+        policy = access_for(resolve(url).func)
+        assert policy.while_suspended
+        assert "Art. 12(1)" in policy.reason
+        assert not policy.public and not policy.ended
+
+
+def test_the_page_warns_that_no_video_data_is_kept(alice_client: Client) -> None:
+    with time_machine.travel(T0, tick=False):
+        body = alice_client.get(PAGE).content.decode()
+    assert 'data-testid="video-data-warning"' in body
+    assert 'value="2026-12-08"' in body  # the earliest date is preselected
+
+
+def test_the_owner_gives_notice_and_sees_the_date_and_the_banner(
+    alice_client: Client, customer_a: Customer
+) -> None:
+    with time_machine.travel(T0, tick=False):
+        response = alice_client.post(
+            PAGE, {"give": "1", "effective_date": "2026-12-08", "confirm": "on"}
+        )
+        assert response.status_code == 302
+        cancellation = Cancellation.objects.get(customer=customer_a)
+        assert cancellation.effective_at == datetime(2026, 12, 8, 15, 0, tzinfo=UTC)
+        page = alice_client.get(PAGE).content.decode()
+        assert 'data-testid="cancellation-effective"' in page
+        assert "2026-12-09 00:00" in page
+        dashboard = alice_client.get("/notices/").content.decode()
+        assert 'data-testid="cancellation-banner"' in dashboard
+
+
+def test_a_date_under_seven_days_is_refused(alice_client: Client, customer_a: Customer) -> None:
+    with time_machine.travel(T0, tick=False):
+        response = alice_client.post(
+            PAGE, {"give": "1", "effective_date": "2026-12-07", "confirm": "on"}
+        )
+    assert response.status_code == 200
+    assert not Cancellation.objects.exists()
+
+
+def test_the_warning_must_be_acknowledged(alice_client: Client) -> None:
+    alice_client.post(PAGE, {"give": "1", "effective_date": "2030-01-01"})
+    assert not Cancellation.objects.exists()
+
+
+def test_the_owner_withdraws_on_the_page(alice_client: Client, customer_a: Customer) -> None:
+    alice_client.post(PAGE, {"give": "1", "effective_date": "2030-01-01", "confirm": "on"})
+    response = alice_client.post(PAGE, {"withdraw": "1"})
+    assert response.status_code == 302
+    assert Cancellation.objects.get().state == Cancellation.State.WITHDRAWN
+    customer_a.refresh_from_db()
+    assert customer_a.status == Customer.Status.ACTIVE
+
+
+def test_a_member_may_not_give_notice(bob_client: Client) -> None:
+    assert bob_client.get(PAGE).status_code == 403
+    assert bob_client.post(PAGE, {"give": "1", "effective_date": "2030-01-01"}).status_code == 403
+    assert bob_client.post(API, {}).status_code == 403
+    assert not Cancellation.objects.exists()
+
+
+def test_staff_without_a_company_get_404(staff_client: Client) -> None:
+    assert staff_client.get(PAGE).status_code == 404
+
+
+def test_another_company_cannot_see_or_withdraw_the_notice(
+    alice: User, customer_a: Customer, charlie_client: Client
+) -> None:
+    cancellation = lifecycle.cancellation_give(customer=customer_a, actor=alice)
+    assert charlie_client.get(API).status_code == 404
+    assert charlie_client.delete(API).status_code == 404
+    charlie_client.post(PAGE, {"withdraw": "1"})
+    cancellation.refresh_from_db()
+    assert cancellation.state == Cancellation.State.SCHEDULED
+    assert 'data-testid="cancellation-effective"' not in charlie_client.get(PAGE).content.decode()
+
+
+def test_the_api_gives_reads_and_withdraws(alice_client: Client, customer_a: Customer) -> None:
+    assert alice_client.get(API).status_code == 404
+    with time_machine.travel(T0, tick=False):
+        created = alice_client.post(API, {}, content_type="application/json")
+    assert created.status_code == 201
+    assert created.json()["effective_at"].startswith("2026-12-08T10:00:00")
+    assert alice_client.get(API).json()["state"] == "scheduled"
+    withdrawn = alice_client.delete(API)
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["state"] == "withdrawn"
+
+
+def test_the_api_refuses_a_six_day_notice(alice_client: Client) -> None:
+    response = alice_client.post(
+        API,
+        {"effective_at": (datetime.now(UTC) + timedelta(days=6)).isoformat()},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert not Cancellation.objects.exists()
+
+
+def test_the_api_refuses_withdrawal_after_the_effective_moment(
+    alice: User, alice_client: Client, customer_a: Customer
+) -> None:
+    with time_machine.travel(T0, tick=False):
+        lifecycle.cancellation_give(customer=customer_a, actor=alice)
+    with time_machine.travel(T0 + timedelta(days=7, seconds=1), tick=False):
+        assert alice_client.delete(API).status_code == 400
+
+
+def test_a_suspended_company_gives_notice_over_the_api(
+    alice_client: Client, customer_a: Customer, staff: User
+) -> None:
+    lifecycle.customer_suspend(customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x")
+    response = alice_client.post(API, {}, content_type="application/json")
+    assert response.status_code == 201

@@ -289,3 +289,7 @@ class UsageContractAdmin(_StaffMayView, admin.ModelAdmin):
         "approved_by",
         "created_at",
     )
+
+
+# The staff screens of records live in their own module (Art. 7, 10, 11, 17).
+from . import admin_records  # noqa: E402, F401

@@ -9,6 +9,7 @@ from accounts import views as account_views
 api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("contracts.api_urls")),
+    path("", include("contracts.records_api_urls")),
     path("", include("notices.api_urls")),
     path("", include("terms.api_urls")),
 ]
@@ -23,6 +24,7 @@ urlpatterns = [
     path("apply/", include("contracts.urls")),
     path("notices/", include("notices.urls")),
     path("terms/", include("terms.urls")),
+    path("", include("contracts.records_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -42,6 +42,8 @@ class Notice(models.Model):
         CREDENTIALS_COMPROMISED = "credentials_compromised", _("Credentials compromised")
         MEMBER_INVITATION = "member_invitation", _("Member invitation")
         SECURITY_ALERT = "security_alert", _("Security alert")
+        VIDEO_DISCLOSURE = "video_disclosure", _("Video data disclosure")
+        CONTRACT_TRANSFER = "contract_transfer", _("Contract transfer")
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")

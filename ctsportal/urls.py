@@ -8,7 +8,10 @@ from accounts import views as account_views
 
 api_v1 = [
     path("", include("accounts.api_urls")),
+    path("", include("security.api_urls")),
     path("", include("contracts.api_urls")),
+    path("", include("cameras.api_urls")),
+    path("", include("contracts.rental_api_urls")),
     path("", include("contracts.records_api_urls")),
     path("", include("notices.api_urls")),
     path("", include("terms.api_urls")),
@@ -21,7 +24,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
+    path("account/", include("security.urls")),
     path("apply/", include("contracts.urls")),
+    path("catalogue/", include("cameras.urls")),
+    path("rentals/", include("contracts.rental_urls")),
     path("notices/", include("notices.urls")),
     path("terms/", include("terms.urls")),
     path("", include("contracts.records_urls")),

@@ -5,6 +5,7 @@ video data deletion (Art. 10(6)(7))."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -300,6 +301,12 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.received_on} ¥{self.amount_yen:,} ({self.customer_id})"
+
+    def clean(self) -> None:
+        if self.received_on and self.received_on > timezone.localdate():
+            raise ValidationError(
+                {"received_on": _("A payment cannot be received in the future.")}, code="future"
+            )
 
 
 class VideoDeletionRecord(models.Model):

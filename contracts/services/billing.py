@@ -9,12 +9,10 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.clauses import Clause
@@ -147,11 +145,7 @@ def payment_record(
     request: HttpRequest | None = None,
 ) -> Payment:
     """Staff record money actually received (Art. 5; the liability cap of Art. 13(9) is read
-    from these records)."""
-    if received_on > timezone.localdate():
-        raise ValidationError(
-            {"received_on": _("A payment cannot be received in the future.")}, code="future"
-        )
+    from these records). A payment is never dated in the future (``Payment.clean``)."""
     payment = Payment(
         customer=customer,
         amount_yen=amount_yen,

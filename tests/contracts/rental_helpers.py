@@ -65,3 +65,78 @@ def make_active(
     if started is not None:
         delivered_at = timezone.make_aware(datetime(started.year, started.month, started.day, 10))
     return services.rental_record_delivery(rental=rental, actor=staff, delivered_at=delivered_at)
+
+
+def bulk_rentals(customer: Customer, staff: User, count: int) -> list[Rental]:
+    """``count`` active rentals with one unit, one charge, one payment and one deletion
+    record each, inserted in bulk (for query-count tests at many rows)."""
+    from contracts.models import Charge, Payment, RentalUnit, VideoDeletionRecord
+
+    contract = make_usage_contract(customer)
+    product = ProductFactory()
+    requester = customer.memberships.first().user
+    now = timezone.now()
+    rentals = Rental.objects.bulk_create(
+        [
+            Rental(
+                customer=customer,
+                contract=contract,
+                product=product,
+                quantity=1,
+                state=Rental.State.ACTIVE,
+                site_name=f"現場{i}",
+                site_address="東京都",
+                desired_start=now.date(),
+                requested_by=requester,
+                decided_by=staff,
+                decided_at=now,
+                started_at=now,
+                unit_fee_yen=9800,
+                monthly_fee_yen=9800,
+            )
+            for i in range(count)
+        ]
+    )
+    units = Unit.objects.bulk_create(
+        [
+            Unit(product=product, serial=f"BULK-{customer.pk}-{i:05d}", state="assigned")
+            for i in range(count)
+        ]
+    )
+    RentalUnit.objects.bulk_create(
+        [
+            RentalUnit(rental=r, unit=u, assigned_by=staff)
+            for r, u in zip(rentals, units, strict=True)
+        ]
+    )
+    Charge.objects.bulk_create(
+        [
+            Charge(
+                customer=customer,
+                rental=r,
+                period=date(2026, 1, 1),
+                amount_yen=9800,
+                days_charged=31,
+                days_in_month=31,
+                due_on=date(2026, 2, 28),
+            )
+            for r in rentals
+        ]
+    )
+    Payment.objects.bulk_create(
+        [
+            Payment(
+                customer=customer, amount_yen=9800, received_on=date(2026, 2, 1), method="other"
+            )
+            for _ in rentals
+        ]
+    )
+    VideoDeletionRecord.objects.bulk_create(
+        [
+            VideoDeletionRecord(
+                customer=customer, rental=r, unit=u, storage="sd_card", clause="art10.7"
+            )
+            for r, u in zip(rentals, units, strict=True)
+        ]
+    )
+    return rentals

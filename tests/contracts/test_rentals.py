@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.clauses import Clause
 from accounts.models import AuditEntry, Customer, User
+from cameras import services as camera_services
 from cameras.models import Product, Unit
 from contracts.models import (
     BackhoeAcknowledgement,
@@ -314,7 +315,7 @@ def test_returning_and_wiping_an_sd_unit_records_the_wipe(
     services.unit_wipe(unit=unit, actor=staff)
     record = VideoDeletionRecord.objects.get(unit=unit)
     assert (record.storage, record.clause, record.rental) == ("sd_card", "art10.7", rental)
-    services.unit_restock(unit=unit, actor=staff)
+    camera_services.unit_restock(unit=unit, actor=staff)
     assert Unit.objects.get(pk=unit.pk).state == Unit.State.IN_STOCK
 
 
@@ -333,11 +334,11 @@ def test_unit_state_machine_refuses_skipped_steps(customer_a: Customer, alice: U
     with pytest.raises(ValidationError):
         services.unit_wipe(unit=unit, actor=staff)
     with pytest.raises(ValidationError):
-        services.unit_restock(unit=unit, actor=staff)
+        camera_services.unit_restock(unit=unit, actor=staff)
     rental = make_approved(customer_a, alice, staff)
     with pytest.raises(ValidationError):
-        services.unit_retire(unit=rental.assignments.get().unit, actor=staff)
-    services.unit_retire(unit=unit, actor=staff, note="落下破損")
+        camera_services.unit_retire(unit=rental.assignments.get().unit, actor=staff)
+    camera_services.unit_retire(unit=unit, actor=staff, note="落下破損")
     assert Unit.objects.get(pk=unit.pk).state == Unit.State.RETIRED
 
 

@@ -1,0 +1,448 @@
+"""Staff screens of rentals (Art. 3, 5, 10(6)(7), 13): requests approved by assigning units
+(a button on the rental's page), delivery, returns and wipes per unit, the end of a rental,
+payments, charges and deletion records; CSV exports. Every change goes through a service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.clauses import Clause
+from cameras.admin import csv_response, staff_user
+from cameras.models import Unit
+
+from .models import (
+    BackhoeAcknowledgement,
+    Charge,
+    Payment,
+    Rental,
+    RentalUnit,
+    VideoDeletionRecord,
+)
+from .services import billing
+from .services import rentals as services
+
+# The bases staff may give for ending a rental by hand.
+END_CLAUSES = (Clause.ART3, Clause.ART8_2, Clause.ART12_1, Clause.ART12_3)
+
+
+class _ReadOnly:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class SerialChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.serial)
+
+
+class AssignUnitsForm(forms.Form):
+    units = SerialChoiceField(
+        queryset=Unit.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label=gettext_lazy("In-stock units of this product"),
+    )
+
+    def __init__(self, *args: Any, rental: Rental, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["units"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = Unit.objects.filter(
+            product_id=rental.product_id, state=Unit.State.IN_STOCK
+        ).order_by("serial")
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason shown to the customer"), widget=forms.Textarea
+    )
+
+
+class EndForm(forms.Form):
+    clause = forms.ChoiceField(
+        label=gettext_lazy("Basis"),
+        choices=[(c.value, c.label) for c in END_CLAUSES],
+        initial=Clause.ART3.value,
+    )
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea, required=False)
+
+
+class RentalUnitInline(admin.TabularInline):
+    model = RentalUnit
+    extra = 0
+    fields = ("unit", "assigned_at", "assigned_by", "returned_at", "returned_by")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class BackhoeAcknowledgementInline(admin.StackedInline):
+    model = BackhoeAcknowledgement
+    extra = 0
+    fields = ("user", "acknowledged_at", "language", "text", "sha256", "ip_address")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Rental)
+class RentalAdmin(_ReadOnly, admin.ModelAdmin):
+    change_form_template = "admin/contracts/rental/change_form.html"
+    list_display = (
+        "id",
+        "customer",
+        "product",
+        "quantity",
+        "site_name",
+        "state",
+        "requested_at",
+        "started_at",
+        "monthly_fee_yen",
+    )
+    list_filter = (
+        "state",
+        "product__category",
+        ("product", admin.RelatedOnlyFieldListFilter),
+        ("customer", admin.RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("customer", "product")
+    search_fields = (
+        "customer__name",
+        "site_name",
+        "site_address",
+        "machine_number",
+        "product__model_code",
+        "assignments__unit__serial",
+    )
+    date_hierarchy = "requested_at"
+    inlines = (RentalUnitInline, BackhoeAcknowledgementInline)
+    actions = ("export_csv",)
+
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/approve/", view(self.approve_view), name="contracts_rental_approve"),
+            path("<int:pk>/reject/", view(self.reject_view), name="contracts_rental_reject"),
+            path(
+                "<int:pk>/deliver/",
+                view(require_POST(self.deliver_view)),
+                name="contracts_rental_deliver",
+            ),
+            path("<int:pk>/end/", view(self.end_view), name="contracts_rental_end"),
+            path(
+                "<int:pk>/units/<int:assignment>/return/",
+                view(require_POST(self.return_view)),
+                name="contracts_rental_return",
+            ),
+            path(
+                "<int:pk>/units/<int:assignment>/wipe/",
+                view(require_POST(self.wipe_view)),
+                name="contracts_rental_wipe",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra = dict(extra_context or {})
+        rental = self.get_object(request, object_id)
+        if rental is not None:
+            extra["assignments"] = rental.assignments.select_related("unit").order_by(
+                "unit__serial"
+            )
+            extra["is_live"] = rental.is_live
+        return super().change_view(request, object_id, form_url, extra)
+
+    def _back(self, rental: Rental) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:contracts_rental_change", args=[rental.pk]))
+
+    def _page(
+        self, request: HttpRequest, rental: Rental, template: str, **context: Any
+    ) -> TemplateResponse:
+        return TemplateResponse(
+            request,
+            f"admin/contracts/rental/{template}",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": rental,
+                "rental": rental,
+                **context,
+            },
+        )
+
+    def approve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        rental = get_object_or_404(Rental.objects.select_related("product", "customer"), pk=pk)
+        form = AssignUnitsForm(request.POST or None, rental=rental)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.rental_approve(
+                    rental=rental,
+                    unit_ids=[u.pk for u in form.cleaned_data["units"]],
+                    actor=staff_user(request),
+                    request=request,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                self.message_user(
+                    request,
+                    _("Rental #%(id)d approved; the units are assigned.") % {"id": rental.pk},
+                    messages.SUCCESS,
+                )
+                return self._back(rental)
+        return self._page(
+            request, rental, "approve.html", form=form, title=_("Approve by assigning units")
+        )
+
+    def reject_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        rental = get_object_or_404(Rental.objects.select_related("product", "customer"), pk=pk)
+        form = RejectForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.rental_reject(
+                    rental=rental,
+                    actor=staff_user(request),
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                self.message_user(request, _("The request was rejected."), messages.SUCCESS)
+                return self._back(rental)
+        return self._page(request, rental, "form.html", form=form, title=_("Reject the request"))
+
+    def end_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        rental = get_object_or_404(Rental.objects.select_related("product", "customer"), pk=pk)
+        form = EndForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.rental_end(
+                    rental=rental,
+                    actor=staff_user(request),
+                    clause=form.cleaned_data["clause"],
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                self.message_user(
+                    request,
+                    _("The rental ended; the deletion of its cloud video data is recorded."),
+                    messages.SUCCESS,
+                )
+                return self._back(rental)
+        return self._page(request, rental, "form.html", form=form, title=_("End the rental"))
+
+    def _run(self, request: HttpRequest, action: Any, success: str) -> None:
+        try:
+            action()
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        else:
+            self.message_user(request, success, messages.SUCCESS)
+
+    def deliver_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        rental = get_object_or_404(Rental, pk=pk)
+        self._run(
+            request,
+            lambda: services.rental_record_delivery(
+                rental=rental, actor=staff_user(request), request=request
+            ),
+            _("Delivery recorded: the rental is active and its monthly fee is fixed."),
+        )
+        return self._back(rental)
+
+    def return_view(self, request: HttpRequest, pk: int, assignment: int) -> HttpResponse:
+        item = get_object_or_404(
+            RentalUnit.objects.select_related("unit"), pk=assignment, rental_id=pk
+        )
+        self._run(
+            request,
+            lambda: services.rental_unit_return(
+                assignment=item, actor=staff_user(request), request=request
+            ),
+            _("Return of unit %(serial)s recorded.") % {"serial": item.unit.serial},
+        )
+        return self._back(item.rental)
+
+    def wipe_view(self, request: HttpRequest, pk: int, assignment: int) -> HttpResponse:
+        item = get_object_or_404(
+            RentalUnit.objects.select_related("unit"), pk=assignment, rental_id=pk
+        )
+        self._run(
+            request,
+            lambda: services.unit_wipe(unit=item.unit, actor=staff_user(request), request=request),
+            _("Wipe of unit %(serial)s recorded.") % {"serial": item.unit.serial},
+        )
+        return self._back(item.rental)
+
+    @admin.action(description=gettext_lazy("Export the selected rentals as CSV"))
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Rental]) -> HttpResponse:
+        rentals = queryset.select_related("customer", "product").prefetch_related(
+            "assignments__unit"
+        )
+        rows = (
+            (
+                r.pk,
+                r.customer.name,
+                r.product.model_code,
+                r.quantity,
+                r.state,
+                r.site_name,
+                r.site_address,
+                r.machine_maker,
+                r.machine_model,
+                r.machine_number,
+                " ".join(a.unit.serial for a in r.assignments.all()),
+                r.monthly_fee_yen,
+                timezone.localtime(r.started_at) if r.started_at else "",
+                timezone.localtime(r.ended_at) if r.ended_at else "",
+            )
+            for r in rentals.order_by("pk")
+        )
+        header = [
+            "id",
+            "customer",
+            "model_code",
+            "quantity",
+            "state",
+            "site_name",
+            "site_address",
+            "machine_maker",
+            "machine_model",
+            "machine_number",
+            "serials",
+            "monthly_fee_yen",
+            "started_at",
+            "ended_at",
+        ]
+        return csv_response("rentals", header, rows)
+
+
+class PaymentForm(forms.ModelForm):
+    class Meta:
+        model = Payment
+        fields = ("customer", "amount_yen", "received_on", "method", "reference")
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    form = PaymentForm
+    list_display = ("received_on", "customer", "amount_yen", "method", "reference", "recorded_by")
+    list_filter = (
+        "method",
+        ("received_on", admin.DateFieldListFilter),
+        ("customer", admin.RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("customer", "recorded_by")
+    search_fields = ("customer__name", "reference")
+    date_hierarchy = "received_on"
+    autocomplete_fields = ("customer",)
+    actions = ("export_csv",)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A recorded payment is evidence (Art. 13(9) is read from it); a mistake is corrected
+        # by staff outside this screen, not by editing.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Payment, form: Any, change: bool) -> None:
+        payment = billing.payment_record(
+            customer=obj.customer,
+            amount_yen=obj.amount_yen,
+            received_on=obj.received_on,
+            method=obj.method,
+            reference=obj.reference,
+            actor=staff_user(request),
+            request=request,
+        )
+        obj.pk = payment.pk
+        obj.recorded_by = payment.recorded_by
+
+    @admin.action(description=gettext_lazy("Export the selected payments as CSV"))
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Payment]) -> HttpResponse:
+        rows = (
+            (
+                p.pk,
+                p.customer.name,
+                p.customer.corporate_number,
+                p.received_on,
+                p.amount_yen,
+                p.method,
+                p.reference,
+            )
+            for p in queryset.select_related("customer").order_by("received_on", "pk")
+        )
+        header = [
+            "id",
+            "customer",
+            "corporate_number",
+            "received_on",
+            "amount_yen",
+            "method",
+            "reference",
+        ]
+        return csv_response("payments", header, rows)
+
+
+@admin.register(Charge)
+class ChargeAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = (
+        "period",
+        "customer",
+        "rental",
+        "amount_yen",
+        "days_charged",
+        "days_in_month",
+        "due_on",
+        "accelerated_at",
+    )
+    list_filter = ("period", ("customer", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("customer", "rental__product")
+    search_fields = ("customer__name",)
+
+
+@admin.register(VideoDeletionRecord)
+class VideoDeletionRecordAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ("deleted_at", "customer", "rental", "unit", "storage", "clause", "actor_label")
+    list_filter = ("storage", "clause")
+    list_select_related = ("customer", "rental__product", "unit__product")
+    search_fields = ("customer__name", "unit__serial")

@@ -1,0 +1,381 @@
+"""REST API of the caller's company's rentals: the usage contract, rentals (and new
+requests), units, charges, payments, deletion records, and the balance with the liability
+cap (Art. 3, 4(3), 5, 10(6)(7), 13(9)(10)). Another company's object is a 404."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api import membership_or_404
+from accounts.models import Customer, User
+from cameras.api import ERRORS, ErrorSerializer
+from cameras.models import Product
+from cameras.selectors import product_get
+
+from . import selectors
+from .models import Charge, Payment, Rental, RentalUnit, UsageContract, VideoDeletionRecord
+from .services import billing
+from .services import rentals as services
+
+
+def _customer(request: Request) -> Customer:
+    return membership_or_404(request).customer
+
+
+def _user(request: Request) -> User:
+    user = request.user
+    if not isinstance(user, User):
+        raise exceptions.NotAuthenticated
+    return user
+
+
+class UsageContractSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = UsageContract
+        fields = ["id", "formed_at", "terms_versions"]
+        read_only_fields = fields
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    serial = serializers.CharField(source="unit.serial")
+
+    class Meta:
+        model = RentalUnit
+        fields = ["id", "serial", "assigned_at", "returned_at"]
+        read_only_fields = fields
+
+
+class RentalSerializer(serializers.ModelSerializer):
+    product_model_code = serializers.CharField(source="product.model_code", read_only=True)
+    units = AssignmentSerializer(source="assignments", many=True, read_only=True)
+
+    class Meta:
+        model = Rental
+        fields = [
+            "id",
+            "contract",
+            "product",
+            "product_model_code",
+            "quantity",
+            "state",
+            "site_name",
+            "site_address",
+            "desired_start",
+            "machine_maker",
+            "machine_model",
+            "machine_number",
+            "recording",
+            "note",
+            "requested_at",
+            "decided_at",
+            "rejection_reason",
+            "monthly_fee_yen",
+            "started_at",
+            "ends_on",
+            "ended_at",
+            "units",
+        ]
+        read_only_fields = fields
+
+
+class RentalRequestSerializer(serializers.Serializer):
+    product = serializers.IntegerField()
+    quantity = serializers.IntegerField(min_value=1, max_value=50)
+    site_name = serializers.CharField(max_length=200)
+    site_address = serializers.CharField(max_length=300)
+    desired_start = serializers.DateField()
+    machine_maker = serializers.CharField(max_length=100, required=False, default="")
+    machine_model = serializers.CharField(max_length=100, required=False, default="")
+    machine_number = serializers.CharField(max_length=100, required=False, default="")
+    note = serializers.CharField(required=False, default="", allow_blank=True)
+    backhoe_acknowledged = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Art. 13(10): required, every time, for a backhoe camera system.",
+    )
+    acknowledgement_sha256 = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="SHA-256 of the text shown (GET rentals/backhoe-acknowledgement).",
+    )
+
+
+class AcknowledgementSerializer(serializers.Serializer):
+    language = serializers.CharField()
+    text = serializers.CharField()
+    sha256 = serializers.CharField()
+
+
+class UnitSerializer(serializers.ModelSerializer):
+    serial = serializers.CharField(source="unit.serial")
+    model_code = serializers.CharField(source="unit.product.model_code")
+    rental = serializers.IntegerField(source="rental_id")
+    site_name = serializers.CharField(source="rental.site_name")
+    machine_number = serializers.CharField(source="rental.machine_number")
+    rental_state = serializers.CharField(source="rental.state")
+
+    class Meta:
+        model = RentalUnit
+        fields = [
+            "id",
+            "serial",
+            "model_code",
+            "rental",
+            "site_name",
+            "machine_number",
+            "rental_state",
+            "assigned_at",
+            "returned_at",
+        ]
+        read_only_fields = fields
+
+
+class ChargeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Charge
+        fields = [
+            "id",
+            "rental",
+            "period",
+            "amount_yen",
+            "days_charged",
+            "days_in_month",
+            "due_on",
+            "accelerated_at",
+        ]
+        read_only_fields = fields
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Payment
+        fields = ["id", "amount_yen", "received_on", "method", "reference"]
+        read_only_fields = fields
+
+
+class DeletionSerializer(serializers.ModelSerializer):
+    serial = serializers.CharField(source="unit.serial", allow_null=True, default=None)
+
+    class Meta:
+        model = VideoDeletionRecord
+        fields = ["id", "rental", "serial", "storage", "deleted_at", "clause"]
+        read_only_fields = fields
+
+
+class BalanceSerializer(serializers.Serializer):
+    outstanding_balance_yen = serializers.IntegerField()
+    liability_cap_yen = serializers.IntegerField(help_text="Art. 13(9)")
+    liability_cap_date = serializers.DateField()
+    liability_cap_window_start = serializers.DateField()
+
+
+# --- Views ------------------------------------------------------------------------------------
+
+
+class UsageContractView(APIView):
+    @extend_schema(
+        summary="My company's usage contract (Art. 4(3))",
+        responses={200: UsageContractSerializer, **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        contract = selectors.usage_contract_get(customer=_customer(request))
+        if contract is None:
+            raise exceptions.NotFound
+        return Response(UsageContractSerializer(contract).data)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="My company's rentals and requests",
+        responses={200: RentalSerializer(many=True), **ERRORS},
+    )
+)
+class RentalListView(generics.ListAPIView):
+    serializer_class = RentalSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.rental_list(customer=_customer(self.request))
+
+    @extend_schema(
+        summary="Request equipment for a site",
+        description=(
+            "Only an active company may request. A backhoe camera system needs the machine "
+            "(maker, model, number) and backhoe_acknowledged=true on every request (Art. 13(10))."
+        ),
+        request=RentalRequestSerializer,
+        responses={201: RentalSerializer, 400: ErrorSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        customer = _customer(request)
+        incoming = RentalRequestSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = dict(incoming.validated_data)
+        try:
+            product: Product = product_get(pk=data.pop("product"))
+        except Exception as exc:
+            raise exceptions.ValidationError({"product": ["Unknown product."]}) from exc
+        acknowledged = data.pop("backhoe_acknowledged")
+        sha256 = data.pop("acknowledgement_sha256")
+        text, language = services.backhoe_acknowledgement_text()
+        if sha256 and sha256 != hashlib.sha256(text.encode()).hexdigest():
+            raise exceptions.ValidationError(
+                {"acknowledgement_sha256": ["The acknowledgement text has changed; show it again."]}
+            )
+        try:
+            rental = services.rental_request(
+                customer=customer,
+                user=_user(request),
+                data=services.RentalRequestData(product=product, **data),
+                backhoe_acknowledged=acknowledged,
+                acknowledgement_text=text,
+                acknowledgement_language=language,
+                request=request._request,
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                raise exceptions.ValidationError(exc.message_dict) from exc
+            raise exceptions.ValidationError(
+                {"detail": exc.messages}, code=exc.code or "invalid"
+            ) from exc
+        rental = selectors.rental_get(customer=customer, pk=rental.pk)
+        return Response(RentalSerializer(rental).data, status=status.HTTP_201_CREATED)
+
+
+class BackhoeAcknowledgementView(APIView):
+    @extend_schema(
+        summary="The Art. 13(10) acknowledgement to show before a backhoe request",
+        responses={200: AcknowledgementSerializer, **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        text, language = services.backhoe_acknowledgement_text()
+        sha256 = hashlib.sha256(text.encode()).hexdigest()
+        return Response({"language": language, "text": text, "sha256": sha256})
+
+
+@extend_schema_view(
+    get=extend_schema(summary="One rental", responses={200: RentalSerializer, **ERRORS})
+)
+class RentalDetailView(generics.RetrieveAPIView):
+    serializer_class = RentalSerializer
+
+    def get_object(self) -> Rental:
+        customer = _customer(self.request)
+        selectors.rental_get(customer=customer, pk=self.kwargs["pk"])
+        return selectors.rental_list(customer=customer).get(pk=self.kwargs["pk"])
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="My company's units (serial, site, machine)",
+        responses={200: UnitSerializer(many=True), **ERRORS},
+    )
+)
+class UnitListView(generics.ListAPIView):
+    serializer_class = UnitSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.rental_unit_list(customer=_customer(self.request))
+
+
+@extend_schema_view(
+    get=extend_schema(summary="One unit", responses={200: UnitSerializer, **ERRORS})
+)
+class UnitDetailView(generics.RetrieveAPIView):
+    serializer_class = UnitSerializer
+
+    def get_object(self) -> RentalUnit:
+        return selectors.rental_unit_get(customer=_customer(self.request), pk=self.kwargs["pk"])
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="My company's monthly charges (Art. 5)",
+        responses={200: ChargeSerializer(many=True), **ERRORS},
+    )
+)
+class ChargeListView(generics.ListAPIView):
+    serializer_class = ChargeSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.charge_list(customer=_customer(self.request))
+
+
+@extend_schema_view(
+    get=extend_schema(summary="One charge", responses={200: ChargeSerializer, **ERRORS})
+)
+class ChargeDetailView(generics.RetrieveAPIView):
+    serializer_class = ChargeSerializer
+
+    def get_object(self) -> Charge:
+        return selectors.charge_get(customer=_customer(self.request), pk=self.kwargs["pk"])
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Payments received from my company",
+        responses={200: PaymentSerializer(many=True), **ERRORS},
+    )
+)
+class PaymentListView(generics.ListAPIView):
+    serializer_class = PaymentSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.payment_list(customer=_customer(self.request))
+
+
+@extend_schema_view(
+    get=extend_schema(summary="One payment", responses={200: PaymentSerializer, **ERRORS})
+)
+class PaymentDetailView(generics.RetrieveAPIView):
+    serializer_class = PaymentSerializer
+
+    def get_object(self) -> Payment:
+        return selectors.payment_get(customer=_customer(self.request), pk=self.kwargs["pk"])
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Records of video data deletion (Art. 10(6)(7))",
+        responses={200: DeletionSerializer(many=True), **ERRORS},
+    )
+)
+class DeletionListView(generics.ListAPIView):
+    serializer_class = DeletionSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.video_deletion_list(customer=_customer(self.request))
+
+
+class BalanceView(APIView):
+    @extend_schema(
+        summary="Outstanding balance and the liability cap (Art. 13(9)) on a date",
+        parameters=[OpenApiParameter("date", type=date, description="Default: today")],
+        responses={200: BalanceSerializer, 400: ErrorSerializer, **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        customer = _customer(request)
+        raw = request.query_params.get("date", "")
+        try:
+            on = date.fromisoformat(raw) if raw else timezone.localdate()
+        except ValueError as exc:
+            raise exceptions.ValidationError({"date": ["Use YYYY-MM-DD."]}) from exc
+        cap = billing.customer_liability_cap(customer=customer, on=on)
+        return Response(
+            {
+                "outstanding_balance_yen": billing.customer_outstanding_balance(customer=customer),
+                "liability_cap_yen": cap.amount_yen,
+                "liability_cap_date": cap.on,
+                "liability_cap_window_start": cap.window_start,
+            }
+        )

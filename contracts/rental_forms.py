@@ -1,0 +1,67 @@
+"""The customer's rental request form (Art. 3, 13(10))."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cameras.models import Product
+
+from .services.rentals import RentalRequestData, backhoe_acknowledgement_text
+
+
+class RentalRequestForm(forms.Form):
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=50, initial=1)
+    site_name = forms.CharField(label=_("Site name"), max_length=200)
+    site_address = forms.CharField(label=_("Site address"), max_length=300)
+    desired_start = forms.DateField(
+        label=_("Desired start"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    machine_maker = forms.CharField(label=_("Backhoe maker"), max_length=100, required=False)
+    machine_model = forms.CharField(label=_("Backhoe model"), max_length=100, required=False)
+    machine_number = forms.CharField(
+        label=_("Backhoe machine number"), max_length=100, required=False
+    )
+    note = forms.CharField(
+        label=_("Note to CTS"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    backhoe_acknowledged = forms.BooleanField(label=_("I understand and agree."), required=False)
+
+    MACHINE_FIELDS = ("machine_maker", "machine_model", "machine_number")
+
+    def __init__(self, *args: Any, product: Product, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial", {"desired_start": timezone.localdate() + timedelta(days=7), "quantity": 1}
+        )
+        super().__init__(*args, **kwargs)
+        self.product = product
+        self.acknowledgement_text, self.acknowledgement_language = backhoe_acknowledgement_text()
+        if not product.is_backhoe:
+            for name in (*self.MACHINE_FIELDS, "backhoe_acknowledged"):
+                del self.fields[name]
+
+    def request_data(self) -> RentalRequestData:
+        data = self.cleaned_data
+        return RentalRequestData(
+            product=self.product,
+            quantity=data["quantity"],
+            site_name=data["site_name"],
+            site_address=data["site_address"],
+            desired_start=data["desired_start"],
+            machine_maker=data.get("machine_maker", ""),
+            machine_model=data.get("machine_model", ""),
+            machine_number=data.get("machine_number", ""),
+            note=data.get("note", ""),
+        )
+
+    def add_service_error(self, exc: ValidationError) -> None:
+        if hasattr(exc, "error_dict"):
+            for name, errors in exc.message_dict.items():
+                self.add_error(name if name in self.fields else None, errors)
+        else:
+            self.add_error(None, exc.messages)

@@ -1,0 +1,121 @@
+"""The customer's rental pages: the usage contract and its rentals, the request form, the
+units, the charges and payments, and the records of video data deletion (Art. 3, 4(3), 5,
+10(6)(7), 13(10)). Every read is scoped to the member's company; another company's object
+is a 404."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.views import membership_or_404
+from cameras.selectors import product_get
+
+from . import selectors
+from .rental_forms import RentalRequestForm
+from .services import billing
+from .services import rentals as services
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def overview(request: HttpRequest) -> HttpResponse:
+    """ "My contracts": the usage contract (formation time, terms accepted) and every rental
+    under it with its units."""
+    customer = membership_or_404(request).customer
+    return render(
+        request,
+        "contracts/rentals/overview.html",
+        {
+            "contract": selectors.usage_contract_get(customer=customer),
+            "rentals": selectors.rental_list(customer=customer),
+        },
+    )
+
+
+def request_create(request: HttpRequest, product_pk: int) -> HttpResponse:
+    membership = membership_or_404(request)
+    product = product_get(pk=product_pk)
+    form = RentalRequestForm(request.POST or None, product=product)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rental = services.rental_request(
+                customer=membership.customer,
+                user=_user(request),
+                data=form.request_data(),
+                backhoe_acknowledged=form.cleaned_data.get("backhoe_acknowledged", False),
+                acknowledgement_text=form.acknowledgement_text,
+                acknowledgement_language=form.acknowledgement_language,
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(
+                request, _("Your request has been sent. CTS will assign the equipment.")
+            )
+            return redirect("rentals:detail", pk=rental.pk)
+    return render(
+        request,
+        "contracts/rentals/request.html",
+        {"form": form, "product": product, "customer": membership.customer},
+    )
+
+
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = membership_or_404(request).customer
+    rental = selectors.rental_get(customer=customer, pk=pk)
+    return render(
+        request,
+        "contracts/rentals/detail.html",
+        {
+            "rental": rental,
+            "assignments": rental.assignments.select_related("unit").order_by("unit__serial"),
+            "deletions": rental.video_deletions.select_related("unit").order_by("-deleted_at"),
+        },
+    )
+
+
+def unit_list(request: HttpRequest) -> HttpResponse:
+    customer = membership_or_404(request).customer
+    return render(
+        request,
+        "contracts/rentals/units.html",
+        {"assignments": selectors.rental_unit_list(customer=customer)},
+    )
+
+
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = membership_or_404(request).customer
+    assignment = selectors.rental_unit_get(customer=customer, pk=pk)
+    return render(request, "contracts/rentals/unit_detail.html", {"assignment": assignment})
+
+
+def billing_overview(request: HttpRequest) -> HttpResponse:
+    customer = membership_or_404(request).customer
+    return render(
+        request,
+        "contracts/rentals/billing.html",
+        {
+            "balance": billing.customer_outstanding_balance(customer=customer),
+            "charges": selectors.charge_list(customer=customer),
+            "payments": selectors.payment_list(customer=customer),
+        },
+    )
+
+
+def deletion_list(request: HttpRequest) -> HttpResponse:
+    customer = membership_or_404(request).customer
+    return render(
+        request,
+        "contracts/rentals/deletions.html",
+        {"records": selectors.video_deletion_list(customer=customer)},
+    )

@@ -1,0 +1,188 @@
+"""The rentals API: catalogue, requests (create), contract, rentals, units, charges,
+payments, deletion records and the balance with the liability cap; every object route is a
+404 for another company; list routes take a fixed number of queries; the schema documents
+the routes and their errors."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.test import Client
+from knox.models import AuthToken
+
+from accounts.models import Customer, User
+from cameras.models import Product
+from contracts.models import BackhoeAcknowledgement, Charge, Payment, Rental
+from tests.contracts.rental_helpers import bulk_rentals, make_active
+from tests.factories import ProductFactory, make_usage_contract
+
+pytestmark = pytest.mark.django_db
+
+
+def _api(user: User) -> Client:
+    _token, secret = AuthToken.objects.create(user=user)
+    return Client(HTTP_AUTHORIZATION=f"Token {secret}")
+
+
+def _request(product: Product, **overrides: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "product": product.pk,
+        "quantity": 2,
+        "site_name": "横浜港北IC改良工事",
+        "site_address": "神奈川県横浜市都筑区",
+        "desired_start": "2099-05-01",
+    }
+    body.update(overrides)
+    return body
+
+
+def test_the_catalogue_filters(alice: User):
+    ProductFactory(model_code="NC-LTE", connectivity="lte")
+    ProductFactory(model_code="NC-WIFI", connectivity="wifi")
+    rows = _api(alice).get("/api/v1/catalogue/products?connectivity=wifi").json()["results"]
+    assert [r["model_code"] for r in rows] == ["NC-WIFI"]
+    assert _api(alice).get("/api/v1/catalogue/products/999999").json()["code"] == "not_found"
+
+
+def test_a_member_requests_through_the_api(customer_a: Customer, bob: User):
+    make_usage_contract(customer_a)
+    camera = ProductFactory()
+    response = _api(bob).post("/api/v1/rentals", _request(camera), "application/json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["state"] == "requested" and body["quantity"] == 2 and body["units"] == []
+    assert Rental.objects.get().requested_by == bob
+
+
+def test_a_backhoe_request_through_the_api_needs_the_acknowledgement(
+    customer_a: Customer, alice: User
+):
+    make_usage_contract(customer_a)
+    backhoe = ProductFactory(category="backhoe_camera_system")
+    client = _api(alice)
+    machine = {"machine_maker": "コベルコ", "machine_model": "SK200", "machine_number": "S-9"}
+    response = client.post("/api/v1/rentals", _request(backhoe, **machine), "application/json")
+    assert response.status_code == 400
+    assert "backhoe_acknowledged" in response.json()["errors"]
+    ack = client.get("/api/v1/rentals/backhoe-acknowledgement").json()
+    wrong = _request(backhoe, backhoe_acknowledged=True, acknowledgement_sha256="0" * 64, **machine)
+    assert client.post("/api/v1/rentals", wrong, "application/json").status_code == 400
+    good = _request(
+        backhoe, backhoe_acknowledged=True, acknowledgement_sha256=ack["sha256"], **machine
+    )
+    assert client.post("/api/v1/rentals", good, "application/json").status_code == 201
+    assert BackhoeAcknowledgement.objects.get().sha256 == ack["sha256"]
+
+
+def test_suspended_customer_cannot_request_through_the_api(customer_a: Customer, alice: User):
+    make_usage_contract(customer_a)
+    Customer.objects.filter(pk=customer_a.pk).update(status=Customer.Status.SUSPENDED)
+    response = _api(alice).post("/api/v1/rentals", _request(ProductFactory()), "application/json")
+    assert response.status_code in (400, 403)
+    assert not Rental.objects.exists()
+
+
+def test_the_customer_reads_its_contract_rentals_units_and_billing(
+    customer_a: Customer, alice: User, staff: User
+):
+    rental = make_active(customer_a, alice, staff, quantity=2)
+    Payment.objects.create(
+        customer=customer_a, amount_yen=12000, received_on=date(2026, 10, 1), method="other"
+    )
+    client = _api(alice)
+    assert client.get("/api/v1/contract").json()["terms_versions"][0]["label"] == "2023-04-01"
+    rentals = client.get("/api/v1/rentals").json()["results"]
+    assert len(rentals[0]["units"]) == 2
+    units = client.get("/api/v1/units").json()["results"]
+    assert {u["serial"] for u in units} == {a.unit.serial for a in rental.assignments.all()}
+    balance = client.get("/api/v1/balance?date=2026-11-15").json()
+    assert balance["liability_cap_yen"] == 12000
+    assert balance["outstanding_balance_yen"] == -12000
+    assert client.get("/api/v1/balance?date=2026-13-01").status_code == 400
+
+
+def test_every_object_route_is_404_for_another_company(
+    customer_a: Customer, alice: User, charlie: User, staff: User
+):
+    rental = make_active(customer_a, alice, staff)
+    assignment = rental.assignments.get()
+    charge = Charge.objects.create(
+        customer=customer_a,
+        rental=rental,
+        period=date(2026, 1, 1),
+        amount_yen=9800,
+        days_charged=31,
+        days_in_month=31,
+        due_on=date(2026, 2, 28),
+    )
+    payment = Payment.objects.create(
+        customer=customer_a, amount_yen=9800, received_on=date(2026, 2, 1), method="other"
+    )
+    routes = [
+        f"/api/v1/rentals/{rental.pk}",
+        f"/api/v1/units/{assignment.pk}",
+        f"/api/v1/charges/{charge.pk}",
+        f"/api/v1/payments/{payment.pk}",
+    ]
+    owner, stranger = _api(alice), _api(charlie)
+    for url in routes:
+        assert owner.get(url).status_code == 200, url
+        response = stranger.get(url)
+        assert response.status_code == 404, url
+        assert response.json()["code"] == "not_found"
+    for url in ("/api/v1/rentals", "/api/v1/units", "/api/v1/charges", "/api/v1/payments"):
+        assert stranger.get(url).json()["results"] == [], url
+    # charlie's company has no contract yet: a 404 too, never alice's.
+    assert stranger.get("/api/v1/contract").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/rentals",
+        "/api/v1/units",
+        "/api/v1/charges",
+        "/api/v1/payments",
+        "/api/v1/deletion-records",
+        "/api/v1/catalogue/products",
+    ],
+)
+@pytest.mark.parametrize("count", [1, 200])
+def test_api_lists_take_a_fixed_number_of_queries(
+    customer_a: Customer,
+    alice: User,
+    staff: User,
+    url: str,
+    count: int,
+    django_assert_max_num_queries,
+):
+    bulk_rentals(customer_a, staff, count)
+    ProductFactory.create_batch(count)
+    client = _api(alice)
+    client.get(url + "?page_size=200")
+    with django_assert_max_num_queries(12):
+        response = client.get(url + "?page_size=200")
+    assert response.status_code == 200
+    assert len(response.json()["results"]) >= count
+
+
+def test_the_schema_documents_the_rental_routes_and_their_errors(alice: User):
+    client = Client()
+    client.force_login(alice)
+    schema = client.get("/api/schema/?format=json").json()
+    paths = schema["paths"]
+    for route in (
+        "/api/v1/catalogue/products",
+        "/api/v1/rentals",
+        "/api/v1/rentals/{id}",
+        "/api/v1/units/{id}",
+        "/api/v1/charges/{id}",
+        "/api/v1/payments/{id}",
+        "/api/v1/balance",
+        "/api/v1/contract",
+    ):
+        assert route in paths, route
+    post = paths["/api/v1/rentals"]["post"]["responses"]
+    assert {"201", "400", "403", "404"} <= set(post)
+    assert "404" in paths["/api/v1/rentals/{id}"]["get"]["responses"]

@@ -132,6 +132,10 @@ class VideoRecordAdmin(admin.ModelAdmin):
     inlines = (VideoModerationInline,)
     actions = ("hide_selected", "delete_selected_records")
 
+    def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
+        # A new record has no moderation yet.
+        return self.inlines if obj is not None else ()
+
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Records are added, then only moderated (through the actions).
         return obj is None and super().has_change_permission(request, obj)

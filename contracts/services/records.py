@@ -437,3 +437,27 @@ def video_disclosure_record(
         },
     )
     return disclosure
+
+
+# --- Deletion at the end of a contract or on return (Art. 10(6)(7)) -------------------------
+
+
+def video_records_mark_deleted_for_rentals(*, rental_ids: Sequence[int], at: datetime) -> int:
+    """Art. 10(6): a rental's end deletes its cloud recordings; its records say so. One
+    UPDATE, called by the rental services inside their transaction."""
+    return VideoRecord.objects.filter(
+        rental_id__in=list(rental_ids),
+        storage=VideoRecord.Storage.CLOUD,
+        state__in=[VideoRecord.State.HELD, VideoRecord.State.HIDDEN],
+    ).update(state=VideoRecord.State.DELETED, state_changed_at=at, updated_at=at)
+
+
+def video_records_mark_deleted_for_unit(*, unit_id: int, rental_id: int, at: datetime) -> int:
+    """Art. 10(7): wiping a returned unit deletes what its SD card or NAS held for the rental
+    it came back from."""
+    return VideoRecord.objects.filter(
+        rental_id=rental_id,
+        unit_id=unit_id,
+        storage__in=[VideoRecord.Storage.SD_CARD, VideoRecord.Storage.NAS],
+        state__in=[VideoRecord.State.HELD, VideoRecord.State.HIDDEN],
+    ).update(state=VideoRecord.State.DELETED, state_changed_at=at, updated_at=at)

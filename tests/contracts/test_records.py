@@ -14,7 +14,7 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.management import CommandError, call_command
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import AuditEntry, Customer, User
 from contracts.models import (
@@ -104,7 +104,7 @@ def test_a_bad_row_refuses_the_whole_file_with_line_numbers(
         + f"{rental_a.pk},,2026-11-03T00:00:00Z,2026-11-04T00:00:00Z,cloud,10,R-1\n"
         + f"{rental_b.pk},{_serial(rental_a)},2026-11-01T00:00:00Z,2026-11-02T00:00:00Z,nas,1,\n",
     )
-    with pytest.raises(CommandError) as excinfo:
+    with pytest.raises(CommandError) as excinfo, translation.override("en"):
         call_command("import_video_records", str(path), stdout=io.StringIO())
     message = str(excinfo.value)
     assert "Nothing was imported" in message
@@ -125,7 +125,7 @@ def test_a_reference_already_imported_is_refused(tmp_path: Path, rental_a: Renta
         "again.csv",
         HEADER + f"{rental_a.pk},,2026-11-01T00:00:00Z,2026-11-02T00:00:00Z,cloud,10,DUP\n",
     )
-    with pytest.raises(CommandError, match="line 2"):
+    with pytest.raises(CommandError, match="line 2"), translation.override("en"):
         call_command("import_video_records", str(path), stdout=io.StringIO())
     assert VideoRecord.objects.count() == 1
 
@@ -152,6 +152,7 @@ def test_the_platform_posts_records_with_a_staff_login(staff_client: Client, ren
         "/api/v1/video-records/import",
         {"records": [{"rental": rental_a.pk}]},
         content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert bad.status_code == 400
     assert "line 1" in json.dumps(bad.json(), ensure_ascii=False)
@@ -422,3 +423,80 @@ def test_the_disclosure_log_is_hidden_from_customers(
         everything = "".join(z.read(n).decode("utf-8") for n in z.namelist())
     assert "秘密の照会先" not in everything
     assert "video_disclosure" not in everything
+
+
+# --- Deletion at the end and on return (Art. 10(6)(7)) --------------------------------------
+
+
+def test_ending_a_rental_marks_its_cloud_records_deleted_and_a_wipe_its_sd_records(
+    staff: User, rental_a: Rental
+):
+    from contracts.services import rentals as rental_services
+
+    unit = rental_a.assignments.get().unit
+    cloud = make_video_record(rental_a)
+    sd = make_video_record(rental_a, storage="sd_card", unit=unit)
+    rental_services.rental_end(rental=rental_a, actor=staff)
+    cloud.refresh_from_db()
+    sd.refresh_from_db()
+    assert cloud.state == VideoRecord.State.DELETED and cloud.state_changed_at is not None
+    assert sd.state == VideoRecord.State.HELD
+    unit.product.recording = "sd_card"
+    unit.product.save()
+    rental_services.rental_unit_return(assignment=rental_a.assignments.get(), actor=staff)
+    unit.refresh_from_db()
+    rental_services.unit_wipe(unit=unit, actor=staff)
+    sd.refresh_from_db()
+    assert sd.state == VideoRecord.State.DELETED
+
+
+def test_staff_add_a_record_in_the_admin(staff_client: Client, rental_a: Rental):
+    response = staff_client.post(
+        "/admin/contracts/videorecord/add/",
+        {
+            "rental": str(rental_a.pk),
+            "unit": str(rental_a.assignments.get().unit_id),
+            "period_start_0": "2026-11-01",
+            "period_start_1": "09:00:00",
+            "period_end_0": "2026-11-01",
+            "period_end_1": "18:00:00",
+            "storage": "cloud",
+            "size_bytes": "123456789",
+            "external_ref": "",
+        },
+    )
+    errors = response.context["adminform"].form.errors if response.status_code == 200 else {}
+    assert response.status_code == 302, errors
+    record = VideoRecord.objects.get()
+    assert record.customer_id == rental_a.customer_id and record.source == "staff"
+    assert AuditEntry.objects.filter(action="contracts.video_record.created").exists()
+
+
+def test_the_staff_screens_open(
+    staff_client: Client, staff: User, customer_a: Customer, rental_a: Rental
+):
+    from contracts.services.records import DisclosureData, video_disclosure_record
+
+    record = make_video_record(rental_a)
+    disclosure = video_disclosure_record(
+        customer=customer_a,
+        records=[record],
+        data=DisclosureData(
+            ground=5,
+            recipient="委託先",
+            what="保守",
+            disclosed_at=timezone.now(),
+            notification="notify",
+        ),
+        actor=staff,
+    )
+    for url in (
+        "/admin/contracts/videorecord/",
+        f"/admin/contracts/videorecord/{record.pk}/change/",
+        "/admin/contracts/videodisclosure/",
+        f"/admin/contracts/videodisclosure/{disclosure.pk}/change/",
+        "/admin/contracts/videodisclosure/add/",
+        "/admin/contracts/contracttransfer/",
+        "/admin/contracts/personaldataerasure/",
+    ):
+        assert staff_client.get(url).status_code == 200, url

@@ -16,7 +16,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import services
-from .audit import audit_record
 from .models import Membership
 from .selectors import member_get, member_list, membership_get, user_session_list
 
@@ -216,23 +215,12 @@ class SessionListView(APIView):
         responses={204: None}, summary="End all my sessions", operation_id="sessions_destroy_all"
     )
     def delete(self, request: Request) -> Response:
-        ended = services.user_sessions_end(user=request.user)  # type: ignore[arg-type]
-        audit_record(
-            action="accounts.session.ended_all",
-            actor=request.user,  # type: ignore[arg-type]
-            customer=_customer_or_none(request),
-            target=request.user,  # type: ignore[arg-type]
-            clause="art6.1",
+        services.user_sessions_end_all(
+            user=request.user,  # type: ignore[arg-type]
             request=request._request,
-            extra={"sessions_ended": ended},
         )
         sign_out_if_current_ended(request)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def _customer_or_none(request: Request) -> Any:
-    membership = membership_get(user=request.user)
-    return membership.customer if membership else None
 
 
 class SessionDetailView(APIView):

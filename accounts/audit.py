@@ -10,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.http import HttpRequest
 
+from .clauses import Clause
 from .models import AuditEntry, Customer, User
 
 SCHEDULER = "scheduler"
@@ -28,13 +29,13 @@ def audit_record(
     actor_label: str = "",
     customer: Customer | None = None,
     target: models.Model | None = None,
-    clause: str = "",
+    clause: Clause | None = None,
     request: HttpRequest | None = None,
     extra: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Appends one audit entry. ``action`` is a dotted name (``accounts.customer.suspended``),
-    ``clause`` the article it rests on (``art12.1.5``); ``actor`` None means the system, named
-    by ``actor_label`` (for example "scheduler")."""
+    ``clause`` the article it rests on (``Clause.ART12_1_5``); ``actor`` None means the
+    system, named by ``actor_label`` (for example "scheduler")."""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     entry = AuditEntry(
@@ -42,7 +43,7 @@ def audit_record(
         actor=actor,
         actor_label=actor.email if actor is not None else (actor_label or SCHEDULER),
         customer=customer,
-        clause=clause,
+        clause=clause or "",
         ip_address=client_ip(request),
         user_agent=(request.META.get("HTTP_USER_AGENT", "") if request else "")[:300],
         extra=extra or {},

@@ -11,6 +11,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from .audit import audit_record
+from .clauses import Clause
 from .models import NetworkSighting, User
 from .selectors import membership_get
 from .services.sharing import sighting_record
@@ -33,7 +34,7 @@ def _logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: A
         actor=user,
         customer=_customer(user),
         target=user,
-        clause="art6.1",
+        clause=Clause.ART6_1,
         request=request,
     )
 
@@ -72,7 +73,7 @@ def _logged_out(sender: Any, request: HttpRequest | None, user: User | None, **k
         actor=user,
         customer=_customer(user),
         target=user,
-        clause="art6.1",
+        clause=Clause.ART6_1,
         request=request,
     )
 
@@ -89,7 +90,7 @@ def _login_failed(
         actor_label=tried or "anonymous",
         customer=_customer(user),
         target=user,
-        clause="art6.1",
+        clause=Clause.ART6_1,
         request=request,
         extra={"email": tried},
     )

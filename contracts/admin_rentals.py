@@ -82,6 +82,14 @@ class EndForm(forms.Form):
         choices=[(c.value, c.label) for c in END_CLAUSES],
         initial=Clause.ART3.value,
     )
+    ends_on = forms.DateField(
+        label=gettext_lazy("End on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy(
+            "Leave empty to end the rental now; a date schedules its end for that day."
+        ),
+    )
     reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea, required=False)
 
 
@@ -250,22 +258,26 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
         rental = get_object_or_404(Rental.objects.select_related("product", "customer"), pk=pk)
         form = EndForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
+            ends_on = form.cleaned_data["ends_on"]
             try:
-                services.rental_end(
-                    rental=rental,
-                    actor=staff_user(request),
-                    clause=form.cleaned_data["clause"],
-                    reason=form.cleaned_data["reason"],
-                    request=request,
-                )
+                if ends_on:
+                    services.rental_schedule_end(
+                        rental=rental, actor=staff_user(request), ends_on=ends_on, request=request
+                    )
+                    done = _("The rental will end on %(date)s.") % {"date": ends_on}
+                else:
+                    services.rental_end(
+                        rental=rental,
+                        actor=staff_user(request),
+                        clause=Clause(form.cleaned_data["clause"]),
+                        reason=form.cleaned_data["reason"],
+                        request=request,
+                    )
+                    done = _("The rental ended; the deletion of its cloud video data is recorded.")
             except ValidationError as exc:
                 form.add_error(None, exc.messages)
             else:
-                self.message_user(
-                    request,
-                    _("The rental ended; the deletion of its cloud video data is recorded."),
-                    messages.SUCCESS,
-                )
+                self.message_user(request, done, messages.SUCCESS)
                 return self._back(rental)
         return self._page(request, rental, "form.html", form=form, title=_("End the rental"))
 

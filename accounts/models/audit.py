@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.clauses import Clause
+
 from .customers import Customer
 
 
@@ -42,7 +44,11 @@ class AuditEntry(models.Model):
     target_id = models.CharField(_("target id"), max_length=64, blank=True)
     target_repr = models.CharField(_("target"), max_length=300, blank=True)
     clause = models.CharField(
-        _("clause basis"), max_length=32, blank=True, help_text=_("e.g. art12.1.5")
+        _("clause basis"),
+        max_length=32,
+        blank=True,
+        choices=Clause.choices,
+        help_text=_("e.g. art12.1.5"),
     )
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
+from accounts.clauses import Clause
 from accounts.models import (
     Customer,
     User,
@@ -48,7 +49,7 @@ def customer_set_mfa_required(
         actor=actor,
         customer=customer,
         target=customer,
-        clause="art6.1",
+        clause=Clause.ART6_1,
         request=request,
     )
     return customer

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from accounts.audit import audit_record
+from accounts.clauses import Clause
 from accounts.models import (
     User,
 )
@@ -42,8 +43,24 @@ def user_session_end(*, user: User, session_id: object, request: HttpRequest | N
         actor=user,
         customer=customer_of(user=user),
         target=user,
-        clause="art6.1",
+        clause=Clause.ART6_1,
         request=request,
         extra={"ip": session.ip, "user_agent": session.user_agent[:200]},
     )
     session.end()
+
+
+@transaction.atomic
+def user_sessions_end_all(*, user: User, request: HttpRequest | None = None) -> int:
+    """The person ends every one of their sessions (their own "sign out everywhere")."""
+    ended = user_sessions_end(user=user)
+    audit_record(
+        action="accounts.session.ended_all",
+        actor=user,
+        customer=customer_of(user=user),
+        target=user,
+        clause=Clause.ART6_1,
+        request=request,
+        extra={"sessions_ended": ended},
+    )
+    return ended

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
+from accounts.clauses import Clause
 from accounts.models import (
     NetworkSighting,
     SharingFlag,
@@ -112,7 +113,7 @@ def _sharing_flag_raise(
         actor_label="sharing signal",
         customer=customer,
         target=flag,
-        clause="art6.1",
+        clause=Clause.ART6_1,
         extra={"networks": sorted(networks)},
     )
     return flag
@@ -135,7 +136,7 @@ def sharing_flag_review(
         actor=actor,
         customer=flag.customer,
         target=flag,
-        clause="art6.1",
+        clause=Clause.ART6_1,
         request=request,
         extra={"note": flag.review_note},
     )

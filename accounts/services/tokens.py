@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.http import HttpRequest
 
 from accounts.audit import audit_record
+from accounts.clauses import Clause
 from accounts.models import (
     User,
 )
@@ -35,7 +36,7 @@ def api_token_create(*, user: User, days: int, request: HttpRequest | None = Non
         actor=user,
         customer=customer_of(user=user),
         target=user,
-        clause="art6.1",
+        clause=Clause.ART6_1,
         request=request,
         extra={"token_key": token.token_key, "days": days},
     )
@@ -56,7 +57,7 @@ def api_token_revoke(*, user: User, token_key: str, request: HttpRequest | None 
         actor=user,
         customer=customer_of(user=user),
         target=user,
-        clause="art6.1",
+        clause=Clause.ART6_1,
         request=request,
         extra={"token_key": token_key},
     )

@@ -225,7 +225,7 @@ class BackhoeAcknowledgement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.rental_id} {self.user_id} {self.acknowledged_at:%Y-%m-%d}"
+        return f"#{self.rental_id} {self.acknowledged_at:%Y-%m-%d %H:%M}"
 
 
 class Charge(models.Model):

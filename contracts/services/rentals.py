@@ -347,7 +347,7 @@ def rental_record_delivery(
 
 @transaction.atomic
 def rental_suspend(
-    *, rental: Rental, actor: User, clause: str, reason: str, request: HttpRequest | None = None
+    *, rental: Rental, actor: User, clause: Clause, reason: str, request: HttpRequest | None = None
 ) -> Rental:
     """Staff suspend one rental (Art. 8(1) or 12(1)); the fee keeps running."""
     rental = _lock_rental(rental)
@@ -414,7 +414,7 @@ def rental_end(
     *,
     rental: Rental,
     actor: User | None,
-    clause: str = Clause.ART10_6,
+    clause: Clause = Clause.ART3,
     reason: str = "",
     request: HttpRequest | None = None,
 ) -> Rental:
@@ -435,7 +435,7 @@ def _audit_entry(
     customer_id: int | None,
     target: models.Model,
     content_type: ContentType,
-    clause: str,
+    clause: Clause,
     extra: dict[str, Any],
     request: HttpRequest | None = None,
 ) -> AuditEntry:
@@ -496,19 +496,22 @@ def _end_locked(
     content_type = ContentType.objects.get_for_model(Rental)
     entries = []
     for r in rentals:
-        extra = {"ended_at": now.isoformat(), "reason": reason, "cloud_video_deleted": True}
-        entries.append(
-            _audit_entry(
-                action="contracts.rental.ended",
-                actor=actor,
-                customer_id=r.customer_id,
-                target=r,
-                content_type=content_type,
-                clause=clause,
-                extra=extra,
-                request=request,
+        for action, basis, extra in (
+            ("contracts.rental.ended", clause, {"ended_at": now.isoformat(), "reason": reason}),
+            ("contracts.video.deleted", Clause.ART10_6, {"storage": "cloud"}),
+        ):
+            entries.append(
+                _audit_entry(
+                    action=action,
+                    actor=actor,
+                    customer_id=r.customer_id,
+                    target=r,
+                    content_type=content_type,
+                    clause=basis,
+                    extra=extra,
+                    request=request,
+                )
             )
-        )
     AuditEntry.objects.bulk_create(entries)
     return len(rentals)
 
@@ -546,7 +549,7 @@ def _end_pending_requests(
 
 
 def _end_set(
-    queryset: models.QuerySet[Rental], *, actor: User | None, clause: str, reason: str
+    queryset: models.QuerySet[Rental], *, actor: User | None, clause: Clause, reason: str
 ) -> int:
     clause = Clause(clause)
     if actor is not None and not actor.is_authenticated:
@@ -569,7 +572,7 @@ def _end_set(
 
 @transaction.atomic
 def rentals_end_for_customer(
-    *, customer: Customer, actor: User | None, clause: str, reason: str = ""
+    *, customer: Customer, actor: User | None, clause: Clause, reason: str = ""
 ) -> int:
     """Ends every live rental of ``customer`` (its cancellation, Art. 12(3), or revocation,
     Art. 12(1)), recording the deletion of each rental's cloud video data (Art. 10(6)).
@@ -583,7 +586,7 @@ def rentals_end_for_customer(
 
 @transaction.atomic
 def rentals_end_for_products(
-    *, product_ids: Iterable[int], actor: User | None, clause: str, reason: str = ""
+    *, product_ids: Iterable[int], actor: User | None, clause: Clause, reason: str = ""
 ) -> int:
     """The same as ``rentals_end_for_customer`` for every live rental of these products,
     whoever the customer (the end of that service, Art. 8(2))."""
@@ -592,6 +595,20 @@ def rentals_end_for_products(
         actor=actor,
         clause=clause,
         reason=reason,
+    )
+
+
+@transaction.atomic
+def rentals_end_scheduled(*, today: date | None = None) -> int:
+    """The beat job: ends every rental whose scheduled end (``ends_on``) is today or earlier,
+    with its cloud video data deletion (Art. 10(6)). It runs late in the evening (Asia/Tokyo)
+    so that the end day is the last day charged. Set-based and idempotent."""
+    today = today or timezone.localdate()
+    return _end_set(
+        Rental.objects.filter(state=Rental.State.ENDING, ends_on__lte=today),
+        actor=None,
+        clause=Clause.ART3,
+        reason=str(gettext_lazy("Scheduled end of the rental.")),
     )
 
 
@@ -625,7 +642,7 @@ def rental_unit_return(
         actor=actor,
         customer=assignment.rental.customer,
         target=unit,
-        clause=Clause.ART12_5 if assignment.rental.state == Rental.State.ENDED else "",
+        clause=Clause.ART12_5 if assignment.rental.state == Rental.State.ENDED else None,
         request=request,
         extra={"rental": assignment.rental_id, "serial": unit.serial},
     )
@@ -674,7 +691,7 @@ def unit_wipe(*, unit: Unit, actor: User, request: HttpRequest | None = None) ->
         actor=actor,
         customer=last.rental.customer if last is not None else None,
         target=unit,
-        clause=Clause.ART10_7 if record is not None else "",
+        clause=Clause.ART10_7 if record is not None else None,
         request=request,
         extra={"storage": storage, "deletion_record": record.pk if record else None},
     )

@@ -360,6 +360,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "contracts.tasks.charges_create",
         "schedule": crontab(hour=6, minute=10),
     },
+    # Rentals whose scheduled end is today end late in the evening, so that the end day is
+    # the last day charged; their cloud video data deletion is recorded (Art. 10(6)).
+    "contracts-rentals-end-scheduled": {
+        "task": "contracts.tasks.rentals_end_scheduled",
+        "schedule": crontab(hour=23, minute=55),
+    },
     # Art. 11: removes the personal data of ended customers past the retention period.
     # Nightly, when nobody works; idempotent (one erasure record per customer).
     "contracts-personal-data-erase": {

@@ -12,8 +12,9 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from accounts.clauses import Clause
 from accounts.models import Customer, Membership, User
-from notices.models import Notice, NoticeRead
+from notices.models import PERSONAL_KINDS, Notice, NoticeRead
 
 from .rendering import notice_fill
 
@@ -65,9 +66,9 @@ UNRENDERED = "0" * 64
 
 def _notice_unsent(
     *,
-    customer: Customer,
-    kind: str,
-    clause: str,
+    customer: Customer | None,
+    kind: Notice.Kind,
+    clause: Clause,
     subject_type: ContentType | None,
     subject_id: str,
     period: str,
@@ -85,7 +86,7 @@ def _notice_unsent(
         subject_id=subject_id,
         period=period,
         dedupe_key=Notice.dedupe_key_for(
-            customer_id=customer.pk,
+            customer_id=customer.pk if customer is not None else None,
             kind=kind,
             subject_type_id=subject_type.pk if subject_type else None,
             subject_id=subject_id,
@@ -103,9 +104,9 @@ def _notice_unsent(
 @transaction.atomic
 def notice_create(
     *,
-    customer: Customer,
-    kind: str,
-    clause: str,
+    customer: Customer | None,
+    kind: Notice.Kind,
+    clause: Clause,
     subject: models.Model | None = None,
     period: str = "",
     context: dict[str, Any] | None = None,
@@ -115,10 +116,18 @@ def notice_create(
 ) -> Notice:
     """Creates the notice of an event, inside the event's transaction, and queues its
     delivery for after the commit. A second call with the same (customer, kind, subject,
-    period) returns the existing notice and sends nothing (Art. 16: each notice once)."""
+    period) returns the existing notice and sends nothing (Art. 16: each notice once).
+
+    ``customer`` is None only for the PERSONAL_KINDS (to staff, or to a person without a
+    company); such a notice names its ``recipients`` and is kept in the same ledger."""
     if kind not in Notice.Kind.values:
         raise ValueError(f"Unknown notice kind: {kind}")
+    if customer is None and (kind not in PERSONAL_KINDS or recipients is None):
+        raise ValueError(f"A {kind} notice needs a customer (or is personal, with recipients).")
     subject_type, subject_id = _subject_key(subject)
+    if recipients is None:
+        assert customer is not None
+        recipients = notice_default_recipients(customer=customer)
     notice = _notice_unsent(
         customer=customer,
         kind=kind,
@@ -126,10 +135,8 @@ def notice_create(
         subject_type=subject_type,
         subject_id=subject_id,
         period=period,
-        recipients=list(recipients)
-        if recipients is not None
-        else notice_default_recipients(customer=customer),
-        language=language or customer.language or Notice.Language.JA,
+        recipients=list(recipients),
+        language=language or (customer.language if customer else "") or Notice.Language.JA,
         actor=actor,
         now=timezone.now(),
     )
@@ -169,8 +176,8 @@ def notice_create(
 def notices_create_bulk(
     *,
     customers: list[Customer],
-    kind: str,
-    clause: str,
+    kind: Notice.Kind,
+    clause: Clause,
     subject: models.Model | None = None,
     period: str = "",
     context: dict[str, Any] | None = None,
@@ -243,7 +250,7 @@ def notice_retry(*, notice: Notice, actor: User | None, request: Any = None) -> 
         actor=actor,
         customer=locked.customer,
         target=locked,
-        clause="art16",
+        clause=Clause.ART16,
         request=request,
         extra=previous,
     )

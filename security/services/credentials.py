@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
@@ -18,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
+from accounts.clauses import Clause
 from accounts.models import (
     Incident,
     Membership,
@@ -25,6 +25,7 @@ from accounts.models import (
 )
 from accounts.services.sessions import user_sessions_end
 from accounts.services.tokens import user_tokens_revoke_all
+from notices.models import Notice
 from notices.services import notice_create
 
 # --- Compromised credentials (Art. 6(3)) -------------------------------------------------------
@@ -149,7 +150,7 @@ def credentials_report_compromised(
         )
         incident.full_clean()
         incident.save()
-        transaction.on_commit(functools.partial(_alert_staff_of_incident, incident.pk))
+        _alert_staff_of_incident(incident, actor=reporter)
     else:
         incident.reports += 1
         incident.last_reported_at = now
@@ -173,7 +174,7 @@ def credentials_report_compromised(
         actor_label="" if reporter else f"{user.email} (e-mailed link)",
         customer=customer,
         target=incident,
-        clause="art6.3",
+        clause=Clause.ART6_3,
         request=request,
         extra={
             "channel": channel,
@@ -194,8 +195,8 @@ def credentials_report_compromised(
             )
         notice_create(
             customer=customer,
-            kind="credentials_compromised",
-            clause="art6.3",
+            kind=Notice.Kind.CREDENTIALS_COMPROMISED,
+            clause=Clause.ART6_3,
             subject=incident,
             period=f"incident-{incident.pk}",
             recipients=recipients,
@@ -210,20 +211,23 @@ def credentials_report_compromised(
     return incident
 
 
-def _alert_staff_of_incident(incident_id: int) -> None:
-    """Staff learn of a new incident at once (Art. 6(3): the provider gives instructions)."""
-    incident = Incident.objects.select_related("customer", "user").get(pk=incident_id)
-    link = settings.SITE_URL + reverse("admin:accounts_incident_change", args=[incident.pk])
-    company = incident.customer.name if incident.customer else "-"
-    send_mail(
-        subject=f"[CTS] Credentials incident #{incident.pk}: {incident.user.email}",
-        message=(
-            f"Stolen or misused credentials were reported (Art. 6(3)).\n\n"
-            f"Company: {company}\nLogin: {incident.user.email}\n"
-            f"Channel: {incident.channel}\nScope: {incident.scope}\n\n{link}\n"
-        ),
-        from_email=None,
-        recipient_list=[settings.PROVIDER_EMAIL],
+def _alert_staff_of_incident(incident: Incident, *, actor: User | None) -> None:
+    """Staff learn of a new incident at once (Art. 6(3): the provider gives instructions):
+    a notice to PROVIDER_EMAIL, kept in the notice ledger like every other mail."""
+    notice_create(
+        customer=None,
+        kind=Notice.Kind.INCIDENT_REPORTED,
+        clause=Clause.ART6_3,
+        subject=incident,
+        recipients=[settings.PROVIDER_EMAIL],
+        language=settings.LANGUAGE_CODE,
+        actor=actor,
+        context={
+            "incident": incident,
+            "company": incident.customer,
+            "admin_url": settings.SITE_URL
+            + reverse("admin:accounts_incident_change", args=[incident.pk]),
+        },
     )
 
 
@@ -253,7 +257,7 @@ def incident_acknowledge(
         actor=actor,
         customer=incident.customer,
         target=incident,
-        clause="art6.3",
+        clause=Clause.ART6_3,
         request=request,
         extra={"note": note.strip()},
     )
@@ -291,7 +295,7 @@ def incident_resolve(
         actor=actor,
         customer=incident.customer,
         target=incident,
-        clause="art6.3",
+        clause=Clause.ART6_3,
         request=request,
         extra={"note": note.strip()},
     )

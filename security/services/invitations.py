@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
+from accounts.clauses import Clause
 from accounts.models import (
     Customer,
     Invitation,
@@ -24,6 +25,7 @@ from accounts.models import (
     User,
 )
 from accounts.services.members import membership_require_owner
+from notices.models import Notice
 from notices.services import notice_create
 
 
@@ -73,14 +75,14 @@ def invitation_create(
         actor=actor,
         customer=customer,
         target=invitation,
-        clause="art6.1",
+        clause=Clause.ART6_1,
         request=request,
         extra={"email": email},
     )
     notice_create(
         customer=customer,
-        kind="member_invitation",
-        clause="art6.1",
+        kind=Notice.Kind.MEMBER_INVITATION,
+        clause=Clause.ART6_1,
         subject=invitation,
         recipients=[email],
         actor=actor,
@@ -165,7 +167,7 @@ def invitation_accept(*, token: str, user: User, request: HttpRequest | None = N
         actor=user,
         customer=invitation.customer,
         target=invitation,
-        clause="art6.1",
+        clause=Clause.ART6_1,
         request=request,
     )
     return membership
@@ -187,7 +189,7 @@ def invitation_revoke(
         actor=actor,
         customer=customer,
         target=invitation,
-        clause="art6.1",
+        clause=Clause.ART6_1,
         request=request,
         extra={"email": invitation.email},
     )

@@ -263,3 +263,32 @@ def test_liability_cap_command(customer_a: Customer, customer_b: Customer, staff
     call_command("liability_cap", str(customer_a.pk), "--date", "2024-05-31", stdout=out)
     assert "¥3,000" in out.getvalue()
     assert "2024-03-01" in out.getvalue()
+
+
+def test_acceleration_leaves_charges_already_paid_alone(
+    customer_a: Customer, alice: User, staff: User
+):
+    september = _charge(customer_a, alice, staff, date(2026, 9, 1))
+    _charge(customer_a, alice, staff, date(2026, 10, 1))
+    # Charges: the first rental for September and October, the second for October (3 × 9,800).
+    # The payment settles the oldest (September) and a part of the next.
+    Payment.objects.create(
+        customer=customer_a, amount_yen=12000, received_on=date(2026, 10, 10), method="other"
+    )
+    with time_machine.travel("2026-10-15 12:00 +0900", tick=False):
+        assert billing.customer_balance_accelerate(customer=customer_a, actor=None) == 17400
+    september.refresh_from_db()
+    assert september.accelerated_at is None and september.due_on == date(2026, 10, 31)
+    october = Charge.objects.filter(period=date(2026, 10, 1))
+    assert october.count() == 2
+    assert {c.due_on for c in october} == {date(2026, 10, 15)}
+
+
+def test_the_charge_task_runs_the_job(customer_a: Customer, alice: User, staff: User):
+    from contracts import tasks
+
+    with time_machine.travel("2026-03-10 10:00 +0900", tick=False):
+        make_active(customer_a, alice, staff, started=date(2026, 3, 10))
+    with time_machine.travel("2026-04-01 06:10 +0900", tick=False):
+        assert tasks.charges_create() == 1
+        assert tasks.charges_create() == 0

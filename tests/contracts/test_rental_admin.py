@@ -177,3 +177,15 @@ def test_rentals_and_payments_export_as_csv(
         "/admin/contracts/payment/", {"action": "export_csv", "_selected_action": [payment.pk]}
     )
     assert "2026-01-05,5000,other" in response.content.decode("utf-8-sig")
+
+
+def test_staff_schedule_an_end_date_from_the_end_page(
+    customer_a: Customer, alice: User, staff: User, staff_client: Client
+):
+    rental = make_active(customer_a, alice, staff)
+    staff_client.post(
+        f"/admin/contracts/rental/{rental.pk}/end/",
+        {"clause": "art3", "ends_on": "2099-12-31", "reason": ""},
+    )
+    rental.refresh_from_db()
+    assert rental.state == "ending" and rental.ends_on == date(2099, 12, 31)

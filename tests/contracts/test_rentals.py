@@ -297,7 +297,8 @@ def test_ending_a_rental_records_the_cloud_deletion_and_leaves_units_to_return(
     record = VideoDeletionRecord.objects.get(rental=rental)
     assert (record.storage, record.clause, record.customer) == ("cloud", "art10.6", customer_a)
     assert units_to_return(customer=customer_a).count() == 2
-    assert AuditEntry.objects.filter(action="contracts.rental.ended", clause="art10.6").exists()
+    assert AuditEntry.objects.filter(action="contracts.rental.ended", clause="art3").exists()
+    assert AuditEntry.objects.filter(action="contracts.video.deleted", clause="art10.6").exists()
 
 
 def test_returning_and_wiping_an_sd_unit_records_the_wipe(
@@ -366,12 +367,16 @@ def test_rentals_end_for_customer_ends_every_live_rental(
     assert states[other.pk] == "active"
     assert VideoDeletionRecord.objects.filter(customer=customer_a, storage="cloud").count() == 3
     assert Rental.objects.get(pk=rentals[0].pk).end_clause == "art12.3"
-    assert AuditEntry.objects.filter(action="contracts.rental.ended", clause="art12.3").count() == 3
+    assert (
+        AuditEntry.objects.filter(action="contracts.rental.ended", clause=Clause.ART12_3).count()
+        == 3
+    )
     # Units stay out until returned (Art. 12(5)).
     assert units_to_return(customer=customer_a).count() == 3
     # A second run finds nothing live.
     assert (
-        services.rentals_end_for_customer(customer=customer_a, actor=staff, clause="art12.3") == 0
+        services.rentals_end_for_customer(customer=customer_a, actor=staff, clause=Clause.ART12_3)
+        == 0
     )
 
 
@@ -385,11 +390,15 @@ def test_rentals_end_for_customer_takes_a_fixed_number_of_queries(
 ):
     _live_rentals(customer_a, alice, staff, count)
     # Warm the content-type cache as a running process has it.
-    services.rentals_end_for_customer(customer=CustomerFactory(), actor=staff, clause="art12.3")
+    services.rentals_end_for_customer(
+        customer=CustomerFactory(), actor=staff, clause=Clause.ART12_3
+    )
     # One more than the rental half alone: the video data records marked deleted (Art. 10(6)).
     with django_assert_num_queries(7):
         assert (
-            services.rentals_end_for_customer(customer=customer_a, actor=staff, clause="art12.1")
+            services.rentals_end_for_customer(
+                customer=customer_a, actor=staff, clause=Clause.ART12_1
+            )
             == count
         )
 
@@ -422,3 +431,34 @@ def test_units_to_return_lists_only_the_customers_units(
     make_active(customer_b, charlie, staff)
     serials = set(units_to_return(customer=customer_a).values_list("serial", flat=True))
     assert serials == {a.unit.serial for a in mine.assignments.all()}
+
+
+def test_a_scheduled_end_is_applied_by_the_nightly_job_on_its_day(
+    customer_a: Customer, alice: User, staff: User
+):
+    from datetime import date
+    from io import StringIO
+
+    import time_machine
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from contracts import tasks
+
+    with time_machine.travel("2026-10-01 10:00 +0900", tick=False):
+        rental = make_active(customer_a, alice, staff)
+        other = make_active(customer_a, alice, staff)
+        services.rental_schedule_end(rental=rental, actor=staff, ends_on=date(2026, 10, 20))
+        services.rental_schedule_end(rental=other, actor=staff, ends_on=date(2026, 10, 21))
+    with time_machine.travel("2026-10-19 23:55 +0900", tick=False):
+        assert tasks.rentals_end_scheduled() == 0
+    with time_machine.travel("2026-10-20 23:55 +0900", tick=False):
+        out = StringIO()
+        call_command("end_scheduled_rentals", stdout=out)
+        assert "1 rental(s) ended." in out.getvalue()
+        assert tasks.rentals_end_scheduled() == 0
+    rental.refresh_from_db()
+    assert rental.state == Rental.State.ENDED
+    assert timezone.localdate(rental.ended_at) == date(2026, 10, 20)
+    assert VideoDeletionRecord.objects.filter(rental=rental, storage="cloud").exists()
+    assert Rental.objects.get(pk=other.pk).state == Rental.State.ENDING

@@ -7,6 +7,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -99,6 +100,8 @@ class Command(BaseCommand):
                 )
         self._applicant()
         self._accept_terms()
+        # The catalogue, units and a running rental for the first demo company.
+        call_command("seed_catalogue", stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo-only sign-ins:"))
         for email, *_ in STAFF:
             self.stdout.write(f"  staff     {email}  /  {DEMO_PASSWORD}")

@@ -27,11 +27,13 @@ from notices.services import notice_create
 from ..models import (
     Charge,
     ContractTransfer,
+    DisclosureGround,
     Payment,
     Rental,
     RentalUnit,
     UsageContract,
     VideoDeletionRecord,
+    VideoDisclosure,
     VideoModeration,
     VideoRecord,
 )
@@ -155,7 +157,11 @@ def _move(transfer: ContractTransfer, source: Customer, successor: Customer) -> 
     ).count()
     moved["charges"] = Charge.objects.filter(customer=source).update(customer=successor)
     moved["payments"] = Payment.objects.filter(customer=source).update(customer=successor)
-    moved["video_records"] = VideoRecord.objects.filter(customer=source).update(customer=successor)
+    record_ids = list(VideoRecord.objects.filter(customer=source).values_list("pk", flat=True))
+    moved["video_records"] = VideoRecord.objects.filter(pk__in=record_ids).update(
+        customer=successor
+    )
+    moved["video_record_ids"] = record_ids
     moved["video_moderations"] = VideoModeration.objects.filter(customer=source).update(
         customer=successor
     )
@@ -210,6 +216,7 @@ def transfer_approve(
     transfer.moved = moved
     transfer.full_clean()
     transfer.save()
+    notices = {}
     for customer, role in ((source, "from"), (successor, "to")):
         audit_record(
             action=f"contracts.transfer.approved_{role}",
@@ -220,13 +227,38 @@ def transfer_approve(
             request=request,
             extra={"moved": moved, "consent_reference": transfer.consent_reference},
         )
-        notice_create(
+        notices[role] = notice_create(
             customer=customer,
             kind=Notice.Kind.CONTRACT_TRANSFER,
             clause=Clause.ART17,
             subject=transfer,
             context={"transfer": transfer, "side": role, "moved": moved},
             actor=actor,
+        )
+    if moved["video_record_ids"]:
+        # Art. 10(3)(6): the video data passes to the successor by the succession; the
+        # disclosure log says so, and the transfer notice told the customer.
+        disclosure = VideoDisclosure(
+            customer=source,
+            ground=DisclosureGround.SUCCESSION,
+            recipient=f"{successor.name} ({successor.corporate_number})",
+            what=_("Video data records moved with the contractual position (Art. 17)."),
+            disclosed_at=transfer.decided_at,
+            notification=VideoDisclosure.Notification.NOTIFY,
+            notice_id_sent=notices["from"].pk,
+            recorded_by=actor,
+        )
+        disclosure.full_clean()
+        disclosure.save()
+        disclosure.records.set(moved["video_record_ids"])
+        audit_record(
+            action="contracts.video_disclosure.recorded",
+            actor=actor,
+            customer=source,
+            target=disclosure,
+            clause=Clause.ART10_3,
+            request=request,
+            extra={"ground": disclosure.ground, "transfer": transfer.pk},
         )
     return transfer
 

@@ -17,6 +17,7 @@ from contracts.models import (
     ContractTransfer,
     Rental,
     UsageContract,
+    VideoDisclosure,
     VideoRecord,
 )
 from contracts.services import transfers as services
@@ -132,6 +133,10 @@ def test_staff_approve_with_written_consent_and_everything_moves(
     assert record.customer == customer_b
     assert Charge.objects.get().customer == customer_b
     assert requested.moved["rentals"] == 1 and requested.moved["units"] == 1
+    # Art. 10(3)(6): the video data went to the successor by succession; the log says so.
+    disclosure = VideoDisclosure.objects.get()
+    assert disclosure.customer == customer_a and disclosure.ground == 6
+    assert list(disclosure.records.all()) == [record]
     # Both sides notified and audit-logged, on Art. 17.
     notices = Notice.objects.filter(kind=Notice.Kind.CONTRACT_TRANSFER)
     assert {n.customer_id for n in notices} == {customer_a.pk, customer_b.pk}
@@ -202,6 +207,7 @@ def test_a_failure_mid_way_leaves_both_customers_untouched(
     assert UsageContract.objects.get(customer=customer_a)
     assert not Notice.objects.filter(kind=Notice.Kind.CONTRACT_TRANSFER).exists()
     assert not AuditEntry.objects.filter(action__startswith="contracts.transfer.approved").exists()
+    assert not VideoDisclosure.objects.exists()
 
 
 def test_approval_needs_a_registered_successor_and_the_consent(

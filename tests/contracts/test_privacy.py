@@ -109,6 +109,8 @@ def test_the_owner_downloads_everything_about_the_company_and_nothing_else(
 def test_only_the_owner_may_download_and_the_other_company_gets_its_own(
     bob_client: Client, charlie_client: Client, alice: User, charlie: User
 ):
+    assert 'href="/account/personal-data/"' in charlie_client.get("/account/").content.decode()
+    assert 'href="/account/personal-data/"' not in bob_client.get("/account/").content.decode()
     assert bob_client.post("/account/personal-data/download").status_code == 403
     assert bob_client.get("/account/personal-data/").status_code == 403
     files = _archive(charlie_client)

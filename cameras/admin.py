@@ -103,7 +103,10 @@ class UnitAdmin(admin.ModelAdmin):
                 request, _("%(count)d unit(s) updated.") % {"count": done}, messages.SUCCESS
             )
 
-    @admin.action(description=gettext_lazy("Put the selected wiped units back in stock"))
+    @admin.action(
+        description=gettext_lazy("Put the selected wiped units back in stock"),
+        permissions=["change"],
+    )
     def restock_selected(self, request: HttpRequest, queryset: QuerySet[Unit]) -> None:
         actor = staff_user(request)
         self._each(
@@ -112,7 +115,7 @@ class UnitAdmin(admin.ModelAdmin):
             lambda unit: services.unit_restock(unit=unit, actor=actor, request=request),
         )
 
-    @admin.action(description=gettext_lazy("Retire the selected units"))
+    @admin.action(description=gettext_lazy("Retire the selected units"), permissions=["change"])
     def retire_selected(self, request: HttpRequest, queryset: QuerySet[Unit]) -> None:
         actor = staff_user(request)
         self._each(

@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -93,6 +93,17 @@ class EndForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea, required=False)
 
 
+# The bases staff may give for suspending one rental.
+SUSPEND_CLAUSES = (Clause.ART8_1, Clause.ART12_1)
+
+
+class SuspendForm(forms.Form):
+    clause = forms.ChoiceField(
+        label=gettext_lazy("Basis"), choices=[(c.value, c.label) for c in SUSPEND_CLAUSES]
+    )
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea)
+
+
 class RentalUnitInline(admin.TabularInline):
     model = RentalUnit
     extra = 0
@@ -154,6 +165,15 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
     inlines = (RentalUnitInline, BackhoeAcknowledgementInline)
     actions = ("export_csv",)
 
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        """Approving, delivering, returning, wiping and ending need the "change rental"
+        permission (superusers have it; give it to the operations staff's group)."""
+        return bool(request.user.has_perm("contracts.change_rental"))
+
+    def _require_operate(self, request: HttpRequest) -> None:
+        if not self.has_operate_permission(request):
+            raise PermissionDenied
+
     def get_urls(self) -> list[Any]:
         view = self.admin_site.admin_view
         return [
@@ -165,6 +185,12 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
                 name="contracts_rental_deliver",
             ),
             path("<int:pk>/end/", view(self.end_view), name="contracts_rental_end"),
+            path("<int:pk>/suspend/", view(self.suspend_view), name="contracts_rental_suspend"),
+            path(
+                "<int:pk>/resume/",
+                view(require_POST(self.resume_view)),
+                name="contracts_rental_resume",
+            ),
             path(
                 "<int:pk>/units/<int:assignment>/return/",
                 view(require_POST(self.return_view)),
@@ -192,6 +218,7 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
                 "unit__serial"
             )
             extra["is_live"] = rental.is_live
+            extra["can_operate"] = self.has_operate_permission(request)
         return super().change_view(request, object_id, form_url, extra)
 
     def _back(self, rental: Rental) -> HttpResponseRedirect:
@@ -213,6 +240,7 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
         )
 
     def approve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._require_operate(request)
         rental = get_object_or_404(Rental.objects.select_related("product", "customer"), pk=pk)
         form = AssignUnitsForm(request.POST or None, rental=rental)
         if request.method == "POST" and form.is_valid():
@@ -237,6 +265,7 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
         )
 
     def reject_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._require_operate(request)
         rental = get_object_or_404(Rental.objects.select_related("product", "customer"), pk=pk)
         form = RejectForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -255,6 +284,7 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
         return self._page(request, rental, "form.html", form=form, title=_("Reject the request"))
 
     def end_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._require_operate(request)
         rental = get_object_or_404(Rental.objects.select_related("product", "customer"), pk=pk)
         form = EndForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -281,6 +311,38 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
                 return self._back(rental)
         return self._page(request, rental, "form.html", form=form, title=_("End the rental"))
 
+    def suspend_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._require_operate(request)
+        rental = get_object_or_404(Rental.objects.select_related("product", "customer"), pk=pk)
+        form = SuspendForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.rental_suspend(
+                    rental=rental,
+                    actor=staff_user(request),
+                    clause=Clause(form.cleaned_data["clause"]),
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                self.message_user(request, _("The rental is suspended."), messages.SUCCESS)
+                return self._back(rental)
+        return self._page(request, rental, "form.html", form=form, title=_("Suspend the rental"))
+
+    def resume_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._require_operate(request)
+        rental = get_object_or_404(Rental, pk=pk)
+        self._run(
+            request,
+            lambda: services.rental_resume(
+                rental=rental, actor=staff_user(request), request=request
+            ),
+            _("The rental is active again."),
+        )
+        return self._back(rental)
+
     def _run(self, request: HttpRequest, action: Any, success: str) -> None:
         try:
             action()
@@ -290,6 +352,7 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
             self.message_user(request, success, messages.SUCCESS)
 
     def deliver_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._require_operate(request)
         rental = get_object_or_404(Rental, pk=pk)
         self._run(
             request,
@@ -301,6 +364,7 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
         return self._back(rental)
 
     def return_view(self, request: HttpRequest, pk: int, assignment: int) -> HttpResponse:
+        self._require_operate(request)
         item = get_object_or_404(
             RentalUnit.objects.select_related("unit"), pk=assignment, rental_id=pk
         )
@@ -314,6 +378,7 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
         return self._back(item.rental)
 
     def wipe_view(self, request: HttpRequest, pk: int, assignment: int) -> HttpResponse:
+        self._require_operate(request)
         item = get_object_or_404(
             RentalUnit.objects.select_related("unit"), pk=assignment, rental_id=pk
         )

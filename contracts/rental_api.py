@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, serializers, status
@@ -223,7 +224,7 @@ class RentalListView(generics.ListAPIView):
         data = dict(incoming.validated_data)
         try:
             product: Product = product_get(pk=data.pop("product"))
-        except Exception as exc:
+        except Http404 as exc:
             raise exceptions.ValidationError({"product": ["Unknown product."]}) from exc
         acknowledged = data.pop("backhoe_acknowledged")
         sha256 = data.pop("acknowledgement_sha256")
@@ -248,7 +249,7 @@ class RentalListView(generics.ListAPIView):
             raise exceptions.ValidationError(
                 {"detail": exc.messages}, code=exc.code or "invalid"
             ) from exc
-        rental = selectors.rental_get(customer=customer, pk=rental.pk)
+        rental = selectors.rental_list(customer=customer).get(pk=rental.pk)
         return Response(RentalSerializer(rental).data, status=status.HTTP_201_CREATED)
 
 
@@ -270,9 +271,11 @@ class RentalDetailView(generics.RetrieveAPIView):
     serializer_class = RentalSerializer
 
     def get_object(self) -> Rental:
-        customer = _customer(self.request)
-        selectors.rental_get(customer=customer, pk=self.kwargs["pk"])
-        return selectors.rental_list(customer=customer).get(pk=self.kwargs["pk"])
+        rentals = selectors.rental_list(customer=_customer(self.request))
+        try:
+            return rentals.get(pk=self.kwargs["pk"])
+        except Rental.DoesNotExist as exc:
+            raise Http404 from exc
 
 
 @extend_schema_view(

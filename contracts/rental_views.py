@@ -31,11 +31,13 @@ def overview(request: HttpRequest) -> HttpResponse:
     """ "My contracts": the usage contract (formation time, terms accepted) and every rental
     under it with its units."""
     customer = membership_or_404(request).customer
+    contract = selectors.usage_contract_get(customer=customer)
     return render(
         request,
         "contracts/rentals/overview.html",
         {
-            "contract": selectors.usage_contract_get(customer=customer),
+            "contract": contract,
+            "terms": selectors.usage_contract_terms(contract=contract) if contract else [],
             "rentals": selectors.rental_list(customer=customer),
         },
     )

@@ -196,6 +196,26 @@ def usage_contract_get(*, customer: Customer) -> UsageContract | None:
     return UsageContract.objects.filter(customer=customer).first()
 
 
+def usage_contract_terms(*, contract: UsageContract) -> list[dict[str, str]]:
+    """The terms versions accepted with the contract, each with its document's title in the
+    current language (one query)."""
+    from terms.models import TermsDocument
+
+    versions = [v for v in contract.terms_versions or [] if isinstance(v, dict)]
+    titles = {
+        d.slug: d.title
+        for d in TermsDocument.objects.filter(slug__in={v.get("document") for v in versions})
+    }
+    return [
+        {
+            "title": titles.get(str(v.get("document")), str(v.get("document", ""))),
+            "label": str(v.get("label", "")),
+            "sha256": str(v.get("sha256", "")),
+        }
+        for v in versions
+    ]
+
+
 def rental_list(*, customer: Customer) -> models.QuerySet[Rental]:
     return (
         Rental.objects.filter(customer=customer)

@@ -189,3 +189,44 @@ def test_staff_schedule_an_end_date_from_the_end_page(
     )
     rental.refresh_from_db()
     assert rental.state == "ending" and rental.ends_on == date(2099, 12, 31)
+
+
+def test_staff_without_the_change_rental_permission_cannot_operate(
+    customer_a: Customer, alice: User
+):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import StaffFactory
+
+    rental = make_request(customer_a, alice)
+    unit = make_units(rental.product, 1)[0]
+    clerk = StaffFactory(email="clerk@cts.example.jp")
+    clerk.user_permissions.add(Permission.objects.get(codename="view_rental"))
+    client = Client()
+    client.force_login(clerk)
+    page = client.get(_change(rental))
+    assert page.status_code == 200
+    assert 'id="approve-button"' not in page.content.decode()
+    base = f"/admin/contracts/rental/{rental.pk}"
+    assert client.post(f"{base}/approve/", {"units": [unit.pk]}).status_code == 403
+    assert client.post(f"{base}/deliver/").status_code == 403
+    assert client.post(f"{base}/reject/", {"reason": "x"}).status_code == 403
+    assert Rental.objects.get(pk=rental.pk).state == "requested"
+    clerk.user_permissions.add(Permission.objects.get(codename="change_rental"))
+    clerk = User.objects.get(pk=clerk.pk)  # permissions are cached on the instance
+    assert client.post(f"{base}/approve/", {"units": [unit.pk]}).status_code == 302
+    assert Rental.objects.get(pk=rental.pk).state == "approved"
+
+
+def test_staff_suspend_and_resume_a_rental(
+    customer_a: Customer, alice: User, staff: User, staff_client: Client
+):
+    rental = make_active(customer_a, alice, staff)
+    base = f"/admin/contracts/rental/{rental.pk}"
+    assert f'href="{base}/suspend/"' in staff_client.get(_change(rental)).content.decode()
+    staff_client.post(f"{base}/suspend/", {"clause": "art8.1", "reason": "基地局障害"})
+    assert Rental.objects.get(pk=rental.pk).state == "suspended"
+    assert AuditEntry.objects.filter(action="contracts.rental.suspended", clause="art8.1")
+    assert 'id="resume-button"' in staff_client.get(_change(rental)).content.decode()
+    staff_client.post(f"{base}/resume/")
+    assert Rental.objects.get(pk=rental.pk).state == "active"

@@ -48,6 +48,9 @@ def test_the_catalogue_filters(alice: User):
 def test_a_member_requests_through_the_api(customer_a: Customer, bob: User):
     make_usage_contract(customer_a)
     camera = ProductFactory()
+    unknown = {**_request(camera), "product": 999999}
+    response = _api(bob).post("/api/v1/rentals", unknown, "application/json")
+    assert response.status_code == 400 and "product" in response.json()["errors"]
     response = _api(bob).post("/api/v1/rentals", _request(camera), "application/json")
     assert response.status_code == 201, response.json()
     body = response.json()

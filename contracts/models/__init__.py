@@ -13,6 +13,8 @@ from .records import (
     VideoRecord,
 )
 from .registration import (
+    COMPANY_FIELDS,
+    CONTACT_FIELDS,
     NORMALIZED_FIELDS,
     REFUSAL_GROUND_TEXT_JA,
     REQUIRED_FIELDS,
@@ -32,6 +34,8 @@ from .rentals import (
 )
 
 __all__ = [
+    "COMPANY_FIELDS",
+    "CONTACT_FIELDS",
     "NORMALIZED_FIELDS",
     "REFUSAL_GROUND_TEXT_JA",
     "REQUIRED_FIELDS",

@@ -277,5 +277,6 @@ class UsageContractAdmin(_StaffMayView, admin.ModelAdmin):
     )
 
 
-# The rental half's screens live in their own module to keep each file to one subject.
-from . import admin_rentals  # noqa: E402, F401
+# The rental half's and the records' screens live in their own modules, one subject each
+# (records: Art. 7, 10, 11, 17).
+from . import admin_records, admin_rentals  # noqa: E402, F401

@@ -36,7 +36,8 @@ ALLOWED_PREFIXES = (
     "/api/v1/notices",
 )
 # Whole paths (a prefix "/api/v1/me" would also open "/api/v1/members").
-ALLOWED_PATHS = frozenset({"/api/v1/me"})
+# The privacy notice (Art. 11) is read before and during the application.
+ALLOWED_PATHS = frozenset({"/api/v1/me", "/privacy/"})
 API_PREFIX = "/api/"
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from celery import shared_task
 
-from .services import billing, lifecycle, rentals, service_events
+from .services import billing, lifecycle, privacy, rentals, service_events
 from .services.lifecycle import JobResult
 
 JOBS: dict[str, Callable[..., JobResult]] = {
@@ -78,3 +78,10 @@ def rentals_end_scheduled() -> int:
     """Ends the rentals whose scheduled end has come, recording the deletion of their cloud
     video data, Art. 10(6) (end_scheduled_rentals)."""
     return rentals.rentals_end_scheduled()
+
+
+@shared_task(name="contracts.tasks.personal_data_erase")
+def personal_data_erase() -> int:
+    """Art. 11: removes the personal data of ended customers past the retention period
+    (erase_personal_data)."""
+    return privacy.personal_data_erase_due()

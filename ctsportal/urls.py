@@ -14,6 +14,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("cameras.api_urls")),
     path("", include("contracts.rental_api_urls")),
     path("cancellation", CancellationView.as_view(), name="api-cancellation"),
+    path("", include("contracts.records_api_urls")),
     path("", include("notices.api_urls")),
     path("", include("terms.api_urls")),
 ]
@@ -32,6 +33,7 @@ urlpatterns = [
     path("rentals/", include("contracts.rental_urls")),
     path("notices/", include("notices.urls")),
     path("terms/", include("terms.urls")),
+    path("", include("contracts.records_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

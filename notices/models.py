@@ -45,6 +45,8 @@ class Notice(models.Model):
         SECURITY_ALERT = "security_alert", _("Security alert")
         # To provider staff (PROVIDER_EMAIL): a report of stolen credentials (Art. 6(3)).
         INCIDENT_REPORTED = "incident_reported", _("Incident reported (to staff)")
+        VIDEO_DISCLOSURE = "video_disclosure", _("Video data disclosure")
+        CONTRACT_TRANSFER = "contract_transfer", _("Contract transfer")
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")

@@ -1,6 +1,7 @@
 """factory_boy factories for the whole suite."""
 
 import time
+from typing import TYPE_CHECKING
 
 import factory
 from allauth.account.models import EmailAddress
@@ -9,6 +10,9 @@ from factory.django import DjangoModelFactory
 
 from accounts.models import Customer, Membership, User
 from accounts.validators import corporate_number_check_digit
+
+if TYPE_CHECKING:
+    from contracts.models import Rental, VideoRecord
 
 TEST_PASSWORD = "correct horse battery staple 2026"
 STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DP"
@@ -165,3 +169,28 @@ def make_usage_contract(customer: Customer, *, approver: User | None = None) -> 
         approved_by=approver,
         terms_versions=[{"document": "terms-of-use", "label": "2023-04-01", "sha256": "0" * 64}],
     )
+
+
+# --- Records (video data records, Art. 10) ---------------------------------------------------
+
+
+def make_video_record(rental: "Rental", **overrides: object) -> "VideoRecord":
+    """A held video data record of ``rental`` (a day of cloud recordings), written directly."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from contracts.models import VideoRecord
+
+    start = timezone.now() - timedelta(days=2)
+    values: dict[str, object] = {
+        "customer_id": rental.customer_id,
+        "rental": rental,
+        "period_start": start,
+        "period_end": start + timedelta(days=1),
+        "storage": "cloud",
+        "size_bytes": 12_000_000_000,
+        "source": "staff",
+    }
+    values.update(overrides)
+    return VideoRecord.objects.create(**values)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_customer_state_dates'),
+        ('accounts', '0005_arch_clause_choices'),
     ]
 
     operations = [

@@ -1,7 +1,8 @@
 """The contracts app's models, one module per part: registration (the application and the
 usage contract it forms, Art. 4), rentals (equipment, fees, payments and video data
-deletion, Art. 5, 10, 13) and lifecycle (suspension, revocation, cancellation, service
-interruptions and ends, Art. 8 and 12)."""
+deletion, Art. 5, 10, 13), lifecycle (suspension, revocation, cancellation, service
+interruptions and ends, Art. 8 and 12) and records (video data records, moderation,
+disclosures, transfers and personal data erasure, Art. 7, 10, 11, 17)."""
 
 from .lifecycle import (
     CANCELLATION_NOTICE,
@@ -18,6 +19,15 @@ from .lifecycle import (
     ServiceEnd,
     ServiceInterruption,
     Suspension,
+)
+from .records import (
+    ContractTransfer,
+    DisclosureGround,
+    PersonalDataErasure,
+    ProhibitedAct,
+    VideoDisclosure,
+    VideoModeration,
+    VideoRecord,
 )
 from .registration import (
     COMPANY_FIELDS,
@@ -54,9 +64,13 @@ __all__ = [
     "BackhoeAcknowledgement",
     "Cancellation",
     "Charge",
+    "ContractTransfer",
     "CustomerStanding",
+    "DisclosureGround",
     "Payment",
+    "PersonalDataErasure",
     "ProductCategory",
+    "ProhibitedAct",
     "RefusalGround",
     "RegistrationApplication",
     "Rental",
@@ -70,5 +84,8 @@ __all__ = [
     "Suspension",
     "UsageContract",
     "VideoDeletionRecord",
+    "VideoDisclosure",
+    "VideoModeration",
+    "VideoRecord",
     "normalize_values",
 ]

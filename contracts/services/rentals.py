@@ -33,6 +33,10 @@ from ..models import (
     UsageContract,
     VideoDeletionRecord,
 )
+from .records import (
+    video_records_mark_deleted_for_rentals,
+    video_records_mark_deleted_for_unit,
+)
 
 # Art. 13(10), shown next to the checkbox of every backhoe request and stored as evidence.
 BACKHOE_ACKNOWLEDGEMENT_TEXT = {
@@ -488,6 +492,7 @@ def _end_locked(
             for r in rentals
         ]
     )
+    video_records_mark_deleted_for_rentals(rental_ids=[r.pk for r in rentals], at=now)
     content_type = ContentType.objects.get_for_model(Rental)
     entries = []
     for r in rentals:
@@ -692,6 +697,9 @@ def unit_wipe(*, unit: Unit, actor: User, request: HttpRequest | None = None) ->
         )
         record.full_clean()
         record.save()
+        video_records_mark_deleted_for_unit(
+            unit_id=unit.pk, rental_id=last.rental_id, at=record.deleted_at
+        )
     audit_record(
         action="contracts.unit.wiped",
         actor=actor,

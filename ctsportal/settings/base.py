@@ -208,6 +208,11 @@ SIGHTING_RETENTION_DAYS = env.int("SIGHTING_RETENTION_DAYS", default=180)
 # How long the "this wasn't me" link of security e-mails works (Art. 6(3)).
 COMPROMISE_LINK_MAX_AGE_DAYS = env.int("COMPROMISE_LINK_MAX_AGE_DAYS", default=30)
 
+# Art. 11: the personal data of a cancelled or revoked customer is kept this long after the
+# registration ended (books and their evidence: 7 years under the Corporation Tax Act), then
+# removed by the "contracts-personal-data-erase" job.
+PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=2555)
+
 # --- django-axes: lockout of staff logins -----------------------------------------------------
 # The admin's own login form is replaced by allauth's (so staff pass two-factor
 # authentication), hence axes watches every sign-in, but only attempts on staff accounts
@@ -402,6 +407,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "contracts-rentals-end-scheduled": {
         "task": "contracts.tasks.rentals_end_scheduled",
         "schedule": crontab(hour=23, minute=55),
+    },
+    # Art. 11: removes the personal data of ended customers past the retention period.
+    # Nightly, when nobody works; idempotent (one erasure record per customer).
+    "contracts-personal-data-erase": {
+        "task": "contracts.tasks.personal_data_erase",
+        "schedule": crontab(hour=4, minute=20),
     },
 }
 # Art. 12(1)(5): days a customer contacted for inactivity has to answer before staff see it

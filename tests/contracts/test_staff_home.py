@@ -1,0 +1,152 @@
+"""The staff operations home (admin index): queue counts with links to filtered lists and
+six months of charts, computed in a fixed number of queries."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from accounts.clauses import Clause
+from accounts.models import Customer, Incident, SharingFlag, User
+from contracts.admin_home import staff_home
+from contracts.models import ContractTransfer
+from contracts.services import rentals as rental_services
+from notices.models import Notice
+from notices.services import notice_create
+from tests.contracts.conftest import make_applicant, make_submitted
+from tests.contracts.rental_helpers import make_active
+from tests.factories import CustomerFactory, UserFactory, valid_corporate_number
+
+pytestmark = pytest.mark.django_db
+
+_numbers = itertools.count()
+
+
+def _count(body: str, key: str) -> int:
+    match = re.search(rf'data-testid="count-{key}">(\d+)<', body)
+    assert match, key
+    return int(match.group(1))
+
+
+def _fill(customer_a: Customer, alice: User, staff: User, n: int) -> None:
+    """``n`` of everything each queue counts, plus rows that must not be counted."""
+    now = timezone.now()
+    for i in range(n):
+        make_submitted(
+            make_applicant(f"applicant{i}-{now.timestamp()}@x.example.jp"),
+            corporate_number=valid_corporate_number(700000000 + next(_numbers)),
+        )
+        user = UserFactory()
+        Incident.objects.create(customer=customer_a, user=user, channel=Incident.Channel.WEB)
+        SharingFlag.objects.create(user=user, customer=customer_a, network_count=4)
+        notice_create(
+            customer=CustomerFactory(),
+            kind=Notice.Kind.TERMS_CHANGED,
+            clause=Clause.ART15,
+            period=f"p{i}",
+            recipients=[],
+        )
+        CustomerFactory(
+            status=Customer.Status.CANCELLATION_SCHEDULED,
+            cancellation_effective_at=now + timedelta(days=3),
+        )
+        rental = make_active(customer_a, alice, staff)
+        rental_services.rental_end(rental=rental, actor=staff)
+    # Not in any queue: a cancellation three weeks away, a resolved incident, a live rental.
+    CustomerFactory(
+        status=Customer.Status.CANCELLATION_SCHEDULED,
+        cancellation_effective_at=now + timedelta(days=21),
+    )
+    Incident.objects.create(
+        customer=customer_a,
+        user=UserFactory(),
+        channel=Incident.Channel.WEB,
+        state=Incident.State.RESOLVED,
+        acknowledged_at=now,
+        resolved_at=now,
+    )
+    make_active(customer_a, alice, staff)
+
+
+def test_the_admin_index_shows_each_queue_with_its_count_and_link(
+    staff_client: Client, staff: User, customer_a: Customer, alice: User, charlie: User
+):
+    _fill(customer_a, alice, staff, 2)
+    ContractTransfer.objects.create(
+        customer=customer_a,
+        requested_by=alice,
+        successor_name="B",
+        successor_corporate_number=valid_corporate_number(5),
+        successor_address="x",
+        successor_contact_name="y",
+        successor_contact_email="y@b.example.jp",
+    )
+    body = staff_client.get("/admin/").content.decode()
+    assert _count(body, "applications") == 2
+    assert _count(body, "incidents") == 2
+    assert _count(body, "sharing_flags") == 2
+    assert _count(body, "failed_notices") == 2
+    assert _count(body, "cancellations") == 2
+    assert _count(body, "units_to_return") == 2
+    assert _count(body, "transfers") == 1
+    for link in (
+        "/admin/contracts/registrationapplication/?state__exact=submitted",
+        "/admin/accounts/incident/?state__in=open,acknowledged",
+        "/admin/accounts/sharingflag/?reviewed_at__isnull=True",
+        "/admin/notices/notice/?state__exact=failed",
+        "/admin/accounts/customer/?status__exact=cancellation_scheduled",
+        "/admin/contracts/rental/?state__in=ending,ended",
+        "/admin/contracts/contracttransfer/?state__exact=requested",
+    ):
+        assert f'href="{link}"' in body, link
+        assert staff_client.get(link).status_code == 200, link
+    # Three charts, drawn in the page: no external asset, no inline style or script.
+    start = body.index('id="staff-home"')
+    home = body[start : body.index("</div>", start)]
+    assert home.count("<svg") == 3
+    assert (
+        "style=" not in home
+        and "<script" not in home
+        and "http" not in home.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    )
+
+
+def test_the_home_is_computed_in_a_fixed_number_of_queries(
+    staff: User, customer_a: Customer, alice: User, django_assert_num_queries
+):
+    _fill(customer_a, alice, staff, 1)
+    with django_assert_num_queries(10):
+        staff_home()
+    _fill(customer_a, alice, staff, 3)
+    with django_assert_num_queries(10):
+        staff_home()
+
+
+def test_the_charts_count_by_week(staff: User, customer_a: Customer, alice: User):
+    from tests.factories import make_usage_contract
+
+    with time_machine.travel(timezone.now() - timedelta(weeks=10), tick=False):
+        make_usage_contract(customer_a)
+        notice = notice_create(
+            customer=customer_a, kind=Notice.Kind.TERMS_CHANGED, clause=Clause.ART15, period="x"
+        )
+        Notice.objects.filter(pk=notice.pk).update(state=Notice.State.SENT, sent_at=timezone.now())
+    home = staff_home()
+    charts = {c.key: c for c in home.charts}
+    customers = [b.value for b in charts["customers"].bars]
+    assert len(customers) == 26
+    assert customers[-1] == 1 and customers[-12] == 0
+    notices = [b.value for b in charts["notices"].bars]
+    assert sum(notices) == 1 and notices[-11] == 1
+    assert charts["rentals"].latest == 0
+
+
+def test_customers_do_not_see_the_staff_home(alice_client: Client):
+    response = alice_client.get("/admin/")
+    assert response.status_code == 302

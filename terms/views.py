@@ -19,6 +19,18 @@ from . import selectors, services
 from .diff import versions_diff
 from .forms import AcceptForm
 from .models import Acceptance, TermsDocument, TermsVersion
+from .text import text_lines, text_sections
+
+
+def text_context(version: TermsVersion) -> dict[str, Any]:
+    """What ``terms/_articles.html`` renders: the version's lines as customers read them."""
+    sections = text_sections(text_lines(version.normalized_text))
+    title = next((s.lines[0] for s in sections if s.kind == "title"), None)
+    return {
+        "version": version,
+        "title_line": title,
+        "sections": [s for s in sections if s.kind != "title"],
+    }
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -36,10 +48,8 @@ def _render_version(
     url_name = request.resolver_match.url_name if request.resolver_match else None
     printing = request.GET.get("print") == "1" or url_name in {"print", "version_print"}
     context: dict[str, Any] = {
+        **text_context(version),
         "document": document,
-        "version": version,
-        "articles": selectors.article_list(version=version),
-        "annex": selectors.annex_get(version=version),
         "is_current": is_current,
         "in_force": version.is_in_force(),
         "printing": printing,
@@ -87,10 +97,7 @@ def versions(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _diff_context(old: TermsVersion, new: TermsVersion) -> dict[str, Any]:
     sections = versions_diff(
-        old_articles=selectors.article_list(version=old),
-        new_articles=selectors.article_list(version=new),
-        old_annex=selectors.annex_get(version=old),
-        new_annex=selectors.annex_get(version=new),
+        old=text_lines(old.normalized_text), new=text_lines(new.normalized_text)
     )
     return {
         "old": old,
@@ -157,8 +164,7 @@ def accept(request: HttpRequest) -> HttpResponse:
         if previous is not None and previous.pk != version.pk:
             entry.update(_diff_context(previous, version))
         else:
-            entry["articles"] = selectors.article_list(version=version)
-            entry["annex"] = selectors.annex_get(version=version)
+            entry.update(text_context(version))
         entries.append(entry)
     return render(
         request,

@@ -126,7 +126,7 @@ def test_an_applicant_sees_the_full_text_and_accepts(applicant: User) -> None:
     page = client.get("/terms/accept/?next=/dashboard/")
     assert page.status_code == 200
     body = page.content.decode()
-    assert "第１２条（登録取消等）" in body
+    assert "第 12 条（登録取消等）" in body
     assert 'name="agree"' in body
     version = seed_version()
     response = client.post(

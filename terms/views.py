@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -39,7 +40,11 @@ def index(request: HttpRequest) -> HttpResponse:
         {"document": document, "version": current.get(document.pk)}
         for document in TermsDocument.objects.order_by("precedence", "slug")
     ]
-    return render(request, "terms/index.html", {"documents": documents})
+    return render(
+        request,
+        "terms/index.html",
+        {"documents": documents, "provider_email": settings.PROVIDER_EMAIL},
+    )
 
 
 def _render_version(
@@ -65,7 +70,12 @@ def document(request: HttpRequest, slug: str) -> HttpResponse:
     doc = selectors.document_get(slug=slug)
     version = selectors.version_in_force(document=doc)
     if version is None:
-        return render(request, "terms/no_version.html", {"document": doc}, status=404)
+        # The document exists; the page says where a customer obtains it (Art. 1, 18).
+        return render(
+            request,
+            "terms/no_version.html",
+            {"document": doc, "provider_email": settings.PROVIDER_EMAIL},
+        )
     return _render_version(request, doc, version, is_current=True)
 
 

@@ -144,6 +144,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="CTS ポータル <portal
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where customers' reports and staff alerts go (Art. 6(3), Art. 16).
 PROVIDER_EMAIL = env("PROVIDER_EMAIL", default="support@cts.example.jp")
+# Art. 15: days between publishing a version that needs acceptance and its effective date;
+# a shorter notice needs a recorded reason for the urgent change.
+TERMS_NOTICE_DAYS = env.int("TERMS_NOTICE_DAYS", default=30)
 
 SESSION_COOKIE_HTTPONLY = True
 # A session lasts at most SESSION_MAX_AGE_HOURS after sign-in, and ends after

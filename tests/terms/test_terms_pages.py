@@ -104,7 +104,7 @@ def test_article_numbers_are_written_the_same_way_everywhere(client: Client) -> 
 
 
 def test_it_shows_the_history_and_any_version_by_label(client: Client) -> None:
-    import_revision(effective=date(2026, 12, 1))
+    import_revision(effective=date(2027, 1, 15))
     with time_machine.travel(date(2026, 11, 25)):
         history = client.get("/terms/terms-of-use/versions/").content.decode()
         assert "2026-12-01" in history and "2023-04-01" in history
@@ -127,7 +127,7 @@ def test_it_hides_drafts(client: Client) -> None:
 
 
 def test_it_diffs_article_by_article(client: Client) -> None:
-    import_revision(effective=date(2026, 12, 1))
+    import_revision(effective=date(2027, 1, 15))
     response = client.get("/terms/terms-of-use/diff/2023-04-01/2026-12-01/")
     assert response.status_code == 200
     body = response.content.decode()
@@ -184,3 +184,15 @@ def test_article_link_points_at_the_version_in_force() -> None:
 def test_the_footer_links_to_the_terms(client: Client) -> None:
     body = client.get("/accounts/login/").content.decode()
     assert 'href="/terms/"' in body
+
+
+def test_the_rental_terms_and_clauses_are_listed_with_where_to_obtain_them(
+    client: Client,
+) -> None:
+    with translation.override("ja"):
+        body = client.get("/terms/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "レンタル基本約款" in body and "サブスクリプション契約条項" in body
+    assert body.count("mailto:support@cts.example.jp") == 2
+    page = client.get("/terms/rental-basic-terms/")
+    assert page.status_code == 200
+    assert "mailto:support@cts.example.jp" in page.content.decode()

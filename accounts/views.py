@@ -81,7 +81,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "403.html", status=403)
+    # Provider staff are told about staff permissions, not about "your role in your company".
+    staff = bool(getattr(request.user, "is_staff", False))
+    return render(request, "403.html", {"staff": staff}, status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -305,7 +305,7 @@ class RegistrationApplication(models.Model):
     @property
     def disclosed_ground_labels(self) -> list[str]:
         """What the applicant may read of the grounds: nothing unless staff named them."""
-        return self.refusal_ground_labels if self.refusal_grounds_disclosed else []
+        return self.refusal_ground_labels() if self.refusal_grounds_disclosed else []
 
 
 class UsageContract(models.Model):

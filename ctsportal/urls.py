@@ -8,6 +8,7 @@ from accounts import views as account_views
 
 api_v1 = [
     path("", include("accounts.api_urls")),
+    path("", include("security.api_urls")),
     path("", include("contracts.api_urls")),
     path("", include("notices.api_urls")),
     path("", include("terms.api_urls")),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
+    path("account/", include("security.urls")),
     path("apply/", include("contracts.urls")),
     path("notices/", include("notices.urls")),
     path("terms/", include("terms.urls")),

@@ -36,11 +36,15 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "axes",
     "django_celery_beat",
+    # The floor first; each app imports only those listed before it (see docs/architecture.md).
     "accounts",
     "notices",
+    "security",
     "terms",
     "contracts",
     "cameras",
+    # The project itself: settings, the request policy, seed_demo.
+    "ctsportal",
 ]
 
 MIDDLEWARE = [
@@ -132,7 +136,6 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
-STATICFILES_DIRS = [BASE_DIR / "ctsportal" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -179,7 +182,7 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CTS] "
-ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_ADAPTER = "security.adapters.AccountAdapter"
 # allauth's limits need a cache shared by every process (Redis in production and tests).
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",

@@ -6,7 +6,7 @@ from django.test import Client
 from knox.models import AuthToken
 
 from accounts.models import Invitation, Membership
-from accounts.services import invitation_create
+from security.services.invitations import invitation_create
 from tests.factories import sign_in
 
 pytestmark = pytest.mark.django_db

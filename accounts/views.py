@@ -12,8 +12,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import services
-from .forms import InvitationForm, MFARequiredForm, TokenCreateForm
-from .models import Membership
+from .forms import InvitationForm, MFARequiredForm, NamesForm, TokenCreateForm
+from .models import Membership, User
 from .selectors import invitation_list_open, member_get, member_list
 
 
@@ -35,7 +35,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def account_overview(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/account.html")
+    """The person's own page: 氏名 and フリガナ can be changed here."""
+    user = User.objects.get(pk=request.user.pk or 0)
+    initial = {name: getattr(user, name) for name in NamesForm.field_order}
+    form = NamesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.user_names_update(user=user, request=request, **form.cleaned_data)
+        messages.success(request, _("Your name has been saved."))
+        return redirect("account_overview")
+    return render(request, "accounts/account.html", {"names_form": form})
 
 
 @never_cache

@@ -105,3 +105,13 @@ def sign_in(
     assert response.status_code == 302, response.content.decode()[:500]
     assert "_auth_user_id" in client.session
     return client
+
+
+# --- polish: 氏名 and フリガナ asked at sign-up ----------------------------------------------
+
+SIGNUP_NAMES = {
+    "family_name": "山田",
+    "given_name": "太郎",
+    "family_name_kana": "ヤマダ",
+    "given_name_kana": "タロウ",
+}

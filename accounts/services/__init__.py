@@ -10,6 +10,7 @@ customer_create_with_owner`` works as well as importing the module."""
 from .customers import customer_create_with_owner, customer_touch_activity
 from .members import member_remove, membership_require_owner, ownership_transfer
 from .mfa import customer_set_mfa_required, user_has_mfa
+from .people import user_names_update
 from .sessions import user_session_end, user_sessions_end
 from .sharing import (
     device_is_unseen,
@@ -36,6 +37,7 @@ __all__ = [
     "sharing_flag_review",
     "sighting_record",
     "user_has_mfa",
+    "user_names_update",
     "user_session_end",
     "user_sessions_end",
     "user_tokens_revoke_all",

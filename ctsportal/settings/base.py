@@ -183,7 +183,8 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CTS] "
+# The portal's mail templates carry the mark themselves (【CTS】 / [CTS]).
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_ADAPTER = "security.adapters.AccountAdapter"
 # allauth's limits need a cache shared by every process (Redis in production and tests).
 ACCOUNT_RATE_LIMITS = {

@@ -276,6 +276,12 @@ def test_a_refusal_names_no_ground_unless_staff_choose_to(
         assert "総合的に判断いたしました。" in part
         assert "第4条第2項第4号" not in part and "反社" not in part
     assert "第4条第2項" in notice.body_text  # the article the refusal rests on
+    # 署名: the provider's name and contact address.
+    assert "株式会社シーティーエス" in notice.body_text
+    assert (
+        "support@cts.example.jp" in notice.body_text
+        and "support@cts.example.jp" in notice.body_html
+    )
 
 
 @pytest.mark.parametrize("message", ["", "   "])

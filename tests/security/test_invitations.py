@@ -59,10 +59,16 @@ def test_it_lets_only_the_owner_invite(bob, customer_a):
     assert not Invitation.objects.exists()
 
 
-def test_it_refuses_to_invite_a_member_of_any_company(alice, customer_a, charlie):
+def test_it_refuses_to_invite_a_member_of_any_company(alice, bob, customer_a, charlie):
     with pytest.raises(ValidationError) as exc:
         _invite(alice, customer_a, email="CHARLIE@b.example.jp")
-    assert exc.value.code == "already_member"
+    # Another company's member: nothing is revealed beyond "cannot invite this address".
+    assert exc.value.code == "cannot_invite"
+    assert charlie.membership.customer.name not in exc.value.messages[0]
+    assert "member" not in exc.value.messages[0] and "メンバー" not in exc.value.messages[0]
+    with pytest.raises(ValidationError) as own:
+        _invite(alice, customer_a, email="bob@a.example.jp")
+    assert own.value.code == "already_member"
     assert not Invitation.objects.exists()
 
 

@@ -1,6 +1,13 @@
+from typing import Any
+
+from allauth.account import app_settings as account_settings
+from allauth.account import views as allauth_views
 from allauth.account.decorators import reauthentication_required
+from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
@@ -10,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+
+from ctsportal.access import Access
 
 from . import services
 from .forms import InvitationForm, MFARequiredForm, NamesForm, TokenCreateForm
@@ -221,3 +230,37 @@ def _members_mfa_required(request: HttpRequest, membership: Membership) -> HttpR
         else:
             messages.success(request, _("Two-factor authentication is now optional."))
     return redirect("account_members")
+
+
+# --- E-mail verification links ---------------------------------------------------------------
+
+
+class ConfirmEmailView(allauth_views.ConfirmEmailView):
+    """allauth's confirmation page, but a link that cannot confirm anything answers as such:
+    404 for a broken or unknown link, 410 for one that expired or was already used, each with
+    a page saying what to do next (allauth answers 200 either way)."""
+
+    access_policy = Access(public=True, reason="e-mail verification links work signed out")
+
+    def get(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().get(*args, **kwargs)
+        if self.object is not None:
+            return response
+        reason, status = self._why_not(self.kwargs["key"])
+        return render(
+            self.request,
+            "account/email_confirm_invalid.html",
+            {"reason": reason, "provider_email": settings.PROVIDER_EMAIL},
+            status=status,
+        )
+
+    @staticmethod
+    def _why_not(key: str) -> tuple[str, int]:
+        try:
+            pk = signing.loads(key, salt=account_settings.SALT)
+        except signing.BadSignature:
+            return "broken", 404
+        address = EmailAddress.objects.filter(pk=pk).first()
+        if address is None:
+            return "broken", 404
+        return ("used" if address.verified else "expired"), 410

@@ -19,6 +19,12 @@ urlpatterns = [
     path("dashboard/", account_views.dashboard, name="dashboard"),
     path("healthz", account_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before allauth's own: a dead verification link answers 404/410 with a helpful page.
+    path(
+        "accounts/confirm-email/<str:key>/",
+        account_views.ConfirmEmailView.as_view(),
+        name="account_confirm_email",
+    ),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
     path("account/", include("security.urls")),

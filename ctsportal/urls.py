@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
+from ctsportal.api import api_not_found
 
 api_v1 = [
     path("", include("accounts.api_urls")),
@@ -35,6 +36,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Anything else under /api/ answers the API's JSON error shape, never an HTML page.
+    re_path(r"^api/", api_not_found, name="api-not-found"),
     path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "favicon.svg")),
 ]
 

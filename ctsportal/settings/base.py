@@ -296,6 +296,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Every operation documents the shared error responses (ctsportal.api.ERROR_RESPONSES).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ctsportal.api.add_error_responses",
+    ],
     # Several models have a "state"; name each enum after its model.
     "ENUM_NAME_OVERRIDES": {
         "NoticeStateEnum": "notices.models.Notice.State",

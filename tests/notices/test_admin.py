@@ -108,8 +108,8 @@ def test_customers_cannot_reach_the_ledger(alice_client: Client, ledger: list[No
 def test_the_template_check_finds_the_templates_of_the_test_kind() -> None:
     missing = missing_templates()
     assert not [name for name in missing if "service_interruption" in name]
-    messages = check_notice_templates()
-    assert all(m.id == "notices.I001" for m in messages)
+    # Kinds nobody sends yet are not listed (no noise at start-up); half a set would be.
+    assert check_notice_templates() == []
 
 
 def test_every_kind_with_templates_has_all_parts_in_both_languages() -> None:

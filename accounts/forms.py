@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -42,6 +44,11 @@ class NamesForm(forms.Form):
     )
 
     field_order = ["family_name", "given_name", "family_name_kana", "given_name_kana"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # No ":" after the labels: Japanese labels take no colon.
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
     def clean_family_name_kana(self) -> str:
         return normalize_kana(self.cleaned_data["family_name_kana"])

@@ -15,14 +15,15 @@ _LINK = re.compile(r"https?://[^\s<>\"']+")
 
 
 def readable(message: EmailMessage) -> str:
-    links = list(dict.fromkeys(_LINK.findall(message.body or "")))
+    body = str(message.body or "")
+    links = list(dict.fromkeys(_LINK.findall(body)))
     lines = [
         "=" * 72,
         f"E-MAIL  to: {', '.join(message.to)}",
         f"      from: {message.from_email}",
         f"   subject: {message.subject}",
         "-" * 72,
-        (message.body or "").rstrip(),
+        body.rstrip(),
         "-" * 72,
     ]
     lines += [f">>> LINK: {link}" for link in links] or [">>> (no links)"]

@@ -12,6 +12,7 @@ from django.test import Client
 from accounts.models import Customer, User
 from notices.models import Notice
 from terms.models import TermsVersion
+from terms.selectors import tokyo_today
 from terms.services import terms_version_publish
 from tests.factories import CustomerFactory, make_owner
 from tests.terms.helpers import import_revision
@@ -104,6 +105,24 @@ def test_the_admin_action_publishes(customers: dict[str, Customer], staff_client
     page = staff_client.get(f"/admin/terms/termsversion/{draft.pk}/change/")
     assert page.status_code == 200
     assert 'name="effective"' not in page.content.decode()
+
+
+def test_the_admin_action_refuses_a_too_close_date(
+    customers: dict[str, Customer], staff_client: Client
+) -> None:
+    draft = import_revision(effective=date(2027, 1, 15), publish=False)
+    TermsVersion.objects.filter(pk=draft.pk).update(effective=tokyo_today())
+    response = staff_client.post(
+        "/admin/terms/termsversion/",
+        {"action": "publish", "_selected_action": [draft.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    draft.refresh_from_db()
+    assert not draft.published
+    assert not Notice.objects.filter(kind="terms_changed").exists()
+    messages = [str(m) for m in response.context["messages"]]
+    assert any(str(draft) in m for m in messages)
 
 
 def test_a_draft_stays_editable_in_the_admin(staff_client: Client) -> None:

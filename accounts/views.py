@@ -1,9 +1,14 @@
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from allauth.account import app_settings as account_settings
+from allauth.account import views as allauth_views
 from allauth.account.decorators import reauthentication_required
+from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,9 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from ctsportal.access import Access
+
 from . import services
-from .forms import InvitationForm, MFARequiredForm, TokenCreateForm
-from .models import Membership
+from .forms import InvitationForm, MFARequiredForm, NamesForm, TokenCreateForm
+from .models import Membership, User
 from .selectors import invitation_list_open, member_get, member_list
 
 T = TypeVar("T")
@@ -40,7 +47,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def account_overview(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/account.html")
+    """The person's own page: 氏名 and フリガナ can be changed here."""
+    user = User.objects.get(pk=request.user.pk or 0)
+    initial = {name: getattr(user, name) for name in NamesForm.field_order}
+    form = NamesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.user_names_update(user=user, request=request, **form.cleaned_data)
+        messages.success(request, _("Your name has been saved."))
+        return redirect("account_overview")
+    return render(request, "accounts/account.html", {"names_form": form})
 
 
 @never_cache
@@ -78,7 +93,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "403.html", status=403)
+    # Provider staff are told about staff permissions, not about "your role in your company".
+    staff = bool(getattr(request.user, "is_staff", False))
+    return render(request, "403.html", {"staff": staff}, status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -228,3 +245,37 @@ def _members_mfa_required(request: HttpRequest, membership: Membership) -> HttpR
             else _("Two-factor authentication is now optional.")
         ),
     )
+
+
+# --- E-mail verification links ---------------------------------------------------------------
+
+
+class ConfirmEmailView(allauth_views.ConfirmEmailView):
+    """allauth's confirmation page, but a link that cannot confirm anything answers as such:
+    404 for a broken or unknown link, 410 for one that expired or was already used, each with
+    a page saying what to do next (allauth answers 200 either way)."""
+
+    access_policy = Access(public=True, reason="e-mail verification links work signed out")
+
+    def get(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().get(*args, **kwargs)
+        if self.object is not None:
+            return response
+        reason, status = self._why_not(self.kwargs["key"])
+        return render(
+            self.request,
+            "account/email_confirm_invalid.html",
+            {"reason": reason, "provider_email": settings.PROVIDER_EMAIL},
+            status=status,
+        )
+
+    @staticmethod
+    def _why_not(key: str) -> tuple[str, int]:
+        try:
+            pk = signing.loads(key, salt=account_settings.SALT)
+        except signing.BadSignature:
+            return "broken", 404
+        address = EmailAddress.objects.filter(pk=pk).first()
+        if address is None:
+            return "broken", 404
+        return ("used" if address.verified else "expired"), 410

@@ -97,7 +97,17 @@ class RegistrationApplicationAdmin(_StaffMayView, admin.ModelAdmin):
                 )
             },
         ),
-        (gettext_lazy("Refusal (Art. 4(2))"), {"fields": ("refusal_grounds", "refusal_note")}),
+        (
+            gettext_lazy("Refusal (Art. 4(2))"),
+            {
+                "fields": (
+                    "refusal_grounds",
+                    "refusal_grounds_disclosed",
+                    "refusal_message",
+                    "refusal_note",
+                )
+            },
+        ),
     )
 
     def has_decide_permission(self, request: HttpRequest) -> bool:
@@ -226,6 +236,8 @@ class RegistrationApplicationAdmin(_StaffMayView, admin.ModelAdmin):
                         actor=request.user,  # type: ignore[arg-type]
                         grounds=form.cleaned_data["grounds"],
                         note=form.cleaned_data["note"],
+                        message=form.cleaned_data["message"],
+                        disclose_grounds=form.cleaned_data["disclose_grounds"],
                         request=request,
                     )
                     refused += 1

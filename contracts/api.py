@@ -46,7 +46,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "submitted_at",
             "decided_at",
             "refusal_grounds",
-            "refusal_note",
+            "refusal_message",
             "terms_accepted",
             "antisocial_declared_at",
         ]
@@ -55,6 +55,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
     def get_refusal_grounds(self, obj: RegistrationApplication) -> list[dict[str, str]]:
         from .models import RefusalGround
 
+        # Staff decide per refusal whether the applicant is told the grounds.
+        if not obj.refusal_grounds_disclosed:
+            return []
         return [
             {"code": code, "label": str(RefusalGround(code).label)}
             for code in sorted(obj.refusal_grounds or [])

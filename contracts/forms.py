@@ -142,7 +142,8 @@ class ApplicationForm(forms.ModelForm):
 
 
 class RefusalForm(forms.Form):
-    """Art. 4(2): one or more grounds, and a note the applicant will read."""
+    """Art. 4(2): one or more grounds and the reviewer's internal note (both kept by the
+    provider), the message the applicant reads, and whether the notice names the grounds."""
 
     grounds = forms.MultipleChoiceField(
         label=_("Grounds (Art. 4(2))"),
@@ -150,7 +151,16 @@ class RefusalForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     note = forms.CharField(
-        label=_("Note to the applicant"),
+        label=_("Internal note"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("For the provider only: never shown or sent to the applicant. Required."),
+    )
+    message = forms.CharField(
+        label=_("Message to the applicant"),
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_("Sent with the refusal notice. Required."),
+        help_text=_("Sent with the refusal notice and shown in the portal. Required."),
+    )
+    disclose_grounds = forms.BooleanField(
+        label=_("Name the grounds of Art. 4(2) in the notice to the applicant"),
+        required=False,
     )

@@ -1,11 +1,12 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
 from contracts.lifecycle_api import CancellationView
+from ctsportal.api import api_not_found
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.api_urls")),
@@ -24,6 +25,12 @@ urlpatterns = [
     path("dashboard/", account_views.dashboard, name="dashboard"),
     path("healthz", account_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before allauth's own: a dead verification link answers 404/410 with a helpful page.
+    path(
+        "accounts/confirm-email/<str:key>/",
+        account_views.ConfirmEmailView.as_view(),
+        name="account_confirm_email",
+    ),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
     path("account/", include("security.urls")),
@@ -38,6 +45,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Anything else under /api/ answers the API's JSON error shape, never an HTML page.
+    re_path(r"^api/", api_not_found, name="api-not-found"),
     path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "favicon.svg")),
 ]
 

@@ -7,17 +7,26 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from accounts.models import User
+
 from . import selectors, services
 
 
 @login_required
 def notice_list_view(request: HttpRequest) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
+    section = request.GET.get("section", "company")
+    if section not in selectors.NOTICE_SECTIONS:
+        section = "company"
     page = None
     if membership:
-        notices = selectors.notice_list(customer=membership.customer, user=request.user)  # type: ignore[arg-type]
+        notices = selectors.notice_list_section(
+            customer=membership.customer,
+            user=User.objects.get(pk=request.user.pk or 0),
+            section=section,
+        )
         page = Paginator(notices, 50).get_page(request.GET.get("page"))
-    return render(request, "notices/notice_list.html", {"page": page})
+    return render(request, "notices/notice_list.html", {"page": page, "section": section})
 
 
 @login_required

@@ -1,17 +1,20 @@
-"""Article-by-article comparison of two versions (Art. 15: customers are shown what changed).
+"""Section-by-section comparison of two versions (Art. 15: customers are shown what changed).
 
-Articles are matched by number; the annex is compared as one more section. Within a changed
-article the lines (heading, body, one paragraph or item per line) are compared with difflib,
-and a replaced line is also compared character by character, since a Japanese sentence is one
-long line and the change is often a few characters in it."""
+Both versions are read as the lines customers read (terms.text); articles are matched by
+number, and the closing lines and the annex are compared as sections of their own. Within a
+changed section the lines are compared with difflib, and a replaced line is also compared
+character by character, since a Japanese sentence is one long line and the change is often a
+few characters in it."""
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .models import Annex, Article
+from .parsing import ParsedLine
+from .text import TextSection, text_sections
 
 Status = Literal["unchanged", "changed", "added", "removed"]
 
@@ -43,31 +46,8 @@ class SectionDiff:
     lines: list[DiffLine] = field(default_factory=list)
 
 
-def article_lines(article: Article) -> list[str]:
-    lines = [f"第{article.number}条（{article.title}）"]
-    if article.body:
-        lines.append(article.body)
-    for paragraph in article.paragraphs.all():
-        if paragraph.text or paragraph.numbered:
-            prefix = f"{paragraph.number}．" if paragraph.numbered else ""
-            lines.append(prefix + paragraph.text)
-        lines.extend(f"（{item.number}）{item.text}" for item in paragraph.items.all())
-    return lines
-
-
-def annex_lines(annex: Annex | None) -> list[str]:
-    if annex is None:
-        return []
-    lines = [f"【{annex.title}】"]
-    if annex.intro:
-        lines.append(annex.intro)
-    lines.extend(f"{entry.number}. {entry.text}" for entry in annex.entries.all())
-    return lines
-
-
 def _whole(op: Literal["equal", "insert", "delete"], lines: list[str]) -> list[DiffLine]:
-    segment_op = {"equal": "equal", "insert": "insert", "delete": "delete"}[op]
-    return [DiffLine(op, [Segment(segment_op, line)]) for line in lines]
+    return [DiffLine(op, [Segment(op, line)]) for line in lines]
 
 
 def _intraline(old: str, new: str) -> tuple[DiffLine, DiffLine]:
@@ -116,34 +96,37 @@ def _section(key: str, anchor: str, heading: str, old: list[str], new: list[str]
     return SectionDiff(key, anchor, heading, "changed", diff_lines(old, new))
 
 
-def versions_diff(
-    *,
-    old_articles: list[Article],
-    new_articles: list[Article],
-    old_annex: Annex | None,
-    new_annex: Annex | None,
-) -> list[SectionDiff]:
-    """One section per article number present in either version, then the annex."""
-    old_by_number = {a.number: a for a in old_articles}
-    new_by_number = {a.number: a for a in new_articles}
-    sections = []
-    for number in sorted(old_by_number.keys() | new_by_number.keys()):
-        old, new = old_by_number.get(number), new_by_number.get(number)
-        shown = new or old
+def _heading(section: TextSection) -> str:
+    if section.heading is not None:
+        return section.heading.text
+    return "以上" if section.kind == "closing" else ""
+
+
+def versions_diff(*, old: Sequence[ParsedLine], new: Sequence[ParsedLine]) -> list[SectionDiff]:
+    """One section per article number present in either version (in the order of the newer
+    text, then articles only the older had), then the closing lines and the annex. The
+    heading shown is the article's heading as written in the newer text, else the older."""
+    old_sections = {s.key: s for s in text_sections(list(old)) if s.kind != "title"}
+    new_sections = {s.key: s for s in text_sections(list(new)) if s.kind != "title"}
+
+    def order(key: str) -> tuple[int, int]:
+        section = new_sections.get(key) or old_sections[key]
+        rank = {"preamble": 0, "article": 1, "closing": 2, "annex": 3}[section.kind]
+        number = int(key[3:]) if section.kind == "article" else 0
+        return rank, number
+
+    result = []
+    for key in sorted(old_sections.keys() | new_sections.keys(), key=order):
+        before, after = old_sections.get(key), new_sections.get(key)
+        shown = after or before
         assert shown is not None
-        sections.append(
+        result.append(
             _section(
-                f"art{number}",
-                f"art-{number}",
-                f"第{number}条（{shown.title}）",
-                article_lines(old) if old else [],
-                article_lines(new) if new else [],
+                key,
+                shown.anchor or key,
+                _heading(shown),
+                before.texts if before else [],
+                after.texts if after else [],
             )
         )
-    old_annex_lines, new_annex_lines = annex_lines(old_annex), annex_lines(new_annex)
-    if old_annex_lines or new_annex_lines:
-        title = (new_annex or old_annex).title  # type: ignore[union-attr]
-        sections.append(
-            _section("annex", "annex", f"【{title}】", old_annex_lines, new_annex_lines)
-        )
-    return sections
+    return result

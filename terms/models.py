@@ -93,6 +93,8 @@ class TermsVersion(models.Model):
     change_summary = models.TextField(_("summary of changes"), blank=True)
     published = models.BooleanField(_("published"), default=False)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    # Art. 15: why staff published with less than TERMS_NOTICE_DAYS of notice.
+    urgent_reason = models.TextField(_("reason for an urgent change"), blank=True)
     created_at = models.DateTimeField(_("imported at"), default=timezone.now)
 
     class Meta:

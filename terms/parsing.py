@@ -33,10 +33,12 @@ from datetime import date
 from typing import Literal
 
 __all__ = [
+    "LineKind",
     "ParsedAnnex",
     "ParsedAnnexEntry",
     "ParsedArticle",
     "ParsedItem",
+    "ParsedLine",
     "ParsedParagraph",
     "ParsedTerms",
     "TermsParseError",
@@ -238,6 +240,38 @@ class ParsedAnnex:
     start_line: int
 
 
+LineKind = Literal[
+    "title",
+    "preamble",
+    "heading",
+    "body",
+    "paragraph",
+    "item",
+    "closing",
+    "enacted",
+    "revised",
+    "annex_heading",
+    "annex_intro",
+    "annex_entry",
+]
+
+
+@dataclass(frozen=True)
+class ParsedLine:
+    """One line of ``normalized_text`` as the customer reads it: ``text`` is the line without
+    its "\\n", ``marker`` the number as written ("１．", "（1）", "1. ") that starts it, and
+    ``anchor`` the fragment of the article, paragraph, item or annex entry it belongs to."""
+
+    kind: LineKind
+    text: str
+    marker: str
+    anchor: str
+
+    @property
+    def body(self) -> str:
+        return self.text[len(self.marker) :]
+
+
 @dataclass(frozen=True)
 class ParsedTerms:
     """A whole document. Dates are ISO 'YYYY-MM-DD'. ``normalized_text`` has one block
@@ -253,6 +287,7 @@ class ParsedTerms:
     normalized_text: str
     sha256: str
     preamble: str
+    lines: tuple[ParsedLine, ...] = ()
 
 
 # --- line grammar ------------------------------------------------------------------------------
@@ -356,9 +391,15 @@ class _Block:
     line: int
     marker: str
     text: str
+    kind: LineKind = "body"
+    anchor: str = ""
 
     def render(self) -> str:
         return (self.marker + self.text).rstrip()
+
+    def parsed(self) -> ParsedLine:
+        text = self.render()
+        return ParsedLine(self.kind, text, self.marker[: len(text)], self.anchor)
 
 
 @dataclass
@@ -412,8 +453,10 @@ class _Parser:
         self.enacted: str | None = None
         self.revised: str | None = None
 
-    def block(self, line: int, marker: str, text: str) -> _Block:
-        block = _Block(line, marker, text)
+    def block(
+        self, line: int, marker: str, text: str, kind: LineKind = "body", anchor: str = ""
+    ) -> _Block:
+        block = _Block(line, marker, text, kind, anchor)
         self.blocks.append(block)
         self.current = block
         return block
@@ -428,8 +471,9 @@ class _Parser:
             self.start_annex(number, line, _tidy_title(match[1]))
         elif _CLOSING.fullmatch(line):
             # "以上" closes the articles and again the annex.
+            anchor = "annex" if self.section == "annex" else ""
             self.section = "closing"
-            self.block(number, "", line)
+            self.block(number, "", line, "closing", anchor)
             self.current = None
         elif match := _ENACTED.fullmatch(line):
             self.enacted = self.trailer_date(number, line, match[1], self.enacted, "enactment")
@@ -443,10 +487,11 @@ class _Parser:
             self.current.text = _join(self.current.text, line)
         elif self.section == "preamble" and self.title is None:
             # The title is the first line on its own; a second line starts the preamble.
-            self.title = self.block(number, "", line)
+            self.title = self.block(number, "", line, "title")
             self.current = None
         else:
-            block = self.block(number, "", line)
+            kind: LineKind = "preamble" if self.section == "preamble" else "body"
+            block = self.block(number, "", line, kind)
             if self.section == "preamble":
                 self.preamble = block
 
@@ -462,7 +507,7 @@ class _Parser:
         )
         self.articles.append(_ArticleDraft(article, _tidy_title(title), number))
         self.section = "articles"
-        self.block(number, "", line)
+        self.block(number, "", line, "heading", f"art-{article}")
         self.current = None
 
     def start_annex(self, number: int, line: str, title: str) -> None:
@@ -472,7 +517,7 @@ class _Parser:
             )
         self.annex = _AnnexDraft(title, number)
         self.section = "annex"
-        self.block(number, "", line)
+        self.block(number, "", line, "annex_heading", "annex")
         self.current = None
 
     def trailer_date(
@@ -487,7 +532,7 @@ class _Parser:
         if self.section != "preamble":
             # Dates end the articles; placed under the title they leave the preamble open.
             self.section = "closing"
-        self.block(number, "", line)
+        self.block(number, "", line, "enacted" if what == "enactment" else "revised")
         self.current = None
         return parsed
 
@@ -508,7 +553,8 @@ class _Parser:
                 noun="paragraph",
                 noun_ja="第{}項",
             )
-            block = self.block(number, match[0], line[match.end() :])
+            anchor = f"art-{article.number}-{paragraph}"
+            block = self.block(number, match[0], line[match.end() :], "paragraph", anchor)
             article.paragraphs.append(_ParagraphDraft(paragraph, block, numbered=True))
         elif match := _ITEM.match(line):
             if not article.paragraphs:
@@ -525,15 +571,18 @@ class _Parser:
                 noun="item",
                 noun_ja="第{}号",
             )
-            parent.items.append(_ItemDraft(item, self.block(number, match[0], line[match.end() :])))
+            anchor = f"art-{article.number}-{parent.number}-{item}"
+            block = self.block(number, match[0], line[match.end() :], "item", anchor)
+            parent.items.append(_ItemDraft(item, block))
         elif self.current is not None:
             self.current.text = _join(self.current.text, line)
         else:
-            article.lead = self.block(number, "", line)
+            article.lead = self.block(number, "", line, "body", f"art-{article.number}")
 
     def adopt_lead(self, article: _ArticleDraft, line: int = 0) -> None:
         """Make the article's unnumbered lead text its paragraph 1."""
         lead = article.lead if article.lead is not None else _Block(line, "", "")
+        lead.kind, lead.anchor = "paragraph", f"art-{article.number}-1"
         article.lead = None
         article.paragraphs.append(_ParagraphDraft(1, lead, numbered=False))
 
@@ -550,12 +599,13 @@ class _Parser:
                 noun="entry",
                 noun_ja="項目{}",
             )
-            block = self.block(number, match[0], line[match.end() :])
+            anchor = f"annex-{int(match[1])}"
+            block = self.block(number, match[0], line[match.end() :], "annex_entry", anchor)
             annex.entries.append(_ItemDraft(int(match[1]), block))
         elif self.current is not None:
             self.current.text = _join(self.current.text, line)
         else:
-            annex.intro = self.block(number, "", line)
+            annex.intro = self.block(number, "", line, "annex_intro", "annex")
 
     def result(self) -> ParsedTerms:
         if not self.blocks:
@@ -575,6 +625,7 @@ class _Parser:
             revised=self.revised,
             normalized_text=normalized_text,
             sha256=hashlib.sha256(normalized_text.encode("utf-8")).hexdigest(),
+            lines=tuple(block.parsed() for block in self.blocks),
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record, client_ip
 from accounts.clauses import Clause
@@ -21,6 +22,7 @@ from accounts.selectors import customer_of
 from notices.models import Notice
 from notices.services import notices_create_bulk
 
+from .completeness import StructuralChange, structure_compare
 from .models import (
     Acceptance,
     Annex,
@@ -32,9 +34,10 @@ from .models import (
     TermsDocument,
     TermsVersion,
 )
-from .parsing import parse_bytes
-from .selectors import current_cache_clear, pending_version_ids
+from .parsing import ParsedTerms, parse_bytes
+from .selectors import current_cache_clear, pending_version_ids, tokyo_today
 from .structure import write_structure
+from .text import parsed_text
 
 # Art. 15 changes are notified to every customer still bound by the terms.
 NOTIFIED_STATUSES = (
@@ -55,6 +58,65 @@ _MODELS = {
 class TermsImportError(Exception):
     """The import is refused for a reason other than the text itself (which raises
     ``terms.parsing.TermsParseError``)."""
+
+
+class TermsStructureError(TermsImportError):
+    """The text lacks or merges part of the version in force (or changes its structure) and
+    the change was not confirmed; ``changes`` names every place."""
+
+    def __init__(self, changes: list[StructuralChange], reference: TermsVersion) -> None:
+        self.changes = changes
+        self.reference = reference
+        places = "; ".join(str(change) for change in changes)
+        super().__init__(
+            f"the text differs in structure from {reference.label} (the version in force): "
+            f"{places}. If this is a deliberate change of structure, confirm it "
+            "(--structural-change) after reviewing the list."
+        )
+
+
+class TermsPublishError(TermsImportError, ValidationError):
+    """Publishing is refused: the effective date is in the past or too close (Art. 15)."""
+
+    def __init__(self, message: str, code: str) -> None:
+        TermsImportError.__init__(self, message)
+        ValidationError.__init__(self, message, code=code)
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    """What an import would store, checked against the version in force before anything is
+    written: the command and the admin show ``changes`` first."""
+
+    parsed: ParsedTerms
+    document: TermsDocument
+    reference: TermsVersion | None
+    changes: list[StructuralChange]
+
+
+def terms_import_preview(*, document_slug: str, raw: bytes) -> ImportPreview:
+    """Parses ``raw`` (TermsParseError on malformed input) and compares its structure with
+    the version in force, or with the latest published version when none is in force yet."""
+    parsed = parse_bytes(raw)
+    try:
+        document = TermsDocument.objects.get(slug=document_slug)
+    except TermsDocument.DoesNotExist as exc:
+        known = ", ".join(TermsDocument.objects.values_list("slug", flat=True))
+        raise TermsImportError(
+            f"unknown document {document_slug!r} (known: {known or 'none'})"
+        ) from exc
+    published = TermsVersion.objects.filter(document=document, published=True)
+    reference = (
+        published.filter(effective__lte=tokyo_today()).order_by("-effective", "-id").first()
+        or published.order_by("-effective", "-id").first()
+    )
+    changes = []
+    if reference is not None and reference.sha256 != parsed.sha256:
+        changes = structure_compare(old=parsed_text(reference.normalized_text), new=parsed)
+    return ImportPreview(parsed=parsed, document=document, reference=reference, changes=changes)
 
 
 @dataclass(frozen=True)
@@ -81,22 +143,25 @@ def terms_import(
     change_summary: str = "",
     publish: bool = False,
     actor: User | None = None,
+    structural_change: bool = False,
+    urgent_reason: str = "",
 ) -> ImportResult:
     """Stores the text ``raw`` as version ``label`` of the document.
 
     The text is parsed before anything is written, so malformed input (TermsParseError)
-    leaves the database as it was. The same text again under the same label is a no-op
-    (it is published if ``publish`` asks and it was a draft); a different text replaces a
-    draft but is refused under a published label, since acceptances record that text's hash.
+    leaves the database as it was. A text whose structure differs from the version in force
+    (an article, paragraph, item, annex entry or closing line lost, merged or added) is
+    refused with TermsStructureError unless ``structural_change`` confirms it. The same text
+    again under the same label is a no-op (it is published if ``publish`` asks and it was a
+    draft); a different text replaces a draft but is refused under a published label, since
+    acceptances record that text's hash.
     """
-    parsed = parse_bytes(raw)
-    try:
-        document = TermsDocument.objects.select_for_update().get(slug=document_slug)
-    except TermsDocument.DoesNotExist as exc:
-        known = ", ".join(TermsDocument.objects.values_list("slug", flat=True))
-        raise TermsImportError(
-            f"unknown document {document_slug!r} (known: {known or 'none'})"
-        ) from exc
+    preview = terms_import_preview(document_slug=document_slug, raw=raw)
+    parsed = preview.parsed
+    document = TermsDocument.objects.select_for_update().get(pk=preview.document.pk)
+    if preview.changes and not structural_change:
+        assert preview.reference is not None
+        raise TermsStructureError(preview.changes, preview.reference)
     if enacted is None and parsed.enacted:
         enacted = date.fromisoformat(parsed.enacted)
 
@@ -137,37 +202,91 @@ def terms_import(
             actor_label="import_terms",
             target=version,
             clause=Clause.ART15,
-            extra={"sha256": version.sha256, "created": created},
+            extra={
+                "sha256": version.sha256,
+                "created": created,
+                "structural_changes": [str(change) for change in preview.changes],
+            },
         )
     published_now = False
     if publish and not version.published:
-        version = terms_version_publish(version=version, actor=actor)
+        version = terms_version_publish(version=version, actor=actor, urgent_reason=urgent_reason)
         published_now = True
     return ImportResult(
         version=version, created=created, changed=changed, published_now=published_now
     )
 
 
+def _check_effective_date(*, version: TermsVersion, urgent_reason: str) -> None:
+    """Art. 15: a change binds customers only from a date they were told of. No version may
+    take effect before it is published (the first version of a document, which records the
+    text already in force before the portal, excepted); a version that needs acceptance must
+    leave TERMS_NOTICE_DAYS of notice unless staff record why the change is urgent."""
+    today = tokyo_today()
+    earlier = TermsVersion.objects.filter(document=version.document, published=True)
+    if version.effective < today and earlier.exists():
+        raise TermsPublishError(
+            _(
+                "The effective date %(effective)s is before today (%(today)s): a version "
+                "cannot take effect retroactively. Import it with a later effective date."
+            )
+            % {"effective": version.effective.isoformat(), "today": today.isoformat()},
+            code="effective_in_past",
+        )
+    notice_days: int = settings.TERMS_NOTICE_DAYS
+    if (
+        version.document.requires_acceptance
+        and earlier.exists()
+        and (version.effective - today).days < notice_days
+        and not urgent_reason.strip()
+    ):
+        raise TermsPublishError(
+            _(
+                "The effective date %(effective)s leaves less than %(days)d days of notice "
+                "(earliest: %(earliest)s). Choose a later date, or confirm an urgent change "
+                "and record the reason."
+            )
+            % {
+                "effective": version.effective.isoformat(),
+                "days": notice_days,
+                "earliest": (today + timedelta(days=notice_days)).isoformat(),
+            },
+            code="notice_too_short",
+        )
+
+
 @transaction.atomic
 def terms_version_publish(
-    *, version: TermsVersion, actor: User | None, request: HttpRequest | None = None
+    *,
+    version: TermsVersion,
+    actor: User | None,
+    request: HttpRequest | None = None,
+    urgent_reason: str = "",
 ) -> TermsVersion:
-    """Publishes a draft; it binds from its effective date (Art. 15). Every customer still
-    bound by the terms gets one terms_changed notice per version, also when this runs again
-    (the notice's key is customer, kind, version, label)."""
+    """Publishes a draft; it binds from its effective date (Art. 15), which must not be in
+    the past nor, for a version that needs acceptance, closer than TERMS_NOTICE_DAYS unless
+    ``urgent_reason`` says why (recorded on the version and in the audit). Every customer
+    still bound by the terms gets one terms_changed notice per version, also when this runs
+    again (the notice's key is customer, kind, version, label)."""
     version = TermsVersion.objects.select_for_update().select_related("document").get(pk=version.pk)
     if not version.published:
+        _check_effective_date(version=version, urgent_reason=urgent_reason)
         version.published = True
         version.published_at = timezone.now()
+        version.urgent_reason = urgent_reason.strip()
         version.full_clean()
-        version.save(update_fields=["published", "published_at"])
+        version.save(update_fields=["published", "published_at", "urgent_reason"])
         audit_record(
             action="terms.version.published",
             actor=actor,
             target=version,
             clause=Clause.ART15,
             request=request,
-            extra={"effective": version.effective.isoformat(), "sha256": version.sha256},
+            extra={
+                "effective": version.effective.isoformat(),
+                "sha256": version.sha256,
+                "urgent_reason": version.urgent_reason,
+            },
         )
         _clear_cache_now_and_on_commit()
     previous = (
@@ -281,11 +400,15 @@ def acceptance_record_pending(
 
 
 __all__ = [
+    "ImportPreview",
     "ImportResult",
     "PublishedVersionImmutable",
     "TermsImportError",
+    "TermsPublishError",
+    "TermsStructureError",
     "acceptance_record",
     "acceptance_record_pending",
     "terms_import",
+    "terms_import_preview",
     "terms_version_publish",
 ]

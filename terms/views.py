@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,6 +20,18 @@ from . import selectors, services
 from .diff import versions_diff
 from .forms import AcceptForm
 from .models import Acceptance, TermsDocument, TermsVersion
+from .text import text_lines, text_sections
+
+
+def text_context(version: TermsVersion) -> dict[str, Any]:
+    """What ``terms/_articles.html`` renders: the version's lines as customers read them."""
+    sections = text_sections(text_lines(version.normalized_text))
+    title = next((s.lines[0] for s in sections if s.kind == "title"), None)
+    return {
+        "version": version,
+        "title_line": title,
+        "sections": [s for s in sections if s.kind != "title"],
+    }
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -27,7 +40,11 @@ def index(request: HttpRequest) -> HttpResponse:
         {"document": document, "version": current.get(document.pk)}
         for document in TermsDocument.objects.order_by("precedence", "slug")
     ]
-    return render(request, "terms/index.html", {"documents": documents})
+    return render(
+        request,
+        "terms/index.html",
+        {"documents": documents, "provider_email": settings.PROVIDER_EMAIL},
+    )
 
 
 def _render_version(
@@ -36,10 +53,8 @@ def _render_version(
     url_name = request.resolver_match.url_name if request.resolver_match else None
     printing = request.GET.get("print") == "1" or url_name in {"print", "version_print"}
     context: dict[str, Any] = {
+        **text_context(version),
         "document": document,
-        "version": version,
-        "articles": selectors.article_list(version=version),
-        "annex": selectors.annex_get(version=version),
         "is_current": is_current,
         "in_force": version.is_in_force(),
         "printing": printing,
@@ -55,7 +70,12 @@ def document(request: HttpRequest, slug: str) -> HttpResponse:
     doc = selectors.document_get(slug=slug)
     version = selectors.version_in_force(document=doc)
     if version is None:
-        return render(request, "terms/no_version.html", {"document": doc}, status=404)
+        # The document exists; the page says where a customer obtains it (Art. 1, 18).
+        return render(
+            request,
+            "terms/no_version.html",
+            {"document": doc, "provider_email": settings.PROVIDER_EMAIL},
+        )
     return _render_version(request, doc, version, is_current=True)
 
 
@@ -87,10 +107,7 @@ def versions(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _diff_context(old: TermsVersion, new: TermsVersion) -> dict[str, Any]:
     sections = versions_diff(
-        old_articles=selectors.article_list(version=old),
-        new_articles=selectors.article_list(version=new),
-        old_annex=selectors.annex_get(version=old),
-        new_annex=selectors.annex_get(version=new),
+        old=text_lines(old.normalized_text), new=text_lines(new.normalized_text)
     )
     return {
         "old": old,
@@ -157,8 +174,7 @@ def accept(request: HttpRequest) -> HttpResponse:
         if previous is not None and previous.pk != version.pk:
             entry.update(_diff_context(previous, version))
         else:
-            entry["articles"] = selectors.article_list(version=version)
-            entry["annex"] = selectors.annex_get(version=version)
+            entry.update(text_context(version))
         entries.append(entry)
     return render(
         request,

@@ -194,3 +194,13 @@ def make_video_record(rental: "Rental", **overrides: object) -> "VideoRecord":
     }
     values.update(overrides)
     return VideoRecord.objects.create(**values)
+
+
+# --- polish: 氏名 and フリガナ asked at sign-up ----------------------------------------------
+
+SIGNUP_NAMES = {
+    "family_name": "山田",
+    "given_name": "太郎",
+    "family_name_kana": "ヤマダ",
+    "given_name_kana": "タロウ",
+}

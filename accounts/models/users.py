@@ -35,6 +35,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     """One login per person (Art. 6(1): IDs are never lent or shared). The e-mail is the ID."""
 
     email = models.EmailField(_("e-mail address"), unique=True)
+    # 氏名 and フリガナ as Japanese forms ask for them; ``full_name`` is derived from them
+    # (family name first) and kept for people who signed up before they existed.
+    family_name = models.CharField(_("family name"), max_length=60, blank=True)
+    given_name = models.CharField(_("given name"), max_length=60, blank=True)
+    family_name_kana = models.CharField(_("family name (katakana)"), max_length=60, blank=True)
+    given_name_kana = models.CharField(_("given name (katakana)"), max_length=60, blank=True)
     full_name = models.CharField(_("name"), max_length=150, blank=True)
     is_staff = models.BooleanField(
         _("provider staff"), default=False, help_text=_("Can use the staff admin.")
@@ -55,8 +61,25 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.family_name or self.given_name:
+            self.full_name = self.derived_full_name()
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "full_name" not in update_fields:
+                kwargs["update_fields"] = [*update_fields, "full_name"]
+        super().save(*args, **kwargs)
+
+    def derived_full_name(self) -> str:
+        # 氏名 is written family name first, with a space between the two.
+        return " ".join(part for part in (self.family_name, self.given_name) if part)
+
+    @property
+    def full_name_kana(self) -> str:
+        return " ".join(p for p in (self.family_name_kana, self.given_name_kana) if p)
+
     def get_full_name(self) -> str:
+        """Never blank: the e-mail address stands in for a person who gave no name."""
         return self.full_name or self.email
 
     def get_short_name(self) -> str:
-        return self.full_name or self.email
+        return self.family_name or self.full_name or self.email

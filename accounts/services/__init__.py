@@ -16,6 +16,7 @@ from .members import (
     ownership_transfer_by_staff,
 )
 from .mfa import customer_set_mfa_required, user_has_mfa
+from .people import user_names_update
 from .sessions import user_session_end, user_sessions_end, user_sessions_end_all
 from .sharing import (
     device_is_unseen,
@@ -45,6 +46,7 @@ __all__ = [
     "sharing_flag_review",
     "sighting_record",
     "user_has_mfa",
+    "user_names_update",
     "user_session_end",
     "user_sessions_end",
     "user_sessions_end_all",

@@ -211,7 +211,13 @@ class RegistrationApplication(models.Model):
     )
     # Art. 4(2): ground codes "1".."5" (RefusalGround), at least one on refusal.
     refusal_grounds = models.JSONField(_("refusal grounds"), default=list, blank=True)
-    refusal_note = models.TextField(_("refusal note"), blank=True)
+    # The reviewer's reasoning, for the provider only (audit, later reviews); never shown to
+    # the applicant, who reads ``refusal_message`` and, if staff chose so, the grounds.
+    refusal_note = models.TextField(_("internal note"), blank=True)
+    refusal_message = models.TextField(_("message to the applicant"), blank=True)
+    refusal_grounds_disclosed = models.BooleanField(
+        _("grounds named to the applicant"), default=False
+    )
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -265,6 +271,11 @@ class RegistrationApplication(models.Model):
                 condition=Q(state="refused") | (Q(refusal_grounds=[]) & Q(refusal_note="")),
                 name="application_grounds_only_on_refusal",
             ),
+            models.CheckConstraint(
+                condition=(Q(state="refused") & ~Q(refusal_message=""))
+                | (~Q(state="refused") & Q(refusal_message="")),
+                name="application_refusal_message_on_refusal",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -301,6 +312,11 @@ class RegistrationApplication(models.Model):
 
     def refusal_ground_labels(self) -> list[str]:
         return [str(RefusalGround(code).label) for code in sorted(self.refusal_grounds or [])]
+
+    @property
+    def disclosed_ground_labels(self) -> list[str]:
+        """What the applicant may read of the grounds: nothing unless staff named them."""
+        return self.refusal_ground_labels() if self.refusal_grounds_disclosed else []
 
 
 class UsageContract(models.Model):

@@ -376,10 +376,14 @@ def application_refuse(
     actor: User,
     grounds: Iterable[str],
     note: str,
+    message: str,
+    disclose_grounds: bool = False,
     request: HttpRequest | None = None,
 ) -> RegistrationApplication:
-    """Refuses the registration on one or more grounds of Art. 4(2), with a note; the
-    registration_refused notice cites the grounds."""
+    """Refuses the registration on one or more grounds of Art. 4(2). ``note`` is the
+    reviewer's internal reasoning and stays with the provider; the applicant's notice carries
+    ``message``, the wording staff chose for the applicant, and names the grounds only when
+    ``disclose_grounds`` (staff decide per refusal; Art. 4(2) does not oblige them to)."""
     codes = sorted({str(g) for g in grounds})
     valid = {c.value for c in RefusalGround}
     if not codes or any(code not in valid for code in codes):
@@ -389,13 +393,31 @@ def application_refuse(
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": _("Explain the refusal in a note.")}, code="note")
+    message = (message or "").strip()
+    if not message:
+        raise ValidationError(
+            {"message": _("Write the message the applicant will read.")}, code="message"
+        )
     app = _lock_for_decision(application, actor)
     app.state = RegistrationApplication.State.REFUSED
     app.decided_at = timezone.now()
     app.decided_by = actor
     app.refusal_grounds = codes
     app.refusal_note = note
-    _save(app, ["state", "decided_at", "decided_by", "refusal_grounds", "refusal_note"])
+    app.refusal_message = message
+    app.refusal_grounds_disclosed = disclose_grounds
+    _save(
+        app,
+        [
+            "state",
+            "decided_at",
+            "decided_by",
+            "refusal_grounds",
+            "refusal_note",
+            "refusal_message",
+            "refusal_grounds_disclosed",
+        ],
+    )
     notice = notice_create(
         customer=app.customer,
         kind=Notice.Kind.REGISTRATION_REFUSED,
@@ -403,6 +425,8 @@ def application_refuse(
         subject=app,
         context={
             "application": app,
+            "message": message,
+            # The internal note is deliberately not in the context of the applicant's notice.
             "grounds": [
                 {
                     "code": code,
@@ -410,7 +434,9 @@ def application_refuse(
                     "text_ja": REFUSAL_GROUND_TEXT_JA[code],
                 }
                 for code in codes
-            ],
+            ]
+            if disclose_grounds
+            else [],
         },
         actor=actor,
     )
@@ -421,7 +447,7 @@ def application_refuse(
         target=app,
         clause=refusal_clause(codes),
         request=request,
-        extra={"grounds": codes, "notice_id": notice.pk},
+        extra={"grounds": codes, "grounds_disclosed": disclose_grounds, "notice_id": notice.pk},
     )
     return app
 

@@ -148,6 +148,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="CTS ポータル <portal
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where customers' reports and staff alerts go (Art. 6(3), Art. 16).
 PROVIDER_EMAIL = env("PROVIDER_EMAIL", default="support@cts.example.jp")
+# Art. 15: days between publishing a version that needs acceptance and its effective date;
+# a shorter notice needs a recorded reason for the urgent change.
+TERMS_NOTICE_DAYS = env.int("TERMS_NOTICE_DAYS", default=30)
 
 SESSION_COOKIE_HTTPONLY = True
 # A session lasts at most SESSION_MAX_AGE_HOURS after sign-in, and ends after
@@ -168,6 +171,8 @@ LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# 氏名 and フリガナ at sign-up (accounts.forms.SignupNamesForm.signup stores them).
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupNamesForm"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
@@ -179,7 +184,8 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CTS] "
+# The portal's mail templates carry the mark themselves (【CTS】 / [CTS]).
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_ADAPTER = "security.adapters.AccountAdapter"
 # allauth's limits need a cache shared by every process (Redis in production and tests).
 ACCOUNT_RATE_LIMITS = {
@@ -296,6 +302,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Every operation documents the shared error responses (ctsportal.api.ERROR_RESPONSES).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ctsportal.api.add_error_responses",
+    ],
     # Several models have a "state"; name each enum after its model.
     "ENUM_NAME_OVERRIDES": {
         "NoticeStateEnum": "notices.models.Notice.State",

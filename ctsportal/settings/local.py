@@ -11,10 +11,15 @@ for sub in ("celery/broker", "celery/control", "celery/processed", "celery/resul
 os.environ.setdefault("SECRET_KEY", "local-development-only-not-secret")
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_VAR / 'db.sqlite3'}")
-os.environ.setdefault("CELERY_BROKER_URL", "filesystem://")
+# The host is a formality of the URL; naming it keeps kombu from warning on every start.
+os.environ.setdefault("CELERY_BROKER_URL", "filesystem://localhost/")
 os.environ.setdefault("CELERY_RESULT_BACKEND", f"file://{_VAR / 'celery' / 'results'}")
 
 from .base import *  # noqa: E402,F403
+
+if "EMAIL_URL" not in os.environ:
+    # Mails on the console as people read them, links on their own marked lines.
+    EMAIL_BACKEND = "ctsportal.mail.ReadableConsoleBackend"
 from .base import CELERY_BROKER_URL, DATABASES  # noqa: E402
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

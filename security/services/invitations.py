@@ -48,11 +48,15 @@ def invitation_create(
     email = User.objects.normalize_email(email).strip().lower()
     validate_email(email)
     # Art. 6(1): a person acts for one company only, with their own login.
-    if Membership.objects.filter(user__email__iexact=email).exists():
+    existing = Membership.objects.filter(user__email__iexact=email).first()
+    if existing is not None and existing.customer_id == customer.pk:
         raise ValidationError(
-            _("This e-mail address already belongs to a member of a company."),
-            code="already_member",
+            _("This person is already a member of your company."), code="already_member"
         )
+    if existing is not None:
+        # Whether an address belongs to another company is that company's business: the
+        # inviter learns only that it cannot be invited.
+        raise ValidationError(_("This address cannot be invited."), code="cannot_invite")
     Customer.objects.select_for_update().get(pk=customer.pk)
     now = timezone.now()
     # A fresh invitation to the same address replaces the open one (its link stops working).

@@ -5,7 +5,7 @@ from django.core import mail
 from django.test import Client
 
 from accounts.models import AuditEntry, User
-from tests.factories import TEST_PASSWORD
+from tests.factories import SIGNUP_NAMES, TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,7 @@ NEW_PASSWORD = "a long passphrase for the site office"
 def _signup(client: Client, email: str) -> None:
     response = client.post(
         "/accounts/signup/",
-        {"email": email, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+        {"email": email, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, **SIGNUP_NAMES},
     )
     assert response.status_code == 302, response.content.decode()
 

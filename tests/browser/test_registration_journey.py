@@ -107,6 +107,10 @@ def journey(browser: Any, base: str) -> None:
     page.goto(f"{base}/accounts/signup/")
     assert page.locator("html").get_attribute("lang") == "ja"
     page.fill("input[name=email]", OWNER_EMAIL)
+    page.fill("input[name=family_name]", "道央")
+    page.fill("input[name=given_name]", "花子")
+    page.fill("input[name=family_name_kana]", "ドウオウ")
+    page.fill("input[name=given_name_kana]", "ハナコ")
     page.fill("input[name=password1]", TEST_PASSWORD)
     page.fill("input[name=password2]", TEST_PASSWORD)
     shot(page, "01-signup")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.test import RequestFactory
+from django.utils import translation
 
 from accounts.models import Customer, User
+from accounts.views import permission_denied
 from contracts.models import RegistrationApplication
 from notices.models import Notice
 from tests.contracts.conftest import GOOD_NUMBER, login
@@ -110,6 +113,7 @@ def test_a_refusal_needs_grounds_and_a_note_on_the_intermediate_page(
             ACTION_CHECKBOX_NAME: [submitted.pk],
             "grounds": ["2", "5"],
             "note": "代表者名が登記と一致しません。",
+            "message": "ご登録情報を確認できませんでした。",
             "confirm": "1",
         },
     )
@@ -125,7 +129,9 @@ def test_a_reviewer_refuses_from_the_detail_page(
     client = login(reviewer)
     url = f"{CHANGELIST}{submitted.pk}/refuse/"
     assert client.get(url).status_code == 200
-    response = client.post(url, {"grounds": ["4"], "note": "確認事項あり", "confirm": "1"})
+    response = client.post(
+        url, {"grounds": ["4"], "note": "確認事項あり", "message": "見送ります。", "confirm": "1"}
+    )
     assert response.status_code == 302
     assert response.url == change_url(submitted)
     submitted.refresh_from_db()
@@ -140,3 +146,23 @@ def test_staff_cannot_edit_or_delete_applications(
     submitted.refresh_from_db()
     assert submitted.company_name == "株式会社北建設"
     assert client.get(f"{CHANGELIST}{submitted.pk}/delete/").status_code == 403
+
+
+def test_a_staff_member_without_the_permission_sees_a_staff_message(
+    submitted: RegistrationApplication, viewer: User
+) -> None:
+    response = login(viewer).post(f"{CHANGELIST}{submitted.pk}/approve/")
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "staff account" in body or "スタッフ" in body
+    assert "your company" not in body and "貴社内" not in body
+    assert "/admin/" in body
+
+
+def test_a_customer_still_sees_the_customer_message(alice: User) -> None:
+    request = RequestFactory().get("/members/")
+    request.user = alice
+    with translation.override("en"):
+        body = permission_denied(request).content.decode()
+    assert "Your role in your company" in body
+    assert "staff account" not in body

@@ -78,7 +78,11 @@ def test_it_lists_earlier_refusals_and_missing_fields(reviewer: User) -> None:
     first_user = make_applicant("first@kita.example.jp")
     first = make_submitted(first_user)
     services.application_refuse(
-        application=first, actor=reviewer, grounds=["2"], note="記載漏れがあります。"
+        application=first,
+        actor=reviewer,
+        grounds=["2"],
+        note="記載漏れがあります。",
+        message="登録情報に記載漏れがございました。",
     )
     second = services.application_save_draft(
         user=make_applicant("second@kita.example.jp"),

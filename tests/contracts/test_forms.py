@@ -134,8 +134,10 @@ def test_submitting_needs_each_pending_terms_document_accepted() -> None:
     assert f.accepted_versions() == [version]
 
 
-def test_the_refusal_form_needs_a_ground_and_a_note() -> None:
-    assert not RefusalForm(data={"grounds": [], "note": "x"}).is_valid()
-    assert not RefusalForm(data={"grounds": ["1"], "note": ""}).is_valid()
-    assert not RefusalForm(data={"grounds": ["6"], "note": "x"}).is_valid()
-    assert RefusalForm(data={"grounds": ["1", "5"], "note": "x"}).is_valid()
+def test_the_refusal_form_needs_a_ground_a_note_and_a_message() -> None:
+    assert not RefusalForm(data={"grounds": [], "note": "x", "message": "m"}).is_valid()
+    assert not RefusalForm(data={"grounds": ["1"], "note": "", "message": "m"}).is_valid()
+    assert not RefusalForm(data={"grounds": ["1"], "note": "x", "message": ""}).is_valid()
+    assert not RefusalForm(data={"grounds": ["6"], "note": "x", "message": "m"}).is_valid()
+    form = RefusalForm(data={"grounds": ["1", "5"], "note": "x", "message": "m"})
+    assert form.is_valid() and form.cleaned_data["disclose_grounds"] is False

@@ -173,7 +173,11 @@ def test_a_refused_applicant_reads_its_own_refusal_notice_only(
 
     application = make_submitted(applicant)
     services.application_refuse(
-        application=application, actor=reviewer, grounds=["2"], note="登録情報に記載漏れ"
+        application=application,
+        actor=reviewer,
+        grounds=["2"],
+        note="登録情報に記載漏れ",
+        message="登録情報に記載漏れがございました。",
     )
     own = Notice.objects.get(customer=application.customer, kind="registration_refused")
     other = notice_create(

@@ -50,7 +50,7 @@ def test_racing_decisions_produce_one_decision_and_one_notice(
         if kind == "approve":
             return lambda: services.application_approve(application=app, actor=actor)
         return lambda: services.application_refuse(
-            application=app, actor=actor, grounds=["5"], note="重複"
+            application=app, actor=actor, grounds=["5"], note="重複", message="重複"
         )
 
     results = _race(app, [decide(kinds[0], reviewer), decide(kinds[1], second_reviewer)])

@@ -36,6 +36,7 @@ def approve(app: RegistrationApplication, actor: User) -> UsageContract:
 def refuse(app: RegistrationApplication, actor: User, **kw: Any) -> RegistrationApplication:
     kw.setdefault("grounds", ["2"])
     kw.setdefault("note", "法人番号と商号が一致しません。")
+    kw.setdefault("message", "ご登録情報を確認できませんでした。")
     return services.application_refuse(application=app, actor=actor, **kw)
 
 
@@ -234,7 +235,14 @@ def test_refusal_records_grounds_note_notice_and_audit(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        refuse(submitted, reviewer, grounds=["3", "1"], note="過去に登録を取り消されています。")
+        refuse(
+            submitted,
+            reviewer,
+            grounds=["3", "1"],
+            note="過去に登録を取り消されています。",
+            message="今回はご登録を見送らせていただきます。",
+            disclose_grounds=True,
+        )
     submitted.refresh_from_db()
     assert submitted.state == State.REFUSED
     assert submitted.refusal_grounds == ["1", "3"]
@@ -243,13 +251,49 @@ def test_refusal_records_grounds_note_notice_and_audit(
     notice = Notice.objects.get(kind="registration_refused")
     assert "第4条第2項第3号" in notice.body_text
     assert "過去に本サービスの利用の登録を取り消された者である場合" in notice.body_text
-    assert "過去に登録を取り消されています。" in notice.body_text
+    assert "今回はご登録を見送らせていただきます。" in notice.body_text
+    # The reviewer's internal note stays with the provider.
+    assert "過去に登録を取り消されています。" not in notice.body_text + notice.body_html
+    assert submitted.refusal_note == "過去に登録を取り消されています。"
     audit = AuditEntry.objects.get(action="contracts.application.refused")
     # Several grounds: the basis is Art. 4(2), and the grounds are listed with it.
     assert audit.clause == Clause.ART4_2
     assert audit.extra["grounds"] == ["1", "3"]
     assert len(mail.outbox) == 1
     assert "第4条第2項第1号" in mail.outbox[0].body
+
+
+def test_a_refusal_names_no_ground_unless_staff_choose_to(
+    submitted: RegistrationApplication, reviewer: User
+) -> None:
+    refuse(
+        submitted,
+        reviewer,
+        grounds=["4"],
+        note="反社チェックで該当",
+        message="総合的に判断いたしました。",
+    )
+    notice = Notice.objects.get(kind="registration_refused")
+    for part in (notice.body_text, notice.body_html):
+        assert "総合的に判断いたしました。" in part
+        assert "第4条第2項第4号" not in part and "反社" not in part
+    assert "第4条第2項" in notice.body_text  # the article the refusal rests on
+    # 署名: the provider's name and contact address.
+    assert "株式会社シーティーエス" in notice.body_text
+    assert (
+        "support@cts.example.jp" in notice.body_text
+        and "support@cts.example.jp" in notice.body_html
+    )
+
+
+@pytest.mark.parametrize("message", ["", "   "])
+def test_refusal_needs_a_message_to_the_applicant(
+    submitted: RegistrationApplication, reviewer: User, message: str
+) -> None:
+    with pytest.raises(ValidationError):
+        refuse(submitted, reviewer, message=message)
+    submitted.refresh_from_db()
+    assert submitted.state == State.SUBMITTED
 
 
 @pytest.mark.parametrize(

@@ -97,11 +97,17 @@ def test_after_refusal_the_applicant_sees_the_grounds_and_the_note(
     submitted: RegistrationApplication, reviewer: User, applicant: User
 ) -> None:
     services.application_refuse(
-        application=submitted, actor=reviewer, grounds=["2", "3"], note="登記簿の商号と異なります。"
+        application=submitted,
+        actor=reviewer,
+        grounds=["2", "3"],
+        note="内部メモ: 登記簿と照合済み",
+        message="登記簿の商号と異なります。",
+        disclose_grounds=True,
     )
     client = login(applicant)
     body = client.get("/apply/").content.decode()
     assert "登記簿の商号と異なります。" in body
+    assert "内部メモ" not in body
     for label in submitted.__class__.objects.get(pk=submitted.pk).refusal_ground_labels():
         assert str(label) in body
     # and may correct the information and apply again
@@ -227,8 +233,16 @@ def test_api_validates_like_the_form(applicant: User) -> None:
 def test_api_shows_the_refusal_grounds(
     submitted: RegistrationApplication, reviewer: User, applicant: User
 ) -> None:
-    services.application_refuse(application=submitted, actor=reviewer, grounds=["5"], note="n")
+    services.application_refuse(
+        application=submitted,
+        actor=reviewer,
+        grounds=["5"],
+        note="internal",
+        message="m",
+        disclose_grounds=True,
+    )
     data = api_for(applicant).get("/api/v1/application").json()
     assert data["state"] == "refused"
     assert [g["code"] for g in data["refusal_grounds"]] == ["5"]
-    assert data["refusal_note"] == "n"
+    assert data["refusal_message"] == "m"
+    assert "refusal_note" not in data and "internal" not in str(data)

@@ -128,3 +128,36 @@ def test_the_api_gives_a_user_without_a_company_nothing(
 
 def test_the_api_needs_authentication(notice_a: Notice) -> None:
     assert Client().get("/api/v1/notices").status_code in (401, 403)
+
+
+def _personal(kind: str, customer: Customer, to: str, period: str) -> Notice:
+    """A row as the security and invitation workflows leave it (their rendering is theirs)."""
+    return Notice.objects.create(
+        customer=customer,
+        kind=kind,
+        clause="art6.3",
+        period=period,
+        recipients=[to],
+        mail_subject=f"{kind} {period}",
+        dedupe_key=f"test:{kind}:{period}",
+    )
+
+
+def test_the_page_keeps_company_notices_security_mail_and_invitations_apart(
+    alice: User, bob: User, alice_client: Client, customer_a: Customer, notice_a: Notice
+) -> None:
+    mine = _personal(Notice.Kind.SECURITY_ALERT, customer_a, alice.email, "s1")
+    bobs = _personal(Notice.Kind.SECURITY_ALERT, customer_a, bob.email, "s2")
+    invitation = _personal(Notice.Kind.MEMBER_INVITATION, customer_a, "dan@a.example.jp", "i1")
+    company = alice_client.get("/notices/").content.decode()
+    assert f"/notices/{notice_a.pk}/" in company
+    for other in (mine, bobs, invitation):
+        assert f"/notices/{other.pk}/" not in company
+    security = alice_client.get("/notices/?section=security").content.decode()
+    assert f"/notices/{mine.pk}/" in security
+    assert f"/notices/{bobs.pk}/" not in security  # a colleague's security mail is theirs
+    assert f"/notices/{notice_a.pk}/" not in security
+    invitations = alice_client.get("/notices/?section=invitations").content.decode()
+    assert f"/notices/{invitation.pk}/" in invitations
+    assert f"/notices/{mine.pk}/" not in invitations
+    assert 'aria-current="page"' in invitations

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import AuditEntry, Invitation, Membership, User
 from notices.models import Notice
 from security.services import invitations as services
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import SIGNUP_NAMES, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -59,10 +59,16 @@ def test_it_lets_only_the_owner_invite(bob, customer_a):
     assert not Invitation.objects.exists()
 
 
-def test_it_refuses_to_invite_a_member_of_any_company(alice, customer_a, charlie):
+def test_it_refuses_to_invite_a_member_of_any_company(alice, bob, customer_a, charlie):
     with pytest.raises(ValidationError) as exc:
         _invite(alice, customer_a, email="CHARLIE@b.example.jp")
-    assert exc.value.code == "already_member"
+    # Another company's member: nothing is revealed beyond "cannot invite this address".
+    assert exc.value.code == "cannot_invite"
+    assert charlie.membership.customer.name not in exc.value.messages[0]
+    assert "member" not in exc.value.messages[0] and "メンバー" not in exc.value.messages[0]
+    with pytest.raises(ValidationError) as own:
+        _invite(alice, customer_a, email="bob@a.example.jp")
+    assert own.value.code == "already_member"
     assert not Invitation.objects.exists()
 
 
@@ -96,7 +102,12 @@ def test_the_invitee_signs_up_with_the_address_prefilled_and_joins(
 
     response = client.post(
         f"/accounts/signup/?next={path}",
-        {"email": "dan@a.example.jp", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+        {
+            "email": "dan@a.example.jp",
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+            **SIGNUP_NAMES,
+        },
     )
     # The link proved the mailbox: no verification round trip, straight back to the invitation.
     assert response.status_code == 302
@@ -119,7 +130,12 @@ def test_a_closed_signup_stays_open_for_invitees(
     settings.SIGNUP_OPEN = False
     Client().post(
         "/accounts/signup/",
-        {"email": "walk-in@example.jp", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+        {
+            "email": "walk-in@example.jp",
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+            **SIGNUP_NAMES,
+        },
     )
     assert not User.objects.filter(email="walk-in@example.jp").exists()
     _invitation, token = _invite(alice, customer_a)
@@ -127,7 +143,12 @@ def test_a_closed_signup_stays_open_for_invitees(
     client.get(f"/account/invitations/{token}/")
     response = client.post(
         "/accounts/signup/",
-        {"email": "dan@a.example.jp", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+        {
+            "email": "dan@a.example.jp",
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+            **SIGNUP_NAMES,
+        },
     )
     assert response.status_code == 302
     assert User.objects.filter(email="dan@a.example.jp").exists()

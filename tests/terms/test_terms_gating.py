@@ -126,7 +126,7 @@ def test_an_applicant_sees_the_full_text_and_accepts(applicant: User) -> None:
     page = client.get("/terms/accept/?next=/dashboard/")
     assert page.status_code == 200
     body = page.content.decode()
-    assert "第１２条（登録取消等）" in body
+    assert "第 12 条（登録取消等）" in body
     assert 'name="agree"' in body
     version = seed_version()
     response = client.post(
@@ -173,7 +173,7 @@ def test_it_refuses_an_unsafe_next(newcomer: User) -> None:
 def test_a_new_version_in_force_asks_again_showing_the_changes(
     alice: User, alice_client: Client
 ) -> None:
-    with time_machine.travel(datetime(2026, 11, 25, 3, 0, tzinfo=UTC)):
+    with time_machine.travel(datetime(2026, 10, 25, 3, 0, tzinfo=UTC)):
         new = import_revision(effective=date(2026, 12, 1))
         # Published, but binding only from its date (Asia/Tokyo).
         assert alice_client.get("/dashboard/").status_code == 200
@@ -226,8 +226,9 @@ def test_the_gate_costs_at_most_two_queries_cold_and_none_warm(
 
 def test_the_cached_state_follows_a_new_version(alice: User) -> None:
     assert versions_pending_acceptance(user=alice) == []
-    new = import_revision(label="now", effective=date(2020, 1, 1))
-    new_in_force = import_revision(label="later", effective=date(2024, 1, 1))
+    with time_machine.travel(datetime(2019, 10, 1, tzinfo=UTC)):  # published with notice
+        new = import_revision(label="now", effective=date(2020, 1, 1))
+        new_in_force = import_revision(label="later", effective=date(2024, 1, 1))
     assert new.pk not in [v.pk for v in versions_pending_acceptance(user=alice)]
     assert versions_pending_acceptance(user=alice) == [new_in_force]
 

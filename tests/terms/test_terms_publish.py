@@ -12,6 +12,7 @@ from django.test import Client
 from accounts.models import Customer, User
 from notices.models import Notice
 from terms.models import TermsVersion
+from terms.selectors import tokyo_today
 from terms.services import terms_version_publish
 from tests.factories import CustomerFactory, make_owner
 from tests.terms.helpers import import_revision
@@ -37,7 +38,7 @@ def test_publishing_twice_notifies_each_bound_customer_once(
     staff: User,
     django_capture_on_commit_callbacks: object,
 ) -> None:
-    draft = import_revision(effective=date(2026, 12, 1), publish=False)
+    draft = import_revision(effective=date(2027, 1, 15), publish=False)
     assert not Notice.objects.filter(kind="terms_changed").exists()
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
         terms_version_publish(version=draft, actor=staff)
@@ -63,14 +64,14 @@ def test_the_notice_states_the_document_version_date_summary_and_links(
     customers: dict[str, Customer], staff: User
 ) -> None:
     version = import_revision(
-        effective=date(2026, 12, 1), summary="第12条第3項の予告期間を14日に変更しました。"
+        effective=date(2027, 1, 15), summary="第12条第3項の予告期間を14日に変更しました。"
     )
     notice = Notice.objects.get(kind="terms_changed", customer=customers["a"])
     assert "ご利用規約" in notice.mail_subject and "改定のお知らせ" in notice.mail_subject
-    assert "2026年12月1日" in notice.mail_subject
+    assert "2027年1月15日" in notice.mail_subject
     for text in (
         "2026-12-01",  # version label
-        "2026年12月1日",
+        "2027年1月15日",
         "第12条第3項の予告期間を14日に変更しました。",
         "/terms/accept/",
         "/terms/terms-of-use/diff/2023-04-01/2026-12-01/",
@@ -84,14 +85,14 @@ def test_the_notice_states_the_document_version_date_summary_and_links(
 def test_an_english_customer_gets_the_english_notice(customers: dict[str, Customer]) -> None:
     customers["b"].language = "en"
     customers["b"].save(update_fields=["language"])
-    import_revision(effective=date(2026, 12, 1))
+    import_revision(effective=date(2027, 1, 15))
     notice = Notice.objects.get(kind="terms_changed", customer=customers["b"])
     assert notice.mail_subject.startswith("[CTS]")
-    assert "Effective from: 2026-12-01" in notice.body_text
+    assert "Effective from: 2027-01-15" in notice.body_text
 
 
 def test_the_admin_action_publishes(customers: dict[str, Customer], staff_client: Client) -> None:
-    draft = import_revision(effective=date(2026, 12, 1), publish=False)
+    draft = import_revision(effective=date(2027, 1, 15), publish=False)
     response = staff_client.post(
         "/admin/terms/termsversion/",
         {"action": "publish", "_selected_action": [draft.pk]},
@@ -107,8 +108,26 @@ def test_the_admin_action_publishes(customers: dict[str, Customer], staff_client
     assert 'name="effective"' not in page.content.decode()
 
 
+def test_the_admin_action_refuses_a_too_close_date(
+    customers: dict[str, Customer], staff_client: Client
+) -> None:
+    draft = import_revision(effective=date(2027, 1, 15), publish=False)
+    TermsVersion.objects.filter(pk=draft.pk).update(effective=tokyo_today())
+    response = staff_client.post(
+        "/admin/terms/termsversion/",
+        {"action": "publish", "_selected_action": [draft.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    draft.refresh_from_db()
+    assert not draft.published
+    assert not Notice.objects.filter(kind="terms_changed").exists()
+    messages = [str(m) for m in response.context["messages"]]
+    assert any(str(draft) in m for m in messages)
+
+
 def test_a_draft_stays_editable_in_the_admin(staff_client: Client) -> None:
-    draft = import_revision(effective=date(2026, 12, 1), publish=False)
+    draft = import_revision(effective=date(2027, 1, 15), publish=False)
     page = staff_client.get(f"/admin/terms/termsversion/{draft.pk}/change/")
     assert 'name="effective"' in page.content.decode()
     assert TermsVersion.objects.filter(published=False).count() == 1

@@ -1,0 +1,119 @@
+"""The API's errors: one documented shape on every operation, JSON for unknown paths, detail
+in the request's language, validated pagination; and what the views return is documented."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+from drf_spectacular.generators import SchemaGenerator
+from knox.models import AuthToken
+
+from accounts.models import User
+from ctsportal.api import ERROR_RESPONSES, POLICY_CODES
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method.upper(), operation)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+    ]
+
+
+def _api(user: User) -> Client:
+    _token, secret = AuthToken.objects.create(user=user)
+    return Client(HTTP_AUTHORIZATION=f"Token {secret}")
+
+
+def _is_error_shape(body: Any) -> bool:
+    return isinstance(body, dict) and isinstance(body.get("code"), str) and "detail" in body
+
+
+def test_every_operation_documents_the_error_responses(schema: dict[str, Any]) -> None:
+    assert schema["components"]["schemas"]["Error"]["required"] == ["code", "detail"]
+    for path, method, operation in _operations(schema):
+        public = {} in operation.get("security", [])
+        expected = set(ERROR_RESPONSES) - ({"401", "403"} if public else set())
+        assert expected <= set(operation["responses"]), (method, path)
+        for status in expected:
+            content = operation["responses"][status]["content"]["application/json"]
+            assert content["schema"] == {"$ref": "#/components/schemas/Error"}
+        if not public:
+            description = operation["responses"]["403"]["description"]
+            assert all(code in description for code in POLICY_CODES)
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "999999", path)
+
+
+def test_what_the_views_return_is_documented(
+    schema: dict[str, Any], alice: User, charlie: User
+) -> None:
+    """Every operation, called signed out, as a person without a company, and by a member on
+    an object that does not exist: each status returned is documented, and each error body
+    has the shared shape."""
+    newcomer = UserFactory(email="newcomer@example.jp")
+    callers = {"anonymous": Client(), "newcomer": _api(newcomer), "alice": _api(alice)}
+    seen: set[str] = set()
+    for path, method, operation in _operations(schema):
+        for name, client in callers.items():
+            if method in ("DELETE", "POST", "PUT") and name == "alice" and "{" not in path:
+                continue  # writes on real objects are covered by the views' own tests
+            response = client.generic(method, _concrete(path), "{}", "application/json")
+            status = str(response.status_code)
+            seen.add(status)
+            assert status in operation["responses"], (name, method, path, status)
+            if response.status_code >= 400:
+                assert _is_error_shape(response.json()), (name, method, path, response.json())
+    assert {"401", "403", "404"} <= seen
+
+
+def test_an_unknown_api_path_answers_the_json_error_shape(alice: User) -> None:
+    for client in (Client(), _api(alice)):
+        response = client.get("/api/v1/no-such-thing")
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/json"
+        assert response.json()["code"] == "not_found"
+
+
+def test_error_detail_follows_the_requests_language() -> None:
+    english = Client().get("/api/v1/me", HTTP_ACCEPT_LANGUAGE="en").json()
+    japanese = Client().get("/api/v1/me", HTTP_ACCEPT_LANGUAGE="ja").json()
+    assert english["code"] == japanese["code"]
+    assert english["detail"] != japanese["detail"]
+    assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", japanese["detail"])
+    assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", english["detail"])
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("page=abc", "page"),
+        ("page=0", "page"),
+        ("page_size=0", "page_size"),
+        ("page_size=201", "page_size"),
+        ("page_size=x", "page_size"),
+    ],
+)
+def test_pagination_parameters_are_validated(alice: User, query: str, field: str) -> None:
+    response = _api(alice).get(f"/api/v1/notices?{query}")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid" and field in body["errors"]
+
+
+def test_valid_pagination_still_works(alice: User) -> None:
+    assert _api(alice).get("/api/v1/notices?page=1&page_size=200").status_code == 200
+    assert _api(alice).get("/api/v1/notices?page=last").status_code == 200

@@ -75,7 +75,7 @@ def _rentals_end_for_customers(
         .annotate(n=Count("pk"))
         .values_list("customer_id", "n")
     )
-    rentals.rentals_end_for_customers(customer_ids=customer_ids, actor=actor, clause=clause)
+    rentals.rentals_end_for_customers(customer_ids=customer_ids, actor=actor, clause=Clause(clause))
     return {pk: live.get(pk, 0) for pk in customer_ids}
 
 
@@ -263,14 +263,14 @@ def customer_suspend(
         actor=actor,
         customer=locked,
         target=suspension,
-        clause=ground,
+        clause=Clause(ground),
         request=request,
         extra={"note": note},
     )
     notice_create(
         customer=locked,
         kind=Notice.Kind.SUSPENSION,
-        clause=ground,
+        clause=Clause(ground),
         subject=suspension,
         context={"suspension": suspension, "lifted": False},
         actor=actor,
@@ -381,14 +381,14 @@ def customer_revoke(
         actor=actor,
         customer=locked,
         target=revocation,
-        clause=ground,
+        clause=Clause(ground),
         request=request,
         extra={"note": note, "balance_due": balance, "rentals_ended": rentals_ended},
     )
     notice_create(
         customer=locked,
         kind=Notice.Kind.REVOCATION,
-        clause=ground,
+        clause=Clause(ground),
         subject=revocation,
         context={"revocation": revocation, "return_items": items},
         actor=actor,

@@ -586,7 +586,7 @@ def rentals_end_for_customer(
 
 @transaction.atomic
 def rentals_end_for_customers(
-    *, customer_ids: Iterable[int], actor: User | None, clause: str, reason: str = ""
+    *, customer_ids: Iterable[int], actor: User | None, clause: Clause, reason: str = ""
 ) -> int:
     """``rentals_end_for_customer`` for many customers at once (the scheduler applying the
     cancellations due, Art. 12(3)): a fixed number of queries whatever their number."""

@@ -95,7 +95,7 @@ def _interruption_notify(interruption: ServiceInterruption, *, actor: User | Non
     transaction.on_commit(lambda: cache.delete(CURRENT_INTERRUPTIONS_KEY))
     created = notices_create_many(
         kind=Notice.Kind.SERVICE_INTERRUPTION,
-        clause=interruption.reason,
+        clause=Clause(interruption.reason),
         items=[
             NoticeItem(customer=c, subject=interruption, context={"interruption": interruption})
             for c in interruption_affected_customers(interruption)
@@ -179,7 +179,7 @@ def interruption_schedule(
         action="contracts.interruption.scheduled",
         actor=actor,
         target=interruption,
-        clause=reason,
+        clause=Clause(reason),
         request=request,
         extra={
             "scope": scope,

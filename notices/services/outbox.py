@@ -255,7 +255,7 @@ def _allocate_notice_ids(count: int) -> list[int]:
 
 @transaction.atomic
 def notices_create_many(
-    *, kind: str, clause: str, items: list[NoticeItem], actor: User | None = None
+    *, kind: Notice.Kind, clause: Clause, items: list[NoticeItem], actor: User | None = None
 ) -> list[Notice]:
     """Notices of one kind to many customers, each with its own subject, period and
     context, in a fixed number of queries whatever their number (recipients, ids, one

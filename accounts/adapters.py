@@ -47,6 +47,18 @@ class AccountAdapter(DefaultAccountAdapter):
             ).exists()
         )
 
+    def reauthenticate(self, user: AbstractBaseUser, password: str) -> bool:
+        """A correct password entered again also confirms the person for sensitive API
+        calls made with their tokens (ctsportal.policy)."""
+        confirmed = super().reauthenticate(user, password)
+        if confirmed:
+            import time
+
+            from .current import person_confirmed_note
+
+            person_confirmed_note(user.pk, time.time())
+        return confirmed
+
     def send_notification_mail(
         self,
         template_prefix: str,

@@ -4,30 +4,23 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
-from django.urls import reverse
-from django.utils.functional import SimpleLazyObject
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from .selectors import membership_get
-from .services import customer_touch_activity, user_has_mfa
+from .services import customer_touch_activity
 from .signals import LAST_SEEN_SESSION_KEY, SIGNED_IN_AT_SESSION_KEY
 
 
-class MembershipMiddleware:
-    """Puts the signed-in user's membership (or None) on ``request.membership`` and notes
-    the customer's activity (Art. 12(1)(5) counts months without use)."""
+class ActivityMiddleware:
+    """Notes that the signed-in user's company used the portal (Art. 12(1)(5) counts months
+    without use): after the view, so that API token users count too; at most one write per
+    user per ``ACTIVITY_RESOLUTION`` and no query in between."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.membership = SimpleLazyObject(  # type: ignore[attr-defined]
-            lambda: membership_get(user=request.user)
-        )
         response = self.get_response(request)
-        # Measured after the view so API token authentication (done in the view) counts too.
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not user.is_staff:
             customer_touch_activity(user=user)
@@ -68,57 +61,3 @@ class SessionLimitsMiddleware:
             if last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION:
                 session[LAST_SEEN_SESSION_KEY] = now
         return self.get_response(request)
-
-
-# Paths a member must reach while two-factor authentication is still to be set up.
-MFA_SETUP_EXEMPT_PREFIXES = (
-    "/accounts/2fa/",
-    "/accounts/reauthenticate/",
-    "/accounts/logout/",
-    "/accounts/login/",
-    "/accounts/password/",
-    "/accounts/confirm-email/",
-    "/account/compromised",
-    "/api/v1/account/compromised",
-    "/terms/",
-    "/i18n/",
-    "/static/",
-    "/healthz",
-    "/favicon.ico",
-)
-
-
-class MFARequiredMiddleware:
-    """Sends to the two-factor setup page (a) staff without an authenticator who open the
-    admin, and (b) members of a company whose owner requires two-factor authentication."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self._check(request)
-        return response if response is not None else self.get_response(request)
-
-    def _check(self, request: HttpRequest) -> HttpResponse | None:
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            return None
-        path = request.path_info
-        if user.is_staff and path.startswith(reverse("admin:index")):
-            if not user_has_mfa(user):
-                messages.warning(
-                    request,
-                    _("Staff must use two-factor authentication. Set it up to use the admin."),
-                )
-                return redirect("mfa_index")
-            return None
-        if path.startswith(MFA_SETUP_EXEMPT_PREFIXES):
-            return None
-        membership = getattr(request, "membership", None)
-        if not membership or not membership.customer.mfa_required or user_has_mfa(user):
-            return None
-        message = _("Your company requires two-factor authentication. Please set it up now.")
-        if path.startswith("/api/"):
-            return JsonResponse({"code": "mfa_required", "detail": str(message)}, status=403)
-        messages.warning(request, message)
-        return redirect("mfa_index")

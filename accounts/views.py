@@ -1,7 +1,6 @@
 from typing import Any
 
 from allauth.account.adapter import get_adapter
-from allauth.account.decorators import reauthentication_required
 from allauth.core.internal.httpkit import add_query_params
 from django.conf import settings
 from django.contrib import messages
@@ -18,13 +17,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from ctsportal.access import access
+
 from . import services
 from .adapters import INVITATION_SESSION_KEY
+from .current import membership_of
 from .forms import CompromisedForm, InvitationForm, MFARequiredForm, TokenCreateForm
 from .models import Incident, Membership
 from .selectors import invitation_get, invitation_list_open, member_get, member_list
 
 
+@access(public=True, reason="the front page: the offer to sign in, or on to the dashboard")
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("dashboard")
@@ -33,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = membership_of(request)
     context = {
         "customer": membership.customer if membership else None,
         "members": member_list(customer=membership.customer) if membership else [],
@@ -41,24 +44,28 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/dashboard.html", context)
 
 
+@access(onboarding=True, reason="the person's own account (Art. 4: before approval too)")
 @login_required
 def account_overview(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/account.html")
 
 
+# Creating a token hands out a credential: the password is asked again first (sensitive).
+@access(onboarding=True, sensitive=True, reason="the person's own API tokens")
 @never_cache
 @login_required
-# Creating a token hands out a credential: the password is asked again first.
-@reauthentication_required(allow_get=True)
 def token_list(request: HttpRequest) -> HttpResponse:
     new_token = None
     form = TokenCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        new_token = services.api_token_create(
-            user=request.user,  # type: ignore[arg-type]
-            days=form.cleaned_data["days"],
-            request=request,
-        )
+        try:
+            new_token = services.api_token_create(
+                user=request.user,  # type: ignore[arg-type]
+                days=form.cleaned_data["days"],
+                request=request,
+            )
+        except ValidationError as exc:
+            messages.error(request, _error_message(exc))
     tokens = services.api_token_list(user=request.user)  # type: ignore[arg-type]
     return render(
         request,
@@ -67,6 +74,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@access.always(reason="revoking one's own credential is always possible (Art. 6(3))")
 @require_POST
 @login_required
 def token_revoke(request: HttpRequest, token_key: str) -> HttpResponse:
@@ -74,6 +82,7 @@ def token_revoke(request: HttpRequest, token_key: str) -> HttpResponse:
     return redirect("account_tokens")
 
 
+@access(public=True, reason="the load balancer's health check")
 def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
@@ -97,7 +106,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def _membership_or_404(request: HttpRequest) -> Membership:
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = membership_of(request)
     if not membership:
         raise Http404
     return membership
@@ -173,6 +182,7 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("account_members")
 
 
+@access(sensitive=True)
 @never_cache
 @login_required
 def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
@@ -184,7 +194,6 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "accounts/member_confirm.html", {"target": target, "action": "remove"})
 
 
-@reauthentication_required
 def _member_remove(
     request: HttpRequest, membership: Membership, target: Membership
 ) -> HttpResponse:
@@ -205,6 +214,7 @@ def _member_remove(
     return redirect("account_members")
 
 
+@access(sensitive=True)
 @never_cache
 @login_required
 def member_make_owner(request: HttpRequest, pk: int) -> HttpResponse:
@@ -218,7 +228,6 @@ def member_make_owner(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@reauthentication_required
 def _member_make_owner(
     request: HttpRequest, membership: Membership, target: Membership
 ) -> HttpResponse:
@@ -236,6 +245,7 @@ def _member_make_owner(
     return redirect("account_members")
 
 
+@access(sensitive=True)
 @require_POST
 @login_required
 def members_mfa_required(request: HttpRequest) -> HttpResponse:
@@ -244,7 +254,6 @@ def members_mfa_required(request: HttpRequest) -> HttpResponse:
     return _members_mfa_required(request, membership)
 
 
-@reauthentication_required
 def _members_mfa_required(request: HttpRequest, membership: Membership) -> HttpResponse:
     form = MFARequiredForm(request.POST)
     form.is_valid()
@@ -269,6 +278,11 @@ def _members_mfa_required(request: HttpRequest, membership: Membership) -> HttpR
 # --- Invitations ----------------------------------------------------------------------------
 
 
+@access(
+    public=True,
+    reason="an invitation link: sign-up or sign-in first, then joining (Art. 6(1)); the "
+    "terms are accepted after joining",
+)
 @never_cache
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     """The link of an invitation e-mail. Anonymous visitors are offered sign-up (with the
@@ -328,10 +342,11 @@ def _end_own_session_if_affected(request: HttpRequest, incident: Incident) -> No
         logout(request)
 
 
+@access.always(reason="Art. 6(3): stolen credentials are reported at once, in every state")
 @never_cache
 @login_required
 def compromised(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = membership_of(request)
     can_report_company = bool(membership and membership.is_owner)
     form = CompromisedForm(request.POST or None, can_report_company=can_report_company)
     if request.method == "POST" and form.is_valid():
@@ -347,6 +362,7 @@ def compromised(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/compromised.html", {"form": form})
 
 
+@access(public=True, reason="Art. 6(3): the e-mailed link works without signing in")
 @never_cache
 def compromised_link(request: HttpRequest, token: str) -> HttpResponse:
     """The "this wasn't me" link of security e-mails. Works without signing in: the
@@ -376,6 +392,7 @@ def compromised_link(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@access(public=True, reason="Art. 6(3): shown after the report signed the person out")
 def compromised_done(request: HttpRequest) -> HttpResponse:
     return render(
         request, "accounts/compromised_done.html", {"provider_email": settings.PROVIDER_EMAIL}

@@ -8,13 +8,15 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.current import membership_of
 from accounts.models import Customer
+from ctsportal.access import access
 
 from . import terms_bridge
 from .declarations import declaration_current
@@ -28,14 +30,18 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     return {"declaration": declaration_current(), **extra}
 
 
+@access(
+    onboarding=True,
+    terms_exempt=True,
+    reason="the application (Art. 4), which records the terms' acceptance itself",
+)
 @never_cache
 @login_required
 def apply(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.is_staff:
         raise PermissionDenied
-    # A lazy object: "or None" turns "no membership" into a real None.
-    membership = request.membership or None  # type: ignore[attr-defined]
+    membership = membership_of(request)
     customer = membership.customer if membership else None
     if customer is not None and customer.status != Customer.Status.APPLICANT:
         return redirect("dashboard")
@@ -86,6 +92,11 @@ def apply(request: HttpRequest) -> HttpResponse:
     )
 
 
+@access(
+    onboarding=True,
+    terms_exempt=True,
+    reason="the application (Art. 4), which records the terms' acceptance itself",
+)
 @require_POST
 @login_required
 def reopen(request: HttpRequest) -> HttpResponse:
@@ -96,14 +107,12 @@ def reopen(request: HttpRequest) -> HttpResponse:
     return redirect("contracts:apply")
 
 
+@access(onboarding=True, terms_exempt=True, reason="the company's own applications (Art. 4)")
 @login_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One of the company's applications (earlier ones too); another company's is a 404."""
-    # A lazy object: "or None" turns "no membership" into a real None.
-    membership = request.membership or None  # type: ignore[attr-defined]
+    membership = membership_of(request)
     if membership is None:
-        from django.http import Http404
-
         raise Http404
     application = application_get(customer=membership.customer, pk=pk)
     return render(

@@ -12,6 +12,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .policy import PolicyDenied
+
 
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
@@ -43,6 +45,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "detail": str(exceptions.ValidationError.default_detail),
             "errors": response.data,
         }
+    elif isinstance(exc, PolicyDenied):
+        body = {"code": str(exc.refusal.code), "detail": exc.refusal.detail, **exc.refusal.extra}
     else:
         detail = exc.detail
         code = getattr(exc, "code_override", None) or _first_code(exc.get_codes())

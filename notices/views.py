@@ -7,12 +7,20 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from accounts.current import membership_of
+from ctsportal.access import access
+
 from . import selectors, services
 
 
+@access(
+    onboarding=True,
+    ended=True,
+    reason="Art. 12(5), 16: the notices sent to the company, before approval and after the end too",
+)
 @login_required
 def notice_list_view(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = membership_of(request)
     page = None
     if membership:
         notices = selectors.notice_list(customer=membership.customer, user=request.user)  # type: ignore[arg-type]
@@ -20,9 +28,14 @@ def notice_list_view(request: HttpRequest) -> HttpResponse:
     return render(request, "notices/notice_list.html", {"page": page})
 
 
+@access(
+    onboarding=True,
+    ended=True,
+    reason="Art. 12(5), 16: the notices sent to the company, before approval and after the end too",
+)
 @login_required
 def notice_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = membership_of(request)
     if not membership:
         raise Http404
     notice = selectors.notice_get(customer=membership.customer, pk=pk)

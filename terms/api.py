@@ -1,7 +1,7 @@
 """REST API of the terms app: the versions in force, a version's articles, and accepting.
 
-The terms are public, so reading needs no sign-in; these routes are exempt from the
-Art. 15 gate (terms.authentication) so that an API client can accept."""
+The terms are public, so reading needs no sign-in; accepting is exempt from the Art. 15
+check of the request policy (ctsportal.policy), so that an API client can accept."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
-from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from ctsportal.access import Access
 
 from . import selectors, services
 from .models import Acceptance, Article, TermsVersion
@@ -76,7 +77,10 @@ class VersionDetailSerializer(VersionSummarySerializer):
 
 
 class TermsCurrentView(APIView):
-    permission_classes = [AllowAny]
+    access_policy = Access(
+        public=True,
+        reason="the terms of use are public (Art. 15: anyone may read them before agreeing)",
+    )
 
     @extend_schema(
         responses=CurrentVersionSerializer(many=True), summary="The terms versions in force"
@@ -98,7 +102,10 @@ class TermsCurrentView(APIView):
 
 
 class TermsVersionView(APIView):
-    permission_classes = [AllowAny]
+    access_policy = Access(
+        public=True,
+        reason="the terms of use are public (Art. 15: anyone may read them before agreeing)",
+    )
 
     @extend_schema(
         responses=VersionDetailSerializer, summary="A published version with its articles"
@@ -147,7 +154,12 @@ class AcceptResponseSerializer(serializers.Serializer):
 
 
 class TermsAcceptView(APIView):
-    permission_classes = [IsAuthenticated]
+    access_policy = Access(
+        onboarding=True,
+        terms_exempt=True,
+        mfa_exempt=True,
+        reason="Art. 15: accepting the terms in force is what the policy asks first",
+    )
 
     @extend_schema(
         request=AcceptRequestSerializer,

@@ -15,12 +15,19 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from accounts.current import membership_of
+from ctsportal.access import access
+
 from . import selectors, services
 from .diff import versions_diff
 from .forms import AcceptForm
 from .models import Acceptance, TermsDocument, TermsVersion
 
 
+@access(
+    public=True,
+    reason="the terms of use are public (Art. 15: anyone may read them before agreeing)",
+)
 def index(request: HttpRequest) -> HttpResponse:
     current = {v.document_id: v for v in selectors.version_current_list()}
     documents = [
@@ -51,6 +58,10 @@ def _render_version(
     return render(request, template, context)
 
 
+@access(
+    public=True,
+    reason="the terms of use are public (Art. 15: anyone may read them before agreeing)",
+)
 def document(request: HttpRequest, slug: str) -> HttpResponse:
     doc = selectors.document_get(slug=slug)
     version = selectors.version_in_force(document=doc)
@@ -59,6 +70,10 @@ def document(request: HttpRequest, slug: str) -> HttpResponse:
     return _render_version(request, doc, version, is_current=True)
 
 
+@access(
+    public=True,
+    reason="the terms of use are public (Art. 15: anyone may read them before agreeing)",
+)
 def version(request: HttpRequest, slug: str, label: str) -> HttpResponse:
     doc = selectors.document_get(slug=slug)
     found = selectors.version_published_get(document=doc, label=label)
@@ -68,6 +83,10 @@ def version(request: HttpRequest, slug: str, label: str) -> HttpResponse:
     )
 
 
+@access(
+    public=True,
+    reason="the terms of use are public (Art. 15: anyone may read them before agreeing)",
+)
 def versions(request: HttpRequest, slug: str) -> HttpResponse:
     doc = selectors.document_get(slug=slug)
     current = selectors.version_in_force(document=doc)
@@ -100,6 +119,10 @@ def _diff_context(old: TermsVersion, new: TermsVersion) -> dict[str, Any]:
     }
 
 
+@access(
+    public=True,
+    reason="the terms of use are public (Art. 15: anyone may read them before agreeing)",
+)
 def diff(request: HttpRequest, slug: str, a: str, b: str) -> HttpResponse:
     doc = selectors.document_get(slug=slug)
     old = selectors.version_published_get(document=doc, label=a)
@@ -118,6 +141,12 @@ def _safe_next(request: HttpRequest, value: str | None) -> str:
     return reverse("dashboard")
 
 
+@access(
+    onboarding=True,
+    terms_exempt=True,
+    mfa_exempt=True,
+    reason="Art. 15: accepting the terms in force is what the policy asks first",
+)
 @never_cache
 @login_required
 def accept(request: HttpRequest) -> HttpResponse:
@@ -167,10 +196,16 @@ def accept(request: HttpRequest) -> HttpResponse:
     )
 
 
+@access(
+    onboarding=True,
+    terms_exempt=True,
+    mfa_exempt=True,
+    reason="Art. 15: who in the company accepted which version, next to the terms",
+)
 @login_required
 def company(request: HttpRequest) -> HttpResponse:
     """The owner sees which member accepted which version and when; a member may not."""
-    membership = getattr(request, "membership", None)
+    membership = membership_of(request)
     if not membership:
         raise Http404
     if not membership.is_owner:

@@ -55,15 +55,13 @@ MIDDLEWARE = [
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "accounts.middleware.MembershipMiddleware",
-    # After the membership: an unapproved company reaches only the application (Art. 4),
-    # which takes the terms' acceptance itself; so before the terms gate.
-    "contracts.middleware.OnboardingMiddleware",
-    # Art. 15: no use of the portal before accepting the terms in force (TERMS_GATING_*).
-    "terms.middleware.TermsAcceptanceMiddleware",
-    # Absolute and idle session limits; then two-factor authentication where required.
+    # Absolute and idle session limits.
     "accounts.middleware.SessionLimitsMiddleware",
-    "accounts.middleware.MFARequiredMiddleware",
+    # The company's activity (Art. 12(1)(5)), noted after the view, throttled.
+    "accounts.middleware.ActivityMiddleware",
+    # The one request policy for pages (company state, terms, two-factor, re-authentication);
+    # the API applies the same policy in ctsportal.policy.PolicyPermission.
+    "ctsportal.policy.PolicyMiddleware",
     # Last, so that it sees the outcome of every authentication attempt.
     "axes.middleware.AxesMiddleware",
 ]
@@ -220,44 +218,15 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_USERNAME_FORM_FIELD = "username"
 
-# --- Terms gating (Art. 15) -------------------------------------------------------------------
-# Path prefixes a signed-in user who has not accepted the terms in force may still reach
-# (terms.middleware.TermsAcceptanceMiddleware): the terms, signing in and out, password and
-# e-mail confirmation, credential-compromise reports (Art. 6(3)), static files, the API's
-# terms routes and docs. Other apps extend it here.
-TERMS_GATING_EXEMPT_PREFIXES = [
-    "/terms/",
-    "/accounts/login/",
-    "/accounts/logout/",
-    "/accounts/signup/",
-    "/accounts/password/",
-    "/accounts/confirm-email/",
-    "/accounts/reauthenticate/",
-    "/accounts/2fa/authenticate/",
-    "/accounts/inactive/",
-    "/account/compromised",
-    # An invitee accepts the invitation first, then the terms (Art. 6(1), Art. 15).
-    "/account/invitations/",
-    "/static/",
-    "/i18n/",
-    "/healthz",
-    "/favicon.ico",
-    "/api/v1/terms",
-    "/api/schema/",
-    "/api/docs/",
-    # The application accepts the terms itself, with method "application" (Art. 4(1)).
-    "/apply/",
-    "/api/v1/application",
-]
-
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # knox's token authentication plus the Art. 15 terms gate for token-using clients.
-        "accounts.api_auth.GatedTokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The request policy (signed in, company state, terms, two-factor, re-authentication);
+    # views declare exemptions with ctsportal.access, never their own permission classes.
+    "DEFAULT_PERMISSION_CLASSES": ["ctsportal.policy.PolicyPermission"],
     "DEFAULT_PAGINATION_CLASS": "ctsportal.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -272,10 +241,14 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
+# API tokens: at most API_TOKEN_LIMIT_PER_USER live tokens per person, each valid at most
+# API_TOKEN_MAX_DAYS (accounts.services.api_token_create enforces both).
+API_TOKEN_LIMIT_PER_USER = env.int("API_TOKEN_LIMIT_PER_USER", default=20)
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=90)),
     "AUTO_REFRESH": False,
-    "TOKEN_LIMIT_PER_USER": 20,
+    "TOKEN_LIMIT_PER_USER": API_TOKEN_LIMIT_PER_USER,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CTS Portal API",

@@ -9,7 +9,7 @@ PORT ?= 8000
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: install run test lint typecheck pytest services browser messages clean
+.PHONY: install run test lint typecheck pytest services browser messages clean bench-deps bench-http
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -40,9 +40,19 @@ browser:
 	@test -x /usr/bin/chromium && fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
+# wrk (Debian's package) drives the HTTP benchmark.
+bench-deps:
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
+# The request path under gunicorn (production settings, PostgreSQL, Redis): bench/http.py.
+bench-http: install services bench-deps
+	$(BIN)/python bench/http.py
+
+# lint-imports: the apps import downwards only (contracts in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 
 typecheck: install
 	$(BIN)/mypy .
@@ -57,4 +67,4 @@ messages: install
 	DJANGO_SETTINGS_MODULE=ctsportal.settings.local $(BIN)/python manage.py compilemessages --ignore=.venv
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -1,12 +1,6 @@
-from collections.abc import Callable
-from typing import Any
-
 from allauth.account.decorators import secure_admin_login
-from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -14,7 +8,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import AuditEntry, Customer, Incident, Invitation, Membership, SharingFlag, User
+from .admin_actions import action_with_note
+from .models import AuditEntry, Customer, Invitation, Membership, SharingFlag, User
 
 
 @admin.register(User)
@@ -103,132 +98,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 
-class NotesForm(forms.Form):
-    note = forms.CharField(
-        label=_("Note"), widget=forms.Textarea(attrs={"rows": 4}), required=False
-    )
-
-
-def _with_note(
-    modeladmin: admin.ModelAdmin,
-    request: HttpRequest,
-    queryset: QuerySet[Any],
-    *,
-    title: str,
-    apply: Callable[[Any, str], None],
-) -> TemplateResponse | None:
-    """Asks for a note on an intermediate page, then applies the service to each row and
-    reports what happened; rows the service refuses are reported, not skipped silently."""
-    if "apply" in request.POST:
-        form = NotesForm(request.POST)
-        if form.is_valid():
-            done = 0
-            for obj in queryset:
-                try:
-                    apply(obj, form.cleaned_data["note"])
-                except ValidationError as exc:
-                    modeladmin.message_user(
-                        request, f"{obj}: {' '.join(exc.messages)}", messages.WARNING
-                    )
-                else:
-                    done += 1
-            modeladmin.message_user(
-                request, _("%(count)d updated.") % {"count": done}, messages.SUCCESS
-            )
-            return None
-    else:
-        form = NotesForm()
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "objects": queryset,
-        "form": form,
-        "action": request.POST.get("action"),
-        "opts": modeladmin.model._meta,
-        "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-    }
-    return TemplateResponse(request, "admin/accounts/action_with_note.html", context)
-
-
-@admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
-    """Art. 6(3): reports of stolen credentials, worked open → acknowledged → resolved."""
-
-    list_display = [
-        "id",
-        "created_at",
-        "customer",
-        "user",
-        "channel",
-        "scope",
-        "reports",
-        "state",
-        "acknowledged_at",
-        "resolved_at",
-    ]
-    list_filter = ["state", "channel", "scope", ("customer", admin.RelatedOnlyFieldListFilter)]
-    list_select_related = ["customer", "user"]
-    search_fields = ["user__email", "customer__name", "notes"]
-    date_hierarchy = "created_at"
-    actions = ["acknowledge", "resolve"]
-    readonly_fields = [
-        "customer",
-        "user",
-        "reported_by",
-        "channel",
-        "scope",
-        "state",
-        "reports",
-        "created_at",
-        "last_reported_at",
-        "acknowledged_at",
-        "acknowledged_by",
-        "resolved_at",
-        "resolved_by",
-        "notes",
-    ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    @admin.action(description=_("Acknowledge (with a note)"))
-    def acknowledge(
-        self, request: HttpRequest, queryset: QuerySet[Incident]
-    ) -> TemplateResponse | None:
-        return _with_note(
-            self,
-            request,
-            queryset,
-            title=str(_("Acknowledge incidents")),
-            apply=lambda obj, note: services.incident_acknowledge(
-                incident=obj,
-                actor=request.user,  # type: ignore[arg-type]
-                note=note,
-                request=request,
-            ),
-        )
-
-    @admin.action(description=_("Resolve (with a note)"))
-    def resolve(
-        self, request: HttpRequest, queryset: QuerySet[Incident]
-    ) -> TemplateResponse | None:
-        return _with_note(
-            self,
-            request,
-            queryset,
-            title=str(_("Resolve incidents")),
-            apply=lambda obj, note: services.incident_resolve(
-                incident=obj,
-                actor=request.user,  # type: ignore[arg-type]
-                note=note,
-                request=request,
-            ),
-        )
-
-
 @admin.register(SharingFlag)
 class SharingFlagAdmin(admin.ModelAdmin):
     """Art. 6(1): one login used from several networks at once. Evidence for staff; the flag
@@ -289,7 +158,7 @@ class SharingFlagAdmin(admin.ModelAdmin):
     def review(
         self, request: HttpRequest, queryset: QuerySet[SharingFlag]
     ) -> TemplateResponse | None:
-        return _with_note(
+        return action_with_note(
             self,
             request,
             queryset,

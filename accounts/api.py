@@ -1,5 +1,5 @@
-"""REST API of the accounts app: who am I, my API tokens, my company's members, my sessions,
-and the report of stolen credentials (Art. 6)."""
+"""REST API of the accounts app: who am I, my API tokens, my company's members and my sessions
+(Art. 6(1)). Invitations and the report of stolen credentials are in ``security.api``."""
 
 from typing import Any
 
@@ -17,8 +17,10 @@ from rest_framework.views import APIView
 from ctsportal.access import Access
 
 from . import services
+from .audit import audit_record
+from .clauses import Clause
 from .current import customer_of, membership_of
-from .models import Incident, Membership
+from .models import Membership
 from .selectors import member_get, member_list, user_session_list
 
 
@@ -140,14 +142,14 @@ class TokenDetailView(APIView):
 # --- Members, sessions and stolen credentials (Art. 6) ------------------------------------------
 
 
-def _membership(request: Request) -> Membership:
+def membership_or_404(request: Request) -> Membership:
     membership = membership_of(request)
     if membership is None:
         raise Http404
     return membership
 
 
-def _validation_error(exc: ValidationError) -> exceptions.ValidationError:
+def validation_error(exc: ValidationError) -> exceptions.ValidationError:
     code = exc.code or "invalid"
     return exceptions.ValidationError({"detail": [" ".join(exc.messages)]}, code=code)
 
@@ -162,47 +164,12 @@ class MemberSerializer(serializers.Serializer):
     joined = serializers.DateTimeField(source="created_at")
 
 
-class InvitationCreateSerializer(serializers.Serializer):
-    email = serializers.EmailField()
-
-
-class InvitationSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    email = serializers.EmailField()
-    created_at = serializers.DateTimeField()
-    expires_at = serializers.DateTimeField()
-
-
 class MemberListView(APIView):
     @extend_schema(responses=MemberSerializer(many=True), summary="Members of my company")
     def get(self, request: Request) -> Response:
-        membership = _membership(request)
+        membership = membership_or_404(request)
         members = member_list(customer=membership.customer)
         return Response(MemberSerializer(members, many=True).data)
-
-
-class InvitationCreateView(APIView):
-    @extend_schema(
-        request=InvitationCreateSerializer,
-        responses={201: InvitationSerializer},
-        summary="Invite a colleague (owner only)",
-    )
-    def post(self, request: Request) -> Response:
-        membership = _membership(request)
-        if not membership.is_owner:
-            raise exceptions.PermissionDenied
-        serializer = InvitationCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            invitation, _token = services.invitation_create(
-                customer=membership.customer,
-                email=serializer.validated_data["email"],
-                actor=request.user,  # type: ignore[arg-type]
-                request=request._request,
-            )
-        except ValidationError as exc:
-            raise _validation_error(exc) from exc
-        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
 
 class MemberDetailView(APIView):
@@ -214,7 +181,7 @@ class MemberDetailView(APIView):
         summary="Remove a member (owner only); their sessions and tokens end at once",
     )
     def delete(self, request: Request, pk: int) -> Response:
-        membership = _membership(request)
+        membership = membership_or_404(request)
         target = member_get(customer=membership.customer, pk=pk)
         if not membership.is_owner:
             raise exceptions.PermissionDenied
@@ -226,7 +193,7 @@ class MemberDetailView(APIView):
                 request=request._request,
             )
         except ValidationError as exc:
-            raise _validation_error(exc) from exc
+            raise validation_error(exc) from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -247,7 +214,7 @@ class SessionSerializer(serializers.Serializer):
         return bool(session is not None and obj.session_key == session.session_key)
 
 
-def _sign_out_if_current_ended(request: Request) -> None:
+def sign_out_if_current_ended(request: Request) -> None:
     session = getattr(request._request, "session", None)
     if (
         request.auth is None
@@ -271,16 +238,16 @@ class SessionListView(APIView):
     )
     def delete(self, request: Request) -> Response:
         ended = services.user_sessions_end(user=request.user)  # type: ignore[arg-type]
-        services.audit_record(
+        audit_record(
             action="accounts.session.ended_all",
             actor=request.user,  # type: ignore[arg-type]
             customer=_customer_or_none(request),
             target=request.user,  # type: ignore[arg-type]
-            clause="art6.1",
+            clause=Clause.ART6_1,
             request=request._request,
             extra={"sessions_ended": ended},
         )
-        _sign_out_if_current_ended(request)
+        sign_out_if_current_ended(request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -298,41 +265,5 @@ class SessionDetailView(APIView):
             session_id=pk,
             request=request._request,
         )
-        _sign_out_if_current_ended(request)
+        sign_out_if_current_ended(request)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class CompromisedSerializer(serializers.Serializer):
-    scope = serializers.ChoiceField(choices=Incident.Scope.choices, default=Incident.Scope.USER)
-
-
-class IncidentSerializer(serializers.Serializer):
-    incident = serializers.IntegerField(source="pk")
-    state = serializers.CharField()
-    scope = serializers.CharField()
-    reports = serializers.IntegerField()
-
-
-class CompromisedView(APIView):
-    access_policy = Access.always(
-        reason="Art. 6(3): stolen credentials are reported at once, in every state"
-    )
-
-    @extend_schema(
-        request=CompromisedSerializer,
-        responses={202: IncidentSerializer},
-        summary="Report my credentials stolen (Art. 6(3)): ends sessions, revokes tokens, "
-        "locks the password, sends a reset",
-    )
-    def post(self, request: Request) -> Response:
-        serializer = CompromisedSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        incident = services.credentials_report_compromised(
-            user=request.user,  # type: ignore[arg-type]
-            reporter=request.user,  # type: ignore[arg-type]
-            scope=serializer.validated_data["scope"],
-            request=request._request,
-            channel=Incident.Channel.API,
-        )
-        _sign_out_if_current_ended(request)
-        return Response(IncidentSerializer(incident).data, status=status.HTTP_202_ACCEPTED)

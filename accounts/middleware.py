@@ -3,18 +3,45 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .audit import client_ip
 from .services import customer_touch_activity
 from .signals import LAST_SEEN_SESSION_KEY, SIGNED_IN_AT_SESSION_KEY
 
 
+def _session_touch(request: HttpRequest, user: object) -> None:
+    """allauth.usersessions' activity tracking (the session list, and the client-change signal
+    that feeds the credential-sharing check): one UPDATE when the client is unchanged.
+    allauth's own middleware reads and writes the row on every request; this runs once per
+    ``LAST_SEEN_RESOLUTION`` (SessionLimitsMiddleware)."""
+    from allauth.usersessions.models import UserSession
+
+    if not request.session.session_key:
+        return
+    user_agent = request.META.get("HTTP_USER_AGENT", "")[
+        : UserSession._meta.get_field("user_agent").max_length
+    ]
+    unchanged = UserSession.objects.filter(
+        session_key=request.session.session_key,
+        user=user,
+        ip=client_ip(request),
+        user_agent=user_agent,
+    ).update(last_seen_at=timezone.now())
+    if not unchanged:
+        # New, or seen from another client: allauth's full path (creates the row or sends
+        # session_client_changed).
+        UserSession.objects.create_from_request(request)
+
+
 class ActivityMiddleware:
-    """Notes that the signed-in user's company used the portal (Art. 12(1)(5) counts months
-    without use): after the view, so that API token users count too; at most one write per
-    user per ``ACTIVITY_RESOLUTION`` and no query in between."""
+    """Notes that an API token user's company used the portal (Art. 12(1)(5) counts months
+    without use): after the view, where the token was read; at most one write per user per
+    ``ACTIVITY_RESOLUTION``. Browser sessions are noted by SessionLimitsMiddleware, once a
+    minute with the session's last-seen time, at no cost in between."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -22,7 +49,9 @@ class ActivityMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not user.is_staff:
+        session = getattr(request, "session", None)
+        by_session = session is not None and SESSION_KEY in session
+        if user is not None and user.is_authenticated and not user.is_staff and not by_session:
             customer_touch_activity(user=user)
         return response
 
@@ -34,7 +63,11 @@ LAST_SEEN_RESOLUTION = 60
 class SessionLimitsMiddleware:
     """Ends a session SESSION_COOKIE_AGE after sign-in (absolute) or SESSION_IDLE_MINUTES
     after its last request (idle). Django's own expiry slides whenever the session is saved,
-    so the absolute limit is kept from the sign-in time stored at login."""
+    so the absolute limit is kept from the sign-in time stored at login.
+
+    Also the bookkeeping of a signed-in request, at most once per ``LAST_SEEN_RESOLUTION``
+    per session and not at all in between: the session's last-seen time, allauth's session
+    list, and the company's activity (Art. 12(1)(5))."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -60,4 +93,7 @@ class SessionLimitsMiddleware:
                 return self.get_response(request)
             if last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION:
                 session[LAST_SEEN_SESSION_KEY] = now
+                _session_touch(request, user)
+                if not user.is_staff:
+                    customer_touch_activity(user=user)
         return self.get_response(request)

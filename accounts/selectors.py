@@ -25,6 +25,11 @@ def membership_get(*, user: User | AnonymousUser) -> Membership | None:
         return None
 
 
+def customer_of(*, user: User) -> Customer | None:
+    """The company ``user`` acts for, if any (Art. 6(1): one company per person)."""
+    return Customer.objects.filter(memberships__user=user).first()
+
+
 def get_for_customer(*, customer: Customer, queryset: models.QuerySet[M], pk: object) -> M:
     """The object ``pk`` of ``queryset`` if it belongs to ``customer``; 404 otherwise."""
     try:

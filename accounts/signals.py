@@ -1,5 +1,6 @@
 """Every sign-in, sign-out and failed sign-in goes to the audit log with IP and user agent;
-sign-ins also feed the credential-sharing signal and the "new device" security e-mail."""
+a session seen from a new address feeds the credential-sharing signal. Sign-ins feed it too,
+with the "new device" security e-mail, in ``security.signals``."""
 
 import time
 from typing import Any
@@ -9,15 +10,11 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from .audit import audit_record
+from .clauses import Clause
 from .models import NetworkSighting, User
 from .selectors import membership_get
-from .services import (
-    audit_record,
-    client_ip,
-    device_is_unseen,
-    security_alert_send,
-    sighting_record,
-)
+from .services.sharing import sighting_record
 
 # When the session's user signed in (epoch seconds); bounds the session's absolute age.
 SIGNED_IN_AT_SESSION_KEY = "accounts_signed_in_at"
@@ -37,28 +34,20 @@ def _logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: A
         actor=user,
         customer=_customer(user),
         target=user,
-        clause="art6.1",
+        clause=Clause.ART6_1,
         request=request,
     )
 
 
 @receiver(user_logged_in)
-def _note_sign_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
-    """Starts the absolute session lifetime, records where the sign-in came from (sharing
-    signal, Art. 6(1)) and warns the user of a sign-in from a browser never seen before."""
-    if request is None:
-        return
-    session = getattr(request, "session", None)
+def _start_session_clock(
+    sender: Any, request: HttpRequest | None, user: User, **kwargs: Any
+) -> None:
+    """Starts the absolute session lifetime and the idle clock. Where the sign-in came from
+    (sharing signal, new-device e-mail) is noted by ``security.signals``."""
+    session = getattr(request, "session", None) if request is not None else None
     if session is not None:
         session[SIGNED_IN_AT_SESSION_KEY] = session[LAST_SEEN_SESSION_KEY] = int(time.time())
-    ip = client_ip(request)
-    if not ip:
-        return
-    user_agent = request.META.get("HTTP_USER_AGENT", "")
-    unseen = device_is_unseen(user=user, user_agent=user_agent)
-    sighting_record(user=user, ip=ip, user_agent=user_agent, source=NetworkSighting.Source.LOGIN)
-    if unseen:
-        security_alert_send(user=user, event="new_device", request=request)
 
 
 @receiver(session_client_changed)
@@ -84,7 +73,7 @@ def _logged_out(sender: Any, request: HttpRequest | None, user: User | None, **k
         actor=user,
         customer=_customer(user),
         target=user,
-        clause="art6.1",
+        clause=Clause.ART6_1,
         request=request,
     )
 
@@ -101,7 +90,7 @@ def _login_failed(
         actor_label=tried or "anonymous",
         customer=_customer(user),
         target=user,
-        clause="art6.1",
+        clause=Clause.ART6_1,
         request=request,
         extra={"email": tried},
     )

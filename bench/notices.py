@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from accounts.clauses import Clause
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
@@ -162,7 +164,7 @@ def main() -> None:
             Notice(
                 customer=customer,
                 kind=Notice.Kind.SERVICE_INTERRUPTION,
-                clause="art8.1",
+                clause=Clause.ART8_1,
                 period=f"bench-{i}",
                 dedupe_key=f"{customer.pk}/bench/{i}",
                 recipients=["bench-owner@example.jp", "bench-member@example.jp"],

@@ -157,7 +157,9 @@ def is_declared(view: Callable[..., Any], match: ResolverMatch | None) -> bool:
     return module.split(".")[0] in OWN_APPS
 
 
-OWN_APPS = frozenset({"accounts", "contracts", "notices", "terms", "cameras", "ctsportal"})
+OWN_APPS = frozenset(
+    {"accounts", "contracts", "notices", "security", "terms", "cameras", "ctsportal"}
+)
 
 
 # --- The checks --------------------------------------------------------------------------------

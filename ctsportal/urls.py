@@ -1,14 +1,17 @@
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as account_views
 from ctsportal import views as portal_views
 
 api_v1 = [
     path("", include("accounts.api_urls")),
+    path("", include("security.api_urls")),
     path("", include("contracts.api_urls")),
     path("", include("notices.api_urls")),
     path("", include("terms.api_urls")),
@@ -22,13 +25,22 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
+    path("account/", include("security.urls")),
     path("apply/", include("contracts.urls")),
     path("notices/", include("notices.urls")),
     path("terms/", include("terms.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file (no inline script: CSP);
+    # its page keeps a small <style> element of its own, allowed on that page only.
+    path(
+        "api/docs/",
+        csp_update({"style-src": [SELF, UNSAFE_INLINE]})(
+            SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+        ),
+        name="api-docs",
+    ),
     path(
         "favicon.ico",
         RedirectView.as_view(url=settings.STATIC_URL + "favicon.svg"),

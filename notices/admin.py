@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.audit import audit_record
+from accounts.clauses import Clause
 from accounts.models import Customer
 
 from . import selectors, services
@@ -212,7 +213,7 @@ class NoticeAdmin(admin.ModelAdmin):
         audit_record(
             action="notices.notice.exported",
             actor=request.user,  # type: ignore[arg-type]
-            clause="art16",
+            clause=Clause.ART16,
             request=request,
             extra={"count": queryset.count()},
         )
@@ -239,7 +240,7 @@ class NoticeAdmin(admin.ModelAdmin):
             actor=request.user,  # type: ignore[arg-type]
             customer=customer,
             target=customer,
-            clause="art16",
+            clause=Clause.ART16,
             request=request,
         )
         notices = selectors.notice_history_for_export(customer=customer)

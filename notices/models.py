@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.clauses import Clause
 from accounts.models import Customer
 
 
@@ -58,7 +59,10 @@ class Notice(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
     clause = models.CharField(
-        _("clause basis"), max_length=32, help_text=_("The article it rests on, e.g. art12.3")
+        _("clause basis"),
+        max_length=32,
+        choices=Clause.choices,
+        help_text=_("The article it rests on, e.g. art12.3"),
     )
     # The object the notice concerns (a contract, a terms version, a maintenance window...).
     subject_type = models.ForeignKey(

@@ -7,7 +7,9 @@ and so does every row of its structure (articles, paragraphs, items, annex)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,6 +18,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+# The provider's time zone: a version binds from its effective date in Tokyo (Art. 15).
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def tokyo_today() -> date:
+    return timezone.localdate(timezone=TOKYO)
 
 
 class PublishedVersionImmutable(ValidationError):
@@ -116,8 +125,6 @@ class TermsVersion(models.Model):
         return super().delete(*args, **kwargs)
 
     def is_in_force(self, on: Any = None) -> bool:
-        from .selectors import tokyo_today
-
         return self.published and self.effective <= (on or tokyo_today())
 
 

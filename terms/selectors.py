@@ -9,24 +9,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
 from django.db import models
 from django.db.models import OuterRef, Subquery
 from django.http import Http404
-from django.utils import timezone
 
 from accounts.models import Customer, Membership, User
 
-from .models import Acceptance, Annex, Article, TermsDocument, TermsVersion
+from .models import (
+    Acceptance,
+    Annex,
+    Article,
+    TermsDocument,
+    TermsVersion,
+    tokyo_today,
+)
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 CURRENT_CACHE_SECONDS = 300
-
-
-def tokyo_today() -> date:
-    return timezone.localdate(timezone=TOKYO)
 
 
 def _in_force(on: date) -> models.QuerySet[TermsVersion]:

@@ -15,7 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import audit_record, client_ip
+from accounts.clauses import Clause
 from accounts.models import Customer, Membership, User
+from notices.models import Notice
+from notices.services import notices_create_bulk
 
 from .models import (
     Acceptance,
@@ -132,7 +135,7 @@ def terms_import(
             actor=actor,
             actor_label="import_terms",
             target=version,
-            clause="art15",
+            clause=Clause.ART15,
             extra={"sha256": version.sha256, "created": created},
         )
     published_now = False
@@ -151,8 +154,6 @@ def terms_version_publish(
     """Publishes a draft; it binds from its effective date (Art. 15). Every customer still
     bound by the terms gets one terms_changed notice per version, also when this runs again
     (the notice's key is customer, kind, version, label)."""
-    from notices.services import notices_create_bulk
-
     version = TermsVersion.objects.select_for_update().select_related("document").get(pk=version.pk)
     if not version.published:
         version.published = True
@@ -163,7 +164,7 @@ def terms_version_publish(
             action="terms.version.published",
             actor=actor,
             target=version,
-            clause="art15",
+            clause=Clause.ART15,
             request=request,
             extra={"effective": version.effective.isoformat(), "sha256": version.sha256},
         )
@@ -183,8 +184,8 @@ def terms_version_publish(
     customers = list(Customer.objects.filter(status__in=NOTIFIED_STATUSES).order_by("pk"))
     notices_create_bulk(
         customers=customers,
-        kind="terms_changed",
-        clause="art15",
+        kind=Notice.Kind.TERMS_CHANGED,
+        clause=Clause.ART15,
         subject=version,
         period=version.label,
         context={
@@ -266,7 +267,7 @@ def acceptance_record(
             actor=user,
             customer=customer,
             target=version,
-            clause="art4.1" if method == Acceptance.Method.APPLICATION else "art15",
+            clause=Clause.ART4_1 if method == Acceptance.Method.APPLICATION else Clause.ART15,
             request=request,
             extra={"method": method, "sha256": version.sha256},
         )

@@ -3,6 +3,7 @@ and the company view are for signed-in users."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.contrib import messages
@@ -45,14 +46,13 @@ def _render_version(
     context: dict[str, Any] = {
         "document": document,
         "version": version,
-        "articles": selectors.article_list(version=version),
-        "annex": selectors.annex_get(version=version),
+        # Read only when the rendered articles are not cached yet ({% cache %} in the
+        # templates): a published version's text never changes, so it is rendered once.
+        "articles": functools.cache(lambda: selectors.article_list(version=version)),
+        "annex": functools.cache(lambda: selectors.annex_get(version=version)),
         "is_current": is_current,
         "in_force": version.is_in_force(),
         "printing": printing,
-        "previous_versions": [
-            v for v in selectors.version_published_list(document=document) if v.pk != version.pk
-        ],
     }
     template = "terms/print.html" if printing else "terms/version.html"
     return render(request, template, context)

@@ -15,8 +15,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record, client_ip
+from accounts.clauses import Clause
 from accounts.models import Customer, Membership, User
 from accounts.services import customer_create_with_owner
+from notices.models import Notice
+from notices.services import notice_create
 
 from .. import terms_bridge
 from ..declarations import declaration_current
@@ -168,7 +171,7 @@ def application_save_draft(
             actor=user,
             customer=customer,
             target=application,
-            clause="art4.1",
+            clause=Clause.ART4_1,
             request=request,
         )
     else:
@@ -273,7 +276,7 @@ def application_submit(
         actor=user,
         customer=app.customer,
         target=app,
-        clause="art4.1",
+        clause=Clause.ART4_1,
         request=request,
         extra={
             "terms": app.terms_accepted,
@@ -309,8 +312,6 @@ def application_approve(
     """Approves the registration (Art. 4(3)): the customer becomes active, the approval
     notice is created, and the usage contract is formed at that notice's time with the terms
     versions the applicant accepted."""
-    from notices.services import notice_create
-
     app = _lock_for_decision(application, actor)
     missing = app.missing_fields()
     if missing:
@@ -336,8 +337,8 @@ def application_approve(
 
     notice = notice_create(
         customer=customer,
-        kind="registration_approved",
-        clause="art4.3",
+        kind=Notice.Kind.REGISTRATION_APPROVED,
+        clause=Clause.ART4_3,
         subject=app,
         context={"application": app},
         actor=actor,
@@ -358,7 +359,7 @@ def application_approve(
         actor=actor,
         customer=customer,
         target=app,
-        clause="art4.3",
+        clause=Clause.ART4_3,
         request=request,
         extra={"notice_id": notice.pk},
     )
@@ -367,16 +368,20 @@ def application_approve(
         actor=actor,
         customer=customer,
         target=contract,
-        clause="art4.3",
+        clause=Clause.ART4_3,
         request=request,
         extra={"formed_at": contract.formed_at.isoformat(), "terms": contract.terms_versions},
     )
     return contract
 
 
-def refusal_clause(grounds: Iterable[str]) -> str:
-    """``art4.2.3`` for one ground, ``art4.2.1,3`` for several (Art. 4(2)(1) and (3))."""
-    return "art4.2." + ",".join(sorted(set(grounds)))
+def refusal_clause(grounds: Iterable[str]) -> Clause:
+    """Art. 4(2)(3) for the one ground "3"; Art. 4(2) for several (the audit entry lists the
+    grounds beside it)."""
+    distinct = sorted(set(grounds))
+    if len(distinct) == 1:
+        return Clause(f"{Clause.ART4_2}.{distinct[0]}")
+    return Clause.ART4_2
 
 
 @transaction.atomic
@@ -390,8 +395,6 @@ def application_refuse(
 ) -> RegistrationApplication:
     """Refuses the registration on one or more grounds of Art. 4(2), with a note; the
     registration_refused notice cites the grounds."""
-    from notices.services import notice_create
-
     codes = sorted({str(g) for g in grounds})
     valid = {c.value for c in RefusalGround}
     if not codes or any(code not in valid for code in codes):
@@ -410,8 +413,8 @@ def application_refuse(
     _save(app, ["state", "decided_at", "decided_by", "refusal_grounds", "refusal_note"])
     notice = notice_create(
         customer=app.customer,
-        kind="registration_refused",
-        clause="art4.2",
+        kind=Notice.Kind.REGISTRATION_REFUSED,
+        clause=Clause.ART4_2,
         subject=app,
         context={
             "application": app,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -36,15 +37,23 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "axes",
     "django_celery_beat",
+    "csp",
+    # The floor first; each app imports only those listed before it (see docs/architecture.md).
     "accounts",
     "notices",
+    "security",
     "terms",
     "contracts",
     "cameras",
+    # The project itself: settings, the request policy, seed_demo.
+    "ctsportal",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every response (see below).
+    "csp.middleware.CSPMiddleware",
+    "ctsportal.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -52,12 +61,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Absolute and idle session limits.
+    # Absolute and idle session limits, and a session's bookkeeping once a minute (last seen,
+    # allauth.usersessions' list, the company's activity); allauth's UserSessionsMiddleware,
+    # which writes on every request, is replaced by it.
     "accounts.middleware.SessionLimitsMiddleware",
-    # The company's activity (Art. 12(1)(5)), noted after the view, throttled.
+    # The activity of API token users (Art. 12(1)(5)), noted after the view, throttled.
     "accounts.middleware.ActivityMiddleware",
     # The one request policy for pages (company state, terms, two-factor, re-authentication);
     # the API applies the same policy in ctsportal.policy.PolicyPermission.
@@ -130,7 +140,6 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
-STATICFILES_DIRS = [BASE_DIR / "ctsportal" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -143,6 +152,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where customers' reports and staff alerts go (Art. 6(3), Art. 16).
 PROVIDER_EMAIL = env("PROVIDER_EMAIL", default="support@cts.example.jp")
 
+# Sessions are read from the cache (Redis) and written through to the database: a signed-in
+# request costs no session query on a warm cache. Ending a session deletes both.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 # A session lasts at most SESSION_MAX_AGE_HOURS after sign-in, and ends after
 # SESSION_IDLE_MINUTES without a request (accounts.middleware.SessionLimitsMiddleware).
@@ -151,12 +163,54 @@ SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=60)
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp), the same locally, in tests and in production: no
+# inline script or style attribute anywhere (templates keep them in ctsportal/static), no
+# framing, forms post only here. Images may be data: URIs (allauth's TOTP QR code).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Browser features the portal never uses (ctsportal.headers.PermissionsPolicyMiddleware);
+# an empty list switches a feature off for every origin. Security keys (WebAuthn) stay on.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "accelerometer": [],
+    "autoplay": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "usb": [],
+    "publickey-credentials-get": ["self"],
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "account_login"
+
+# --- Client address behind the TLS proxy -------------------------------------------------------
+# How many proxies in front of gunicorn append to X-Forwarded-For (1 behind one TLS proxy).
+# 0: the header is ignored and REMOTE_ADDR is the client. One setting for the audit log,
+# allauth's rate limits and sessions, axes and the credential-sharing signal
+# (accounts.audit.client_ip).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+AXES_CLIENT_IP_CALLABLE = "accounts.audit.client_ip"
 
 # --- django-allauth -------------------------------------------------------------------------
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -174,11 +228,15 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CTS] "
-ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_ADAPTER = "security.adapters.AccountAdapter"
 # allauth's limits need a cache shared by every process (Redis in production and tests).
+# Failed sign-ins are limited per account tried ("key"), never per address: a construction
+# firm's whole office shares one address, and failures against one account must not lock
+# out its colleagues or other customers behind it. The per-address limit on all sign-in
+# attempts is far above what an office produces and stops only mass guessing.
 ACCOUNT_RATE_LIMITS = {
-    "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/5m/key",
+    "login": env("LOGIN_RATE_LIMIT_PER_IP", default="300/m/ip"),
+    "login_failed": "5/5m/key",
     "signup": "20/h/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",

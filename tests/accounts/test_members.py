@@ -12,6 +12,7 @@ from knox.models import AuthToken
 
 from accounts import services
 from accounts.models import AuditEntry, Membership
+from security.services import invitations
 from tests.factories import STAFF_TOTP_SECRET, mark_reauthenticated, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -138,7 +139,7 @@ def test_ownership_cannot_go_to_someone_outside_the_company(alice, customer_a, c
     ],
 )
 def test_a_member_gets_403_on_owner_actions(bob_client, alice, bob, customer_a, method, path):
-    invitation, _ = services.invitation_create(
+    invitation, _ = invitations.invitation_create(
         customer=customer_a, email="dan@a.example.jp", actor=alice
     )
     url = path.format(bob=bob.membership.pk, alice=alice.membership.pk, invitation=invitation.pk)

@@ -9,7 +9,7 @@ from knox.models import AuthToken
 
 from accounts.current import person_confirmed_note
 from accounts.models import Invitation, Membership
-from accounts.services import invitation_create
+from security.services.invitations import invitation_create
 from tests.factories import sign_in
 
 pytestmark = pytest.mark.django_db

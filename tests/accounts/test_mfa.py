@@ -11,8 +11,8 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 
-from accounts.management.commands.seed_demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from accounts.models import User
+from ctsportal.management.commands.seed_demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from tests.factories import STAFF_TOTP_SECRET, TEST_PASSWORD, StaffFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,6 +9,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
+from accounts.clauses import Clause
 from accounts.models import AuditEntry, Customer, Membership, User
 from contracts.models import RegistrationApplication, UsageContract
 from contracts.services import registration as services
@@ -244,7 +245,8 @@ def test_refusal_records_grounds_note_notice_and_audit(
     assert "過去に本サービスの利用の登録を取り消された者である場合" in notice.body_text
     assert "過去に登録を取り消されています。" in notice.body_text
     audit = AuditEntry.objects.get(action="contracts.application.refused")
-    assert audit.clause == "art4.2.1,3"
+    # Several grounds: the basis is Art. 4(2), and the grounds are listed with it.
+    assert audit.clause == Clause.ART4_2
     assert audit.extra["grounds"] == ["1", "3"]
     assert len(mail.outbox) == 1
     assert "第4条第2項第1号" in mail.outbox[0].body
@@ -261,6 +263,14 @@ def test_refusal_needs_valid_grounds_and_a_note(
     submitted.refresh_from_db()
     assert submitted.state == State.SUBMITTED
     assert not Notice.objects.exists()
+
+
+def test_a_refusal_on_one_ground_rests_on_that_item_of_art_4_2(
+    submitted: RegistrationApplication, reviewer: User
+) -> None:
+    refuse(submitted, reviewer, grounds=["3"], note="過去に登録を取り消されています。")
+    audit = AuditEntry.objects.get(action="contracts.application.refused")
+    assert audit.clause == Clause.ART4_2_3
 
 
 def test_the_database_refuses_a_refusal_without_grounds(

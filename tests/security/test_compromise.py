@@ -14,9 +14,9 @@ from django.test import Client
 from django.utils import timezone
 from knox.models import AuthToken
 
-from accounts import services
 from accounts.models import AuditEntry, Incident, User
 from notices.models import Notice
+from security.services import credentials as services
 from tests.factories import TEST_PASSWORD, sign_in
 
 pytestmark = pytest.mark.django_db

@@ -12,9 +12,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.utils import timezone
 
-from accounts import services
 from accounts.models import AuditEntry, Invitation, Membership, User
 from notices.models import Notice
+from security.services import invitations as services
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,61 @@
+"""The admin's "action with a note": staff pick rows, write why on an intermediate page, and
+a service applies the change to each row (so staff writes are audited like any other)."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+
+
+class NotesForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+
+
+def action_with_note(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    *,
+    title: str,
+    apply: Callable[[Any, str], None],
+) -> TemplateResponse | None:
+    """Asks for a note on an intermediate page, then applies the service to each row and
+    reports what happened; rows the service refuses are reported, not skipped silently."""
+    if "apply" in request.POST:
+        form = NotesForm(request.POST)
+        if form.is_valid():
+            done = 0
+            for obj in queryset:
+                try:
+                    apply(obj, form.cleaned_data["note"])
+                except ValidationError as exc:
+                    modeladmin.message_user(
+                        request, f"{obj}: {' '.join(exc.messages)}", messages.WARNING
+                    )
+                else:
+                    done += 1
+            modeladmin.message_user(
+                request, _("%(count)d updated.") % {"count": done}, messages.SUCCESS
+            )
+            return None
+    else:
+        form = NotesForm()
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "objects": queryset,
+        "form": form,
+        "action": request.POST.get("action"),
+        "opts": modeladmin.model._meta,
+        "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+    }
+    return TemplateResponse(request, "admin/accounts/action_with_note.html", context)

@@ -1,0 +1,131 @@
+"""The tenant (Customer, 甲 in the terms) and the memberships of its people."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.validators import (
+    validate_corporate_number,
+    validate_kana,
+    validate_phone,
+    validate_postal_code,
+)
+
+
+class Customer(models.Model):
+    """The tenant: a company that applies for and rents equipment (甲)."""
+
+    class Status(models.TextChoices):
+        APPLICANT = "applicant", _("Applicant")
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        CANCELLATION_SCHEDULED = "cancellation_scheduled", _("Cancellation scheduled")
+        CANCELLED = "cancelled", _("Cancelled")
+        REVOKED = "revoked", _("Revoked")
+
+    class Language(models.TextChoices):
+        JA = "ja", "日本語"
+        EN = "en", "English"
+
+    name = models.CharField(_("company name"), max_length=200)
+    name_kana = models.CharField(
+        _("company name (kana)"), max_length=200, blank=True, validators=[validate_kana]
+    )
+    corporate_number = models.CharField(
+        _("corporate number"),
+        max_length=13,
+        blank=True,
+        db_index=True,
+        validators=[validate_corporate_number],
+        help_text=_("法人番号: 13 digits."),
+    )
+    postal_code = models.CharField(
+        _("postal code"), max_length=8, blank=True, validators=[validate_postal_code]
+    )
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
+    status = models.CharField(
+        _("status"), max_length=32, choices=Status.choices, default=Status.APPLICANT
+    )
+    language = models.CharField(
+        _("language for notices"), max_length=2, choices=Language.choices, default=Language.JA
+    )
+    # When the status last changed (the date shown to a cancelled or revoked company), and,
+    # while a cancellation is scheduled, the moment it takes effect (Art. 12(3)). Written only
+    # by the lifecycle services together with the status.
+    status_changed_at = models.DateTimeField(_("status changed"), null=True, blank=True)
+    cancellation_effective_at = models.DateTimeField(
+        _("cancellation takes effect"), null=True, blank=True
+    )
+    last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    # Art. 6(1): the owner may require two-factor authentication of every member.
+    mfa_required = models.BooleanField(
+        _("two-factor authentication required"),
+        default=False,
+        help_text=_("Members without two-factor authentication are sent to set it up."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(corporate_number="") | Q(corporate_number__regex=r"^[0-9]{13}$"),
+                name="customer_corporate_number_13_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(postal_code="") | Q(postal_code__regex=r"^[0-9]{3}-[0-9]{4}$"),
+                name="customer_postal_code_format",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active_customer(self) -> bool:
+        return self.status in {
+            self.Status.ACTIVE,
+            self.Status.CANCELLATION_SCHEDULED,
+        }
+
+
+class Membership(models.Model):
+    """Links a person to the company they act for, with a role.
+
+    A user belongs to at most one customer (one-to-one), and each customer has exactly one
+    owner: at most one by the partial unique constraint, at least one by a deferred
+    PostgreSQL constraint trigger (migration 0002) checked at commit."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        MEMBER = "member", _("Member")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(_("joined"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(role="owner"), name="membership_one_owner"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.customer} ({self.role})"
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == self.Role.OWNER

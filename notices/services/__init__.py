@@ -1,0 +1,35 @@
+"""Writes of the notices app (the only way the portal says anything to a customer, Art. 16),
+one module per concern: ``outbox`` (creating notices in the event's transaction, staff
+retries, read markers), ``rendering`` (a kind's templates to stored text) and ``delivery``
+(claiming, sending, retrying, the sweep).
+
+The names below are the package's public interface: ``from notices.services import
+notice_create`` is how other apps create a notice."""
+
+from .delivery import (
+    DeliveryOutcome,
+    notice_claim,
+    notice_deliver,
+    notices_requeue_due,
+    retry_delay,
+)
+from .outbox import (
+    notice_create,
+    notice_default_recipients,
+    notice_mark_read,
+    notice_retry,
+    notices_create_bulk,
+)
+
+__all__ = [
+    "DeliveryOutcome",
+    "notice_claim",
+    "notice_create",
+    "notice_default_recipients",
+    "notice_deliver",
+    "notice_mark_read",
+    "notice_retry",
+    "notices_create_bulk",
+    "notices_requeue_due",
+    "retry_delay",
+]

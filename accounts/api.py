@@ -19,7 +19,7 @@ from ctsportal.access import Access
 from . import services
 from .audit import audit_record
 from .clauses import Clause
-from .current import customer_of, membership_of
+from .current import customer_of, membership_of, user_of
 from .models import Membership
 from .selectors import member_get, member_list, user_session_list
 
@@ -48,12 +48,12 @@ class MeView(APIView):
 
     @extend_schema(responses=MeSerializer, summary="The signed-in user, company and role")
     def get(self, request: Request) -> Response:
-        user = request.user
+        user = user_of(request)
         membership = membership_of(request)
         data: dict[str, Any] = {
             "id": user.pk,
-            "email": user.email,  # type: ignore[union-attr]
-            "full_name": user.full_name,  # type: ignore[union-attr]
+            "email": user.email,
+            "full_name": user.full_name,
             "is_staff": user.is_staff,
             "customer": None,
             "role": None,
@@ -102,7 +102,7 @@ class TokenListView(APIView):
 
     @extend_schema(responses=TokenSerializer(many=True), summary="My API tokens")
     def get(self, request: Request) -> Response:
-        tokens = services.api_token_list(user=request.user)  # type: ignore[arg-type]
+        tokens = services.api_token_list(user=user_of(request))
         return Response(TokenSerializer(tokens, many=True).data)
 
     @extend_schema(
@@ -115,7 +115,7 @@ class TokenListView(APIView):
         serializer.is_valid(raise_exception=True)
         try:
             secret = services.api_token_create(
-                user=request.user,  # type: ignore[arg-type]
+                user=user_of(request),
                 days=serializer.validated_data["days"],
                 request=request._request,
             )
@@ -132,7 +132,7 @@ class TokenDetailView(APIView):
     @extend_schema(responses={204: None}, summary="Revoke one of my API tokens")
     def delete(self, request: Request, token_key: str) -> Response:
         services.api_token_revoke(
-            user=request.user,  # type: ignore[arg-type]
+            user=user_of(request),
             token_key=token_key,
             request=request._request,
         )
@@ -189,7 +189,7 @@ class MemberDetailView(APIView):
             services.member_remove(
                 customer=membership.customer,
                 membership=target,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=user_of(request),
                 request=request._request,
             )
         except ValidationError as exc:
@@ -230,19 +230,19 @@ class SessionListView(APIView):
 
     @extend_schema(responses=SessionSerializer(many=True), summary="My signed-in sessions")
     def get(self, request: Request) -> Response:
-        sessions = user_session_list(user=request.user)  # type: ignore[arg-type]
+        sessions = user_session_list(user=user_of(request))
         return Response(SessionSerializer(sessions, many=True, context={"request": request}).data)
 
     @extend_schema(
         responses={204: None}, summary="End all my sessions", operation_id="sessions_destroy_all"
     )
     def delete(self, request: Request) -> Response:
-        ended = services.user_sessions_end(user=request.user)  # type: ignore[arg-type]
+        ended = services.user_sessions_end(user=user_of(request))
         audit_record(
             action="accounts.session.ended_all",
-            actor=request.user,  # type: ignore[arg-type]
+            actor=user_of(request),
             customer=_customer_or_none(request),
-            target=request.user,  # type: ignore[arg-type]
+            target=user_of(request),
             clause=Clause.ART6_1,
             request=request._request,
             extra={"sessions_ended": ended},
@@ -261,7 +261,7 @@ class SessionDetailView(APIView):
     @extend_schema(responses={204: None}, summary="End one of my sessions")
     def delete(self, request: Request, pk: int) -> Response:
         services.user_session_end(
-            user=request.user,  # type: ignore[arg-type]
+            user=user_of(request),
             session_id=pk,
             request=request._request,
         )

@@ -127,3 +127,14 @@ def connect_fact_receivers() -> None:
     post_save.connect(_clear, sender=Authenticator, weak=False, dispatch_uid="policy-mfa-save")
     post_delete.connect(_clear, sender=Authenticator, weak=False, dispatch_uid="policy-mfa-del")
     authenticator_used.connect(_used, dispatch_uid="policy-mfa-confirmed", weak=False)
+
+
+def user_of(request: HttpRequest | Request) -> User:
+    """The signed-in person of a request the policy let through (views behind it never see
+    an anonymous user); a typed ``request.user``."""
+    user = request.user
+    if not isinstance(user, User):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied
+    return user

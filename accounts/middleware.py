@@ -58,6 +58,8 @@ class ActivityMiddleware:
 
 # The last-seen time is written at most once a minute, not on every request.
 LAST_SEEN_RESOLUTION = 60
+# The address and browser the session was last seen from.
+CLIENT_SESSION_KEY = "accounts_client"
 
 
 class SessionLimitsMiddleware:
@@ -91,8 +93,13 @@ class SessionLimitsMiddleware:
                     _("You were signed out to keep your account safe. Please sign in again."),
                 )
                 return self.get_response(request)
-            if last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION:
+            # A session used from another address or browser is noted at once (the
+            # credential-sharing signal, Art. 6(1)); compared in the session, at no query.
+            client = f"{client_ip(request)}|{request.META.get('HTTP_USER_AGENT', '')[:200]}"
+            moved = session.get(CLIENT_SESSION_KEY) != client
+            if moved or last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION:
                 session[LAST_SEEN_SESSION_KEY] = now
+                session[CLIENT_SESSION_KEY] = client
                 _session_touch(request, user)
                 if not user.is_staff:
                     customer_touch_activity(user=user)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from ctsportal.access import access
 
 from . import services
-from .current import membership_of
+from .current import membership_of, user_of
 from .forms import InvitationForm, MFARequiredForm, TokenCreateForm
 from .models import Membership
 from .selectors import invitation_list_open, member_get, member_list
@@ -52,13 +52,13 @@ def token_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             new_token = services.api_token_create(
-                user=request.user,  # type: ignore[arg-type]
+                user=user_of(request),
                 days=form.cleaned_data["days"],
                 request=request,
             )
         except ValidationError as exc:
             messages.error(request, error_message(exc))
-    tokens = services.api_token_list(user=request.user)  # type: ignore[arg-type]
+    tokens = services.api_token_list(user=user_of(request))
     return render(
         request,
         "accounts/tokens.html",
@@ -70,7 +70,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def token_revoke(request: HttpRequest, token_key: str) -> HttpResponse:
-    services.api_token_revoke(user=request.user, token_key=token_key, request=request)  # type: ignore[arg-type]
+    services.api_token_revoke(user=user_of(request), token_key=token_key, request=request)
     return redirect("account_tokens")
 
 
@@ -148,7 +148,7 @@ def _member_remove(
         services.member_remove(
             customer=membership.customer,
             membership=target,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=user_of(request),
             request=request,
         )
     except ValidationError as exc:
@@ -182,7 +182,7 @@ def _member_make_owner(
         services.ownership_transfer(
             customer=membership.customer,
             to_membership=target,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=user_of(request),
             request=request,
         )
     except ValidationError as exc:
@@ -209,7 +209,7 @@ def _members_mfa_required(request: HttpRequest, membership: Membership) -> HttpR
         services.customer_set_mfa_required(
             customer=membership.customer,
             required=required,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=user_of(request),
             request=request,
         )
     except ValidationError as exc:

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.current import membership_of
+from accounts.current import membership_of, user_of
 from ctsportal.access import Access
 
 from . import terms_bridge
@@ -154,7 +154,7 @@ class ApplicationView(APIView):
         serializer.is_valid(raise_exception=True)
         try:
             application = services.application_save_draft(
-                user=request.user,  # type: ignore[arg-type]
+                user=user_of(request),
                 data=serializer.validated_data,
                 request=request._request,
             )
@@ -177,7 +177,7 @@ class ApplicationSubmitView(APIView):
         application = _own_application(request)
         serializer = ApplicationSubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        pending = {v.pk: v for v in terms_bridge.pending_versions(user=request.user)}  # type: ignore[arg-type]
+        pending = {v.pk: v for v in terms_bridge.pending_versions(user=user_of(request))}
         unknown = [pk for pk in serializer.validated_data["accept_terms"] if pk not in pending]
         if unknown:
             raise exceptions.ValidationError(
@@ -186,7 +186,7 @@ class ApplicationSubmitView(APIView):
         try:
             application = services.application_submit(
                 application=application,
-                user=request.user,  # type: ignore[arg-type]
+                user=user_of(request),
                 declaration_accepted=serializer.validated_data["declaration"],
                 accept_terms=[pending[pk] for pk in serializer.validated_data["accept_terms"]],
                 request=request._request,
@@ -222,7 +222,7 @@ class DeclarationView(APIView):
                     "language": declaration.language,
                     "text": declaration.text,
                     "sha256": declaration.sha256,
-                    "pending_terms": terms_bridge.pending_versions(user=request.user),  # type: ignore[arg-type]
+                    "pending_terms": terms_bridge.pending_versions(user=user_of(request)),
                 }
             ).data
         )

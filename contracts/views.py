@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.current import membership_of
+from accounts.current import membership_of, user_of
 from accounts.models import Customer
 from ctsportal.access import access
 
@@ -38,7 +38,7 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
 @never_cache
 @login_required
 def apply(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = user_of(request)
     if user.is_staff:
         raise PermissionDenied
     membership = membership_of(request)
@@ -56,7 +56,7 @@ def apply(request: HttpRequest) -> HttpResponse:
     if membership is not None and not membership.is_owner:
         raise PermissionDenied
 
-    pending = terms_bridge.pending_versions(user=user)  # type: ignore[arg-type]
+    pending = terms_bridge.pending_versions(user=user)
     submitting = request.method == "POST" and request.POST.get("action") == "submit"
     form = ApplicationForm(
         request.POST if request.method == "POST" else None,
@@ -67,14 +67,14 @@ def apply(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.application_save_draft(
-                user=user,  # type: ignore[arg-type]
+                user=user,
                 data=form.draft_values(),
                 request=request,
             )
             if submitting:
                 services.application_submit(
                     application=saved,
-                    user=user,  # type: ignore[arg-type]
+                    user=user,
                     declaration_accepted=form.cleaned_data["declaration"],
                     accept_terms=form.accepted_versions(),
                     request=request,
@@ -101,7 +101,7 @@ def apply(request: HttpRequest) -> HttpResponse:
 @login_required
 def reopen(request: HttpRequest) -> HttpResponse:
     try:
-        services.application_reopen(user=request.user, request=request)  # type: ignore[arg-type]
+        services.application_reopen(user=user_of(request), request=request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("contracts:apply")

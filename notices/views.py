@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.current import membership_of
+from accounts.current import membership_of, user_of
 from ctsportal.access import access
 
 from . import selectors, services
@@ -23,7 +23,7 @@ def notice_list_view(request: HttpRequest) -> HttpResponse:
     membership = membership_of(request)
     page = None
     if membership:
-        notices = selectors.notice_list(customer=membership.customer, user=request.user)  # type: ignore[arg-type]
+        notices = selectors.notice_list(customer=membership.customer, user=user_of(request))
         page = Paginator(notices, 50).get_page(request.GET.get("page"))
     return render(request, "notices/notice_list.html", {"page": page})
 
@@ -39,5 +39,5 @@ def notice_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not membership:
         raise Http404
     notice = selectors.notice_get(customer=membership.customer, pk=pk)
-    services.notice_mark_read(notice=notice, user=request.user)  # type: ignore[arg-type]
+    services.notice_mark_read(notice=notice, user=user_of(request))
     return render(request, "notices/notice_detail.html", {"notice": notice})

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.current import membership_of
+from accounts.current import membership_of, user_of
 from accounts.forms import InvitationForm
 from accounts.models import Incident, Membership
 from accounts.selectors import invitation_get
@@ -40,7 +40,7 @@ def member_invite(request: HttpRequest) -> HttpResponse:
             invitation, _token = invitations.invitation_create(
                 customer=membership.customer,
                 email=form.cleaned_data["email"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=user_of(request),
                 request=request,
             )
         except ValidationError as exc:
@@ -64,7 +64,7 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         invitations.invitation_revoke(
             customer=membership.customer,
             invitation=invitation,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=user_of(request),
             request=request,
         )
     except ValidationError as exc:
@@ -150,8 +150,8 @@ def compromised(request: HttpRequest) -> HttpResponse:
     form = CompromisedForm(request.POST or None, can_report_company=can_report_company)
     if request.method == "POST" and form.is_valid():
         incident = credentials.credentials_report_compromised(
-            user=request.user,  # type: ignore[arg-type]
-            reporter=request.user,  # type: ignore[arg-type]
+            user=user_of(request),
+            reporter=user_of(request),
             scope=form.cleaned_data.get("scope") or Incident.Scope.USER,
             request=request,
             channel=Incident.Channel.WEB,

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.current import user_of
 from ctsportal.access import Access
 
 from . import selectors, services
@@ -158,6 +159,8 @@ class TermsAcceptView(APIView):
         onboarding=True,
         terms_exempt=True,
         mfa_exempt=True,
+        # Accepting changes no company data; a suspended company must still be able to read.
+        while_suspended=True,
         reason="Art. 15: accepting the terms in force is what the policy asks first",
     )
 
@@ -169,10 +172,10 @@ class TermsAcceptView(APIView):
     def post(self, request: Request) -> Response:
         serializer = AcceptRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = request.user
+        user = user_of(request)
         ids = set(serializer.validated_data.get("versions") or [])
         if serializer.validated_data["all_pending"]:
-            ids |= set(selectors.pending_version_ids(user=user))  # type: ignore[arg-type]
+            ids |= set(selectors.pending_version_ids(user=user))
         versions = list(
             TermsVersion.objects.filter(pk__in=ids, published=True).select_related("document")
         )
@@ -182,7 +185,7 @@ class TermsAcceptView(APIView):
                 {"versions": [_("Not a published terms version: %s") % sorted(unknown)]}
             )
         accepted = services.acceptance_record(
-            user=user,  # type: ignore[arg-type]
+            user=user,
             versions=versions,
             method=Acceptance.Method.API,
             request=request._request,
@@ -190,7 +193,7 @@ class TermsAcceptView(APIView):
         return Response(
             {
                 "accepted": AcceptanceSerializer(accepted, many=True).data,
-                "pending": selectors.pending_version_ids(user=user),  # type: ignore[arg-type]
+                "pending": selectors.pending_version_ids(user=user),
             },
             status=status.HTTP_200_OK,
         )

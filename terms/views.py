@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from accounts.current import membership_of
+from accounts.current import membership_of, user_of
 from ctsportal.access import access
 
 from . import selectors, services
@@ -145,6 +145,8 @@ def _safe_next(request: HttpRequest, value: str | None) -> str:
     onboarding=True,
     terms_exempt=True,
     mfa_exempt=True,
+    # Accepting changes no company data; a suspended company must still be able to read.
+    while_suspended=True,
     reason="Art. 15: accepting the terms in force is what the policy asks first",
 )
 @never_cache
@@ -152,9 +154,9 @@ def _safe_next(request: HttpRequest, value: str | None) -> str:
 def accept(request: HttpRequest) -> HttpResponse:
     """Art. 15: the user accepts the versions in force before going on; for a document
     they accepted before, the page shows what changed since, otherwise the full text."""
-    user = request.user
+    user = user_of(request)
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
-    pending = selectors.versions_pending_acceptance(user=user)  # type: ignore[arg-type]
+    pending = selectors.versions_pending_acceptance(user=user)
     if not pending:
         if request.method == "POST":
             return redirect(next_url)
@@ -163,7 +165,7 @@ def accept(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         accepted_before = {
             a.version.document_id
-            for a in Acceptance.objects.filter(user=user).select_related("version")  # type: ignore[misc]
+            for a in Acceptance.objects.filter(user=user).select_related("version")
         }
         for version in pending:
             method = (
@@ -172,7 +174,7 @@ def accept(request: HttpRequest) -> HttpResponse:
                 else Acceptance.Method.SIGNUP
             )
             services.acceptance_record(
-                user=user,  # type: ignore[arg-type]
+                user=user,
                 versions=[version],
                 method=method,
                 request=request,
@@ -181,7 +183,7 @@ def accept(request: HttpRequest) -> HttpResponse:
         return redirect(next_url)
     entries = []
     for version in pending:
-        previous = selectors.last_accepted_version(user=user, document=version.document)  # type: ignore[arg-type]
+        previous = selectors.last_accepted_version(user=user, document=version.document)
         entry: dict[str, Any] = {"version": version, "previous": previous}
         if previous is not None and previous.pk != version.pk:
             entry.update(_diff_context(previous, version))

@@ -326,3 +326,15 @@ def test_an_api_refusal_has_a_stable_code_and_a_translated_detail() -> None:
     )
     assert ja.json()["code"] == "customer_suspended"
     assert ja.json()["detail"] != en.json()["detail"]
+
+
+def test_a_suspended_company_accepts_new_terms_and_goes_on_reading() -> None:
+    from terms.models import Acceptance
+
+    user = _owner_in("suspended", accept=False)
+    page = _page(user)
+    assert page.get("/dashboard/")["Location"].startswith("/terms/accept/")
+    response = _token(user).post("/api/v1/terms/accept", {"all_pending": True}, "application/json")
+    assert response.status_code == 200
+    assert Acceptance.objects.filter(user=user).exists()
+    assert page.get("/dashboard/").status_code == 200

@@ -1,15 +1,34 @@
+from typing import Any
+
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .admin_actions import action_with_note
+from .admin_actions import note_action
 from .models import AuditEntry, Customer, Invitation, Membership, SharingFlag, User
+from .services.customers import CUSTOMER_DETAIL_FIELDS
+from .services.users import USER_FIELDS, USER_GROUP_FIELDS
+
+READONLY_CUSTOMER_FIELDS = [
+    "status",
+    "status_changed_at",
+    "cancellation_effective_at",
+    "mfa_required",
+    "last_activity_at",
+    "created_at",
+    "updated_at",
+]
+
+
+def _staff(request: HttpRequest) -> User:
+    """The signed-in staff member (the admin site lets no one else in)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 @admin.register(User)
@@ -30,12 +49,33 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        """Edits go through the audited service; creating a login is Django's own form."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        fields = (*USER_FIELDS, *USER_GROUP_FIELDS)
+        services.user_update(
+            user=obj,
+            actor=_staff(request),
+            changes={f: form.cleaned_data[f] for f in form.changed_data if f in fields},
+            request=request,
+        )
+
 
 class MembershipInline(admin.TabularInline):
+    """Read-only: who belongs to a company changes through invitations, removal and the
+    ownership action of the memberships list, all audited."""
+
     model = Membership
     extra = 0
-    raw_id_fields = ["user"]
-    readonly_fields = ["created_at"]
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["user", "role", "created_at"]
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 class AuditInline(admin.TabularInline):
@@ -60,8 +100,26 @@ class CustomerAdmin(admin.ModelAdmin):
     list_display = ["name", "corporate_number", "status", "last_activity_at", "created_at"]
     list_filter = ["status", "language"]
     search_fields = ["name", "name_kana", "corporate_number", "phone"]
-    readonly_fields = ["status", "mfa_required", "last_activity_at", "created_at", "updated_at"]
+    # The status and its dates change only through the lifecycle services, the two-factor
+    # rule only by the owner; staff correct the registration details (audited).
+    fields = [*CUSTOMER_DETAIL_FIELDS, *READONLY_CUSTOMER_FIELDS]
+    readonly_fields = READONLY_CUSTOMER_FIELDS
     inlines = [MembershipInline, AuditInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A customer is created by sign-up and the registration application (Art. 4(1)).
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
+        services.customer_update(
+            customer=obj,
+            actor=_staff(request),
+            changes={f: form.cleaned_data[f] for f in form.changed_data},
+            request=request,
+        )
 
 
 @admin.register(Membership)
@@ -70,7 +128,21 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     list_select_related = ["user", "customer"]
     search_fields = ["user__email", "customer__name"]
-    raw_id_fields = ["user", "customer"]
+    # The role changes only through the ownership transfer (the owner's, or this action).
+    readonly_fields = ["user", "customer", "role", "created_at"]
+    actions = ["make_owner"]
+    make_owner = note_action(
+        services.ownership_transfer_by_staff,
+        "membership",
+        description=_("Make the owner of the company (with a note)"),
+        title=_("Hand over ownership"),
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(AuditEntry)
@@ -154,22 +226,12 @@ class SharingFlagAdmin(admin.ModelAdmin):
             rows,
         )
 
-    @admin.action(description=_("Mark reviewed (with a note)"))
-    def review(
-        self, request: HttpRequest, queryset: QuerySet[SharingFlag]
-    ) -> TemplateResponse | None:
-        return action_with_note(
-            self,
-            request,
-            queryset,
-            title=str(_("Review credential-sharing flags")),
-            apply=lambda obj, note: services.sharing_flag_review(
-                flag=obj,
-                actor=request.user,  # type: ignore[arg-type]
-                note=note,
-                request=request,
-            ),
-        )
+    review = note_action(
+        services.sharing_flag_review,
+        "flag",
+        description=_("Mark reviewed (with a note)"),
+        title=_("Review credential-sharing flags"),
+    )
 
 
 @admin.register(Invitation)

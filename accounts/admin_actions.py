@@ -1,8 +1,19 @@
 """The admin's "action with a note": staff pick rows, write why on an intermediate page, and
-a service applies the change to each row (so staff writes are audited like any other)."""
+a service applies the change to each row (so staff writes are audited like any other).
+
+    class IncidentAdmin(admin.ModelAdmin):
+        actions = ["acknowledge"]
+        acknowledge = note_action(
+            incident_acknowledge, "incident",
+            description=_("Acknowledge (with a note)"), title=_("Acknowledge incidents"),
+        )
+
+The service is called as ``service(<target>=row, actor=staff, note=note, request=request)``."""
+
+from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -12,6 +23,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class NotesForm(forms.Form):
@@ -59,3 +73,28 @@ def action_with_note(
         "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
     }
     return TemplateResponse(request, "admin/accounts/action_with_note.html", context)
+
+
+def note_action(
+    service: Callable[..., Any],
+    target: str,
+    *,
+    description: StrOrPromise,
+    title: StrOrPromise,
+) -> Callable[[admin.ModelAdmin, HttpRequest, QuerySet[Any]], TemplateResponse | None]:
+    """An admin action that asks for a note, then calls ``service`` for each selected row."""
+
+    def action(
+        modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]
+    ) -> TemplateResponse | None:
+        return action_with_note(
+            modeladmin,
+            request,
+            queryset,
+            title=str(title),
+            apply=lambda obj, note: service(
+                **{target: obj}, actor=request.user, note=note, request=request
+            ),
+        )
+
+    return admin.action(description=description)(action)

@@ -17,9 +17,7 @@ from rest_framework.views import APIView
 from ctsportal.access import Access
 
 from . import services
-from .audit import audit_record
-from .clauses import Clause
-from .current import customer_of, membership_of, user_of
+from .current import membership_of, user_of
 from .models import Membership
 from .selectors import member_get, member_list, user_session_list
 
@@ -237,22 +235,12 @@ class SessionListView(APIView):
         responses={204: None}, summary="End all my sessions", operation_id="sessions_destroy_all"
     )
     def delete(self, request: Request) -> Response:
-        ended = services.user_sessions_end(user=user_of(request))
-        audit_record(
-            action="accounts.session.ended_all",
-            actor=user_of(request),
-            customer=_customer_or_none(request),
-            target=user_of(request),
-            clause=Clause.ART6_1,
+        services.user_sessions_end_all(
+            user=user_of(request),
             request=request._request,
-            extra={"sessions_ended": ended},
         )
         sign_out_if_current_ended(request)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def _customer_or_none(request: Request) -> Any:
-    return customer_of(request)
 
 
 class SessionDetailView(APIView):

@@ -176,6 +176,8 @@ class NoticeAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("customer's notice history"))
     def history_csv(self, obj: Notice) -> str:
+        if obj.customer_id is None:
+            return "-"
         url = reverse("admin:notices_notice_customer_csv", args=[obj.customer_id])
         return format_html('<a href="{}">{}</a>', url, _("Download CSV"))
 

@@ -43,6 +43,8 @@ class Notice(models.Model):
         CREDENTIALS_COMPROMISED = "credentials_compromised", _("Credentials compromised")
         MEMBER_INVITATION = "member_invitation", _("Member invitation")
         SECURITY_ALERT = "security_alert", _("Security alert")
+        # To provider staff (PROVIDER_EMAIL): a report of stolen credentials (Art. 6(3)).
+        INCIDENT_REPORTED = "incident_reported", _("Incident reported (to staff)")
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -54,8 +56,15 @@ class Notice(models.Model):
         JA = "ja", "日本語"
         EN = "en", "English"
 
+    # Empty only for the kinds in PERSONAL_KINDS: mail to provider staff, or to a person who
+    # belongs to no company (an applicant, staff). Those never show in a customer's list.
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="notices", verbose_name=_("customer")
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="notices",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
     )
     kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
     clause = models.CharField(
@@ -139,6 +148,11 @@ class Notice(models.Model):
                 name="notice_sending_has_claim",
             ),
             models.CheckConstraint(
+                condition=Q(customer__isnull=False)
+                | Q(kind__in=["security_alert", "incident_reported"]),
+                name="notice_customer_unless_personal",
+            ),
+            models.CheckConstraint(
                 condition=Q(subject_type__isnull=True, subject_id="")
                 | Q(subject_type__isnull=False) & ~Q(subject_id=""),
                 name="notice_subject_complete",
@@ -150,15 +164,24 @@ class Notice(models.Model):
 
     @staticmethod
     def dedupe_key_for(
-        *, customer_id: int, kind: str, subject_type_id: int | None, subject_id: str, period: str
+        *,
+        customer_id: int | None,
+        kind: str,
+        subject_type_id: int | None,
+        subject_id: str,
+        period: str,
     ) -> str:
-        return f"{customer_id}/{kind}/{subject_type_id or '-'}/{subject_id or '-'}/{period}"
+        return f"{customer_id or '-'}/{kind}/{subject_type_id or '-'}/{subject_id or '-'}/{period}"
 
     def content_matches_digest(self) -> bool:
         """True if the stored content is still what was hashed at creation."""
         return self.content_sha256 == content_digest(
             mail_subject=self.mail_subject, body_text=self.body_text, body_html=self.body_html
         )
+
+
+# The kinds that may go to someone outside a customer (see Notice.customer).
+PERSONAL_KINDS = frozenset({Notice.Kind.SECURITY_ALERT, Notice.Kind.INCIDENT_REPORTED})
 
 
 class NoticeRead(models.Model):

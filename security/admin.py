@@ -1,10 +1,8 @@
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_actions import action_with_note
+from accounts.admin_actions import note_action
 from accounts.models import Incident
 
 from .services import credentials
@@ -54,36 +52,15 @@ class IncidentAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    @admin.action(description=_("Acknowledge (with a note)"))
-    def acknowledge(
-        self, request: HttpRequest, queryset: QuerySet[Incident]
-    ) -> TemplateResponse | None:
-        return action_with_note(
-            self,
-            request,
-            queryset,
-            title=str(_("Acknowledge incidents")),
-            apply=lambda obj, note: credentials.incident_acknowledge(
-                incident=obj,
-                actor=request.user,  # type: ignore[arg-type]
-                note=note,
-                request=request,
-            ),
-        )
-
-    @admin.action(description=_("Resolve (with a note)"))
-    def resolve(
-        self, request: HttpRequest, queryset: QuerySet[Incident]
-    ) -> TemplateResponse | None:
-        return action_with_note(
-            self,
-            request,
-            queryset,
-            title=str(_("Resolve incidents")),
-            apply=lambda obj, note: credentials.incident_resolve(
-                incident=obj,
-                actor=request.user,  # type: ignore[arg-type]
-                note=note,
-                request=request,
-            ),
-        )
+    acknowledge = note_action(
+        credentials.incident_acknowledge,
+        "incident",
+        description=_("Acknowledge (with a note)"),
+        title=_("Acknowledge incidents"),
+    )
+    resolve = note_action(
+        credentials.incident_resolve,
+        "incident",
+        description=_("Resolve (with a note)"),
+        title=_("Resolve incidents"),
+    )

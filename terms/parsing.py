@@ -17,7 +17,7 @@ What the PDF extraction does to the text, and what is done about it here:
 
 The result keeps the document's own wording: full-width digits, parentheses and colons stay as
 written, and ``normalized_text`` is that wording with one block per line. Its SHA-256 is what
-acceptances and notices record (DESIGN.md, Art. 15 and 16), so every step here is deterministic
+acceptances and notices record (Art. 15 and 16), so every step here is deterministic
 and depends on nothing but the input; the code point mappings rest on Unicode decompositions,
 which the Unicode normalization stability policy forbids from changing.
 """

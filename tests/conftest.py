@@ -1,4 +1,4 @@
-"""Personas shared by the whole suite (STYLE.md): alice owns customer A, bob is a member of
+"""Personas shared by the whole suite: alice owns customer A, bob is a member of
 A, charlie owns customer B, staff is provider staff."""
 
 import pytest

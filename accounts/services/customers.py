@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.audit import audit_record
@@ -48,5 +49,54 @@ def customer_create_with_owner(
         customer=customer,
         target=customer,
         clause=Clause.ART4_1,
+    )
+    return customer
+
+
+# The company's registration details, which staff may correct in the admin. The status and
+# its dates change only through the lifecycle services; mfa_required only by the owner.
+CUSTOMER_DETAIL_FIELDS = (
+    "name",
+    "name_kana",
+    "corporate_number",
+    "postal_code",
+    "address",
+    "phone",
+    "language",
+)
+
+
+@transaction.atomic
+def customer_update(
+    *,
+    customer: Customer,
+    actor: User,
+    changes: dict[str, Any],
+    request: HttpRequest | None = None,
+) -> Customer:
+    """Staff correct the company's registration details. Each change is audited with the
+    old and the new value; fields outside CUSTOMER_DETAIL_FIELDS are refused."""
+    refused = set(changes) - set(CUSTOMER_DETAIL_FIELDS)
+    if refused:
+        raise ValueError(f"Not editable here: {', '.join(sorted(refused))}")
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    changed = {
+        field: [getattr(customer, field), value]
+        for field, value in changes.items()
+        if getattr(customer, field) != value
+    }
+    if not changed:
+        return customer
+    for field, (_old, new) in changed.items():
+        setattr(customer, field, new)
+    customer.full_clean()
+    customer.save(update_fields=[*changed, "updated_at"])
+    audit_record(
+        action="accounts.customer.updated",
+        actor=actor,
+        customer=customer,
+        target=customer,
+        request=request,
+        extra={"changes": changed},
     )
     return customer

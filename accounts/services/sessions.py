@@ -48,3 +48,19 @@ def user_session_end(*, user: User, session_id: object, request: HttpRequest | N
         extra={"ip": session.ip, "user_agent": session.user_agent[:200]},
     )
     session.end()
+
+
+@transaction.atomic
+def user_sessions_end_all(*, user: User, request: HttpRequest | None = None) -> int:
+    """The person ends every one of their sessions (their own "sign out everywhere")."""
+    ended = user_sessions_end(user=user)
+    audit_record(
+        action="accounts.session.ended_all",
+        actor=user,
+        customer=customer_of(user=user),
+        target=user,
+        clause=Clause.ART6_1,
+        request=request,
+        extra={"sessions_ended": ended},
+    )
+    return ended

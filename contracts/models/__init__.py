@@ -2,6 +2,8 @@
 usage contract it forms, Art. 4)."""
 
 from .registration import (
+    COMPANY_FIELDS,
+    CONTACT_FIELDS,
     NORMALIZED_FIELDS,
     REFUSAL_GROUND_TEXT_JA,
     REQUIRED_FIELDS,
@@ -13,6 +15,8 @@ from .registration import (
 )
 
 __all__ = [
+    "COMPANY_FIELDS",
+    "CONTACT_FIELDS",
     "NORMALIZED_FIELDS",
     "REFUSAL_GROUND_TEXT_JA",
     "REQUIRED_FIELDS",

@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 _VAR = Path(__file__).resolve().parent.parent.parent / "var"
-for sub in ("celery/broker", "celery/processed", "celery/results", "mail"):
+for sub in ("celery/broker", "celery/control", "celery/processed", "celery/results", "mail"):
     (_VAR / sub).mkdir(parents=True, exist_ok=True)
 
 os.environ.setdefault("SECRET_KEY", "local-development-only-not-secret")
@@ -34,6 +34,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": _broker,
         "data_folder_out": _broker,
         "processed_folder": str(_VAR / "celery" / "processed"),
+        # kombu's exchange tables; its default is "control/" in the working directory.
+        "control_folder": str(_VAR / "celery" / "control"),
         "store_processed": False,
     }
 

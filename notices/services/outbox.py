@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.clauses import Clause
 from accounts.models import Customer, Membership, User
-from notices.models import Notice, NoticeRead
+from notices.models import PERSONAL_KINDS, Notice, NoticeRead
 
 from .rendering import notice_fill
 
@@ -62,11 +62,20 @@ def _queue_delivery(notice_ids: list[int]) -> None:
 
 # The content digest of a notice inserted but not yet rendered.
 UNRENDERED = "0" * 64
+# What rendering (notice_fill) writes onto an inserted notice.
+RENDERED_FIELDS = [
+    "mail_subject",
+    "body_text",
+    "body_html",
+    "content_sha256",
+    "state",
+    "last_error",
+]
 
 
 def _notice_unsent(
     *,
-    customer: Customer,
+    customer: Customer | None,
     kind: Notice.Kind,
     clause: Clause,
     subject_type: ContentType | None,
@@ -86,7 +95,7 @@ def _notice_unsent(
         subject_id=subject_id,
         period=period,
         dedupe_key=Notice.dedupe_key_for(
-            customer_id=customer.pk,
+            customer_id=customer.pk if customer is not None else None,
             kind=kind,
             subject_type_id=subject_type.pk if subject_type else None,
             subject_id=subject_id,
@@ -104,7 +113,7 @@ def _notice_unsent(
 @transaction.atomic
 def notice_create(
     *,
-    customer: Customer,
+    customer: Customer | None,
     kind: Notice.Kind,
     clause: Clause,
     subject: models.Model | None = None,
@@ -116,10 +125,18 @@ def notice_create(
 ) -> Notice:
     """Creates the notice of an event, inside the event's transaction, and queues its
     delivery for after the commit. A second call with the same (customer, kind, subject,
-    period) returns the existing notice and sends nothing (Art. 16: each notice once)."""
+    period) returns the existing notice and sends nothing (Art. 16: each notice once).
+
+    ``customer`` is None only for the PERSONAL_KINDS (to staff, or to a person without a
+    company); such a notice names its ``recipients`` and is kept in the same ledger."""
     if kind not in Notice.Kind.values:
         raise ValueError(f"Unknown notice kind: {kind}")
+    if customer is None and (kind not in PERSONAL_KINDS or recipients is None):
+        raise ValueError(f"A {kind} notice needs a customer (or is personal, with recipients).")
     subject_type, subject_id = _subject_key(subject)
+    if recipients is None:
+        assert customer is not None
+        recipients = notice_default_recipients(customer=customer)
     notice = _notice_unsent(
         customer=customer,
         kind=kind,
@@ -127,10 +144,8 @@ def notice_create(
         subject_type=subject_type,
         subject_id=subject_id,
         period=period,
-        recipients=list(recipients)
-        if recipients is not None
-        else notice_default_recipients(customer=customer),
-        language=language or customer.language or Notice.Language.JA,
+        recipients=list(recipients),
+        language=language or (customer.language if customer else "") or Notice.Language.JA,
         actor=actor,
         now=timezone.now(),
     )
@@ -151,16 +166,7 @@ def notice_create(
         return existing
     # Rendered after the insert so the text can link to the notice's own page.
     notice_fill(notice, customer=customer, context=context)
-    notice.save(
-        update_fields=[
-            "mail_subject",
-            "body_text",
-            "body_html",
-            "content_sha256",
-            "state",
-            "last_error",
-        ]
-    )
+    notice.save(update_fields=RENDERED_FIELDS)
     if notice.state == Notice.State.PENDING:
         _queue_delivery([notice.pk])
     return notice
@@ -217,7 +223,7 @@ def notices_create_bulk(
         notice_fill(notice, customer=by_key[notice.dedupe_key], context=context)
     Notice.objects.bulk_update(
         created,
-        ["mail_subject", "body_text", "body_html", "content_sha256", "state", "last_error"],
+        RENDERED_FIELDS,
         batch_size=500,
     )
     _queue_delivery([n.pk for n in created if n.state == Notice.State.PENDING])

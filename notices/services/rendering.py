@@ -17,7 +17,7 @@ from notices.models import Notice, content_digest
 
 
 def notice_render(
-    *, notice: Notice, customer: Customer, context: dict[str, Any] | None
+    *, notice: Notice, customer: Customer | None, context: dict[str, Any] | None
 ) -> tuple[str, str, str]:
     """Renders subject, text and HTML for the notice's kind and language. Subject and text
     are rendered without HTML escaping (they are plain text)."""
@@ -26,7 +26,11 @@ def notice_render(
         "customer": customer,
         "notice": notice,
         "site_url": settings.SITE_URL,
-        "notice_url": settings.SITE_URL + reverse("notices:detail", args=[notice.pk]),
+        # A notice without a customer (to staff, to a person without a company) has no page
+        # in the portal to link to.
+        "notice_url": settings.SITE_URL + reverse("notices:detail", args=[notice.pk])
+        if customer is not None
+        else "",
         "clause_label": Clause.label_for(notice.clause, notice.language),
         "language": notice.language,
         **(context or {}),
@@ -45,7 +49,9 @@ def notice_render(
     return subject, text.strip() + "\n", html
 
 
-def notice_fill(notice: Notice, *, customer: Customer, context: dict[str, Any] | None) -> None:
+def notice_fill(
+    notice: Notice, *, customer: Customer | None, context: dict[str, Any] | None
+) -> None:
     subject, text, html = notice_render(notice=notice, customer=customer, context=context)
     notice.mail_subject = subject
     notice.body_text = text

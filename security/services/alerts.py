@@ -7,11 +7,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.http import HttpRequest
-from django.template import Context
-from django.template.loader import get_template
 from django.utils import timezone, translation
 
 from accounts.audit import client_ip
@@ -36,10 +32,9 @@ def security_alert_send(
     email: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Tells the user about a change to their login, with the "this wasn't me" link. For a
-    member it is a notice (stored, Art. 16); for someone without a company (staff, an
-    applicant) the same text is e-mailed directly, as there is no customer to file it under."""
-
+    """Tells the user about a change to their login, with the "this wasn't me" link, as a
+    notice (stored, Art. 16): filed under the user's company, or, for someone without one
+    (staff, an applicant), as a personal notice in the language they use the portal in."""
     to = email or user.email
     context: dict[str, Any] = {
         "event": event,
@@ -52,28 +47,17 @@ def security_alert_send(
         "details": details or {},
     }
     customer = customer_of(user=user)
-    if customer is not None:
-        notice_create(
-            customer=customer,
-            kind=Notice.Kind.SECURITY_ALERT,
-            clause=Clause.ART6_3,
-            subject=user,
-            period=f"{event}:{uuid.uuid4().hex}"[:64],
-            recipients=[to],
-            context=context,
-        )
-        return
-    language = translation.get_language() or settings.LANGUAGE_CODE
-    language = "en" if language.startswith("en") else "ja"
-    base = f"emails/security_alert.{language}"
-    full = {"customer": None, "notice": None, "site_url": settings.SITE_URL, **context}
-    with translation.override(language):
-        # Plain-text parts are rendered without HTML escaping, as notices do.
-        subject_tpl: Any = get_template(f"{base}.subject.txt")
-        text_tpl: Any = get_template(f"{base}.txt")
-        subject = " ".join(subject_tpl.template.render(Context(full, autoescape=False)).split())
-        text = text_tpl.template.render(Context(full, autoescape=False))
-        html = get_template(f"{base}.html").render(full)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
-    message.attach_alternative(html, "text/html")
-    transaction.on_commit(lambda: message.send(fail_silently=False))
+    language = None
+    if customer is None:
+        active = translation.get_language() or settings.LANGUAGE_CODE
+        language = Notice.Language.EN if active.startswith("en") else Notice.Language.JA
+    notice_create(
+        customer=customer,
+        kind=Notice.Kind.SECURITY_ALERT,
+        clause=Clause.ART6_3,
+        subject=user,
+        period=f"{event}:{uuid.uuid4().hex}"[:64],
+        recipients=[to],
+        language=language,
+        context=context,
+    )

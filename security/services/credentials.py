@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
@@ -151,7 +150,7 @@ def credentials_report_compromised(
         )
         incident.full_clean()
         incident.save()
-        transaction.on_commit(functools.partial(_alert_staff_of_incident, incident.pk))
+        _alert_staff_of_incident(incident, actor=reporter)
     else:
         incident.reports += 1
         incident.last_reported_at = now
@@ -212,29 +211,52 @@ def credentials_report_compromised(
     return incident
 
 
-def _alert_staff_of_incident(incident_id: int) -> None:
-    """Staff learn of a new incident at once (Art. 6(3): the provider gives instructions)."""
-    incident = Incident.objects.select_related("customer", "user").get(pk=incident_id)
-    link = settings.SITE_URL + reverse("admin:accounts_incident_change", args=[incident.pk])
-    company = incident.customer.name if incident.customer else "-"
-    send_mail(
-        subject=f"[CTS] Credentials incident #{incident.pk}: {incident.user.email}",
-        message=(
-            f"Stolen or misused credentials were reported (Art. 6(3)).\n\n"
-            f"Company: {company}\nLogin: {incident.user.email}\n"
-            f"Channel: {incident.channel}\nScope: {incident.scope}\n\n{link}\n"
-        ),
-        from_email=None,
-        recipient_list=[settings.PROVIDER_EMAIL],
+def _alert_staff_of_incident(incident: Incident, *, actor: User | None) -> None:
+    """Staff learn of a new incident at once (Art. 6(3): the provider gives instructions):
+    a notice to PROVIDER_EMAIL, kept in the notice ledger like every other mail."""
+    notice_create(
+        customer=None,
+        kind=Notice.Kind.INCIDENT_REPORTED,
+        clause=Clause.ART6_3,
+        subject=incident,
+        recipients=[settings.PROVIDER_EMAIL],
+        language=settings.LANGUAGE_CODE,
+        actor=actor,
+        context={
+            "incident": incident,
+            "company": incident.customer,
+            "admin_url": settings.SITE_URL
+            + reverse("admin:accounts_incident_change", args=[incident.pk]),
+        },
     )
 
 
-def _incident_note(incident: Incident, *, actor: User, note: str) -> None:
+def _incident_save(
+    incident: Incident,
+    *,
+    action: str,
+    actor: User,
+    note: str,
+    request: HttpRequest | None,
+    fields: list[str],
+) -> Incident:
+    """Appends staff's note to the incident's notes, saves ``fields`` and audits ``action``."""
     note = note.strip()
     if note:
         stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
-        entry = f"[{stamp} {actor.email}] {note}"
-        incident.notes = f"{incident.notes}\n{entry}".strip()
+        incident.notes = f"{incident.notes}\n[{stamp} {actor.email}] {note}".strip()
+    incident.full_clean()
+    incident.save(update_fields=[*fields, "notes"])
+    audit_record(
+        action=action,
+        actor=actor,
+        customer=incident.customer,
+        target=incident,
+        clause=Clause.ART6_3,
+        request=request,
+        extra={"note": note},
+    )
+    return incident
 
 
 @transaction.atomic
@@ -247,19 +269,14 @@ def incident_acknowledge(
     incident.state = Incident.State.ACKNOWLEDGED
     incident.acknowledged_at = timezone.now()
     incident.acknowledged_by = actor
-    _incident_note(incident, actor=actor, note=note)
-    incident.full_clean()
-    incident.save(update_fields=["state", "acknowledged_at", "acknowledged_by", "notes"])
-    audit_record(
+    return _incident_save(
+        incident,
         action="accounts.incident.acknowledged",
         actor=actor,
-        customer=incident.customer,
-        target=incident,
-        clause=Clause.ART6_3,
+        note=note,
         request=request,
-        extra={"note": note.strip()},
+        fields=["state", "acknowledged_at", "acknowledged_by"],
     )
-    return incident
 
 
 @transaction.atomic
@@ -276,25 +293,11 @@ def incident_resolve(
     incident.state = Incident.State.RESOLVED
     incident.resolved_at = now
     incident.resolved_by = actor
-    _incident_note(incident, actor=actor, note=note)
-    incident.full_clean()
-    incident.save(
-        update_fields=[
-            "state",
-            "acknowledged_at",
-            "acknowledged_by",
-            "resolved_at",
-            "resolved_by",
-            "notes",
-        ]
-    )
-    audit_record(
+    return _incident_save(
+        incident,
         action="accounts.incident.resolved",
         actor=actor,
-        customer=incident.customer,
-        target=incident,
-        clause=Clause.ART6_3,
+        note=note,
         request=request,
-        extra={"note": note.strip()},
+        fields=["state", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by"],
     )
-    return incident

@@ -1,5 +1,5 @@
 """``{% article_link "terms-of-use" 12 3 %}`` → a link to Art. 12(3) (第12条第3項) of the
-version in force, for use on any page (DESIGN.md, Art. 15)."""
+version in force, for use on any page (Art. 15)."""
 
 from __future__ import annotations
 

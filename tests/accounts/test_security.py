@@ -181,16 +181,25 @@ def test_a_sign_in_from_an_unseen_device_sends_an_alert(alice, django_capture_on
     assert "iPhone" in notice.body_text
 
 
-def test_staff_without_a_company_get_the_alert_by_e_mail(db, django_capture_on_commit_callbacks):
+def test_staff_without_a_company_get_the_alert_through_the_notice_ledger(
+    db, django_capture_on_commit_callbacks
+):
     staff = StaffFactory(email="ops@cts.example.jp", mfa=False)
     sign_in(staff.email, user_agent=FIREFOX)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         sign_in(staff.email, user_agent=IPHONE)
-    assert not Notice.objects.exists()
+    # A personal notice: in the ledger (Art. 16), filed under no customer.
+    notice = Notice.objects.get(kind="security_alert")
+    assert notice.customer is None
+    assert notice.recipients == [staff.email]
+    assert notice.state == Notice.State.SENT
     [message] = mail.outbox
     assert message.to == [staff.email]
+    assert message.body == notice.body_text
     assert "/account/compromised/" in message.body
+    # There is no portal page of a personal notice to link to.
+    assert "/notices/" not in message.body
 
 
 # --- Hardening ---------------------------------------------------------------------------------

@@ -243,3 +243,32 @@ def test_two_racing_transactions_create_one_notice(customer_a: Customer, alice: 
     assert Notice.objects.filter(period="race").count() == 1
     # Eager delivery on A's commit only; B's call queued nothing.
     assert len(mail.outbox) == 1
+
+
+def test_only_personal_kinds_may_go_without_a_customer() -> None:
+    with pytest.raises(ValueError):
+        notice_create(
+            customer=None,
+            kind=Notice.Kind.TERMS_CHANGED,
+            clause=Clause.ART15,
+            recipients=["someone@example.jp"],
+        )
+    with pytest.raises(ValueError):
+        # A personal notice names its recipients: there is no company to take them from.
+        notice_create(customer=None, kind=Notice.Kind.SECURITY_ALERT, clause=Clause.ART6_3)
+
+
+def test_a_notice_to_staff_is_in_no_customer_s_list(
+    alice: User, customer_a: Customer, django_capture_on_commit_callbacks
+) -> None:
+    from notices.selectors import notice_list
+    from security.services.credentials import credentials_report_compromised
+
+    with django_capture_on_commit_callbacks(execute=True):
+        credentials_report_compromised(user=alice, reporter=alice)
+    staff_notice = Notice.objects.get(kind=Notice.Kind.INCIDENT_REPORTED)
+    assert staff_notice.customer is None
+    assert staff_notice.language == "ja"
+    assert "ID・パスワードの盗用" in staff_notice.body_text
+    listed = set(notice_list(customer=customer_a).values_list("kind", flat=True))
+    assert listed == {Notice.Kind.CREDENTIALS_COMPROMISED}

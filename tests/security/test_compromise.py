@@ -148,9 +148,13 @@ def test_reporting_twice_opens_one_incident_and_one_notice(
     assert (
         AuditEntry.objects.filter(action="accounts.credentials.reported_compromised").count() == 2
     )
-    # Staff were alerted once, with the admin link of the incident.
+    # Staff were alerted once, with the admin link of the incident, through the ledger.
     [staff_alert] = [m for m in mail.outbox if m.to == ["support@cts.example.jp"]]
     assert f"/admin/accounts/incident/{incident.pk}/change/" in staff_alert.body
+    staff_notice = Notice.objects.get(kind="incident_reported")
+    assert staff_notice.customer is None
+    assert staff_notice.recipients == ["support@cts.example.jp"]
+    assert staff_alert.body == staff_notice.body_text
 
 
 def test_after_resolution_a_new_report_opens_a_new_incident(bob, staff):

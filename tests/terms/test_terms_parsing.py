@@ -25,7 +25,7 @@ from terms.parsing import (
 
 SEED = Path(__file__).resolve().parents[2] / "terms" / "data" / "terms-of-use-2023-04-01.ja.txt"
 
-# The hash recorded with every acceptance of the 2023-04-01 terms (DESIGN.md, Art. 15, 16).
+# The hash recorded with every acceptance of the 2023-04-01 terms (Art. 15, 16).
 # If this changes, normalization changed, and stored hashes no longer match the shipped text.
 SEED_SHA256 = "8ff68510c5318c095b84cb79dfe5ff9fdd9b2ba53b935fa95dd82648e36df4d4"
 

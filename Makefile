@@ -9,7 +9,7 @@ PORT ?= 8000
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: install run test lint typecheck pytest services browser messages clean
+.PHONY: install run test lint typecheck pytest services browser messages clean bench-deps bench-http
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ services:
 browser:
 	@test -x /usr/bin/chromium && fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
+# wrk (Debian's package) drives the HTTP benchmark.
+bench-deps:
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
+# The request path under gunicorn (production settings, PostgreSQL, Redis): bench/http.py.
+bench-http: install services bench-deps
+	$(BIN)/python bench/http.py
 
 # lint-imports: the apps import downwards only (contracts in pyproject.toml).
 lint: install

@@ -3,11 +3,10 @@
 
 from typing import Any
 
-from allauth.account.decorators import reauthentication_required
-from allauth.core.exceptions import ReauthenticationRequired
+from django.conf import settings
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
@@ -15,9 +14,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ctsportal.access import Access
+
 from . import services
+from .current import membership_of, user_of
 from .models import Membership
-from .selectors import member_get, member_list, membership_get, user_session_list
+from .selectors import member_get, member_list, user_session_list
 
 
 class CustomerSummarySerializer(serializers.Serializer):
@@ -36,14 +38,20 @@ class MeSerializer(serializers.Serializer):
 
 
 class MeView(APIView):
+    access_policy = Access(
+        onboarding=True,
+        ended=True,
+        reason="who am I, and my company's state: what an API client needs to know first",
+    )
+
     @extend_schema(responses=MeSerializer, summary="The signed-in user, company and role")
     def get(self, request: Request) -> Response:
-        user = request.user
-        membership = membership_get(user=user)
+        user = user_of(request)
+        membership = membership_of(request)
         data: dict[str, Any] = {
             "id": user.pk,
-            "email": user.email,  # type: ignore[union-attr]
-            "full_name": user.full_name,  # type: ignore[union-attr]
+            "email": user.email,
+            "full_name": user.full_name,
             "is_staff": user.is_staff,
             "customer": None,
             "role": None,
@@ -62,17 +70,37 @@ class TokenSerializer(serializers.Serializer):
 
 
 class TokenCreateSerializer(serializers.Serializer):
-    days = serializers.IntegerField(min_value=1, max_value=365, default=90)
+    days = serializers.IntegerField(min_value=1, default=90)
+
+    def validate_days(self, value: int) -> int:
+        if value > settings.API_TOKEN_MAX_DAYS:
+            raise serializers.ValidationError(
+                _("A token is valid for 1 to %(max)d days.") % {"max": settings.API_TOKEN_MAX_DAYS}
+            )
+        return value
 
 
 class TokenCreatedSerializer(serializers.Serializer):
     token = serializers.CharField(help_text=_("Shown once. Send as 'Authorization: Token …'."))
 
 
+class TokenRefused(exceptions.APIException):
+    """The limit of tokens per person, or a lifetime beyond the cap: 400 with its own code."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+
+
 class TokenListView(APIView):
+    # Creating a token hands out a credential: the person confirms the password first, and
+    # a token cannot mint tokens.
+    access_policy = Access(
+        onboarding=True, sensitive=True, session_only=True, reason="the person's own API tokens"
+    )
+
     @extend_schema(responses=TokenSerializer(many=True), summary="My API tokens")
     def get(self, request: Request) -> Response:
-        tokens = services.api_token_list(user=request.user)  # type: ignore[arg-type]
+        tokens = services.api_token_list(user=user_of(request))
         return Response(TokenSerializer(tokens, many=True).data)
 
     @extend_schema(
@@ -83,19 +111,26 @@ class TokenListView(APIView):
     def post(self, request: Request) -> Response:
         serializer = TokenCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        secret = services.api_token_create(
-            user=request.user,  # type: ignore[arg-type]
-            days=serializer.validated_data["days"],
-            request=request._request,
-        )
+        try:
+            secret = services.api_token_create(
+                user=user_of(request),
+                days=serializer.validated_data["days"],
+                request=request._request,
+            )
+        except ValidationError as exc:
+            raise TokenRefused(" ".join(exc.messages), code=exc.code or "invalid") from exc
         return Response({"token": secret}, status=status.HTTP_201_CREATED)
 
 
 class TokenDetailView(APIView):
+    access_policy = Access.always(
+        reason="revoking one's own credential is always possible (Art. 6(3))"
+    )
+
     @extend_schema(responses={204: None}, summary="Revoke one of my API tokens")
     def delete(self, request: Request, token_key: str) -> Response:
         services.api_token_revoke(
-            user=request.user,  # type: ignore[arg-type]
+            user=user_of(request),
             token_key=token_key,
             request=request._request,
         )
@@ -105,30 +140,8 @@ class TokenDetailView(APIView):
 # --- Members, sessions and stolen credentials (Art. 6) ------------------------------------------
 
 
-class ReauthenticationRequiredError(exceptions.PermissionDenied):
-    default_detail = _("Enter your password again (in the portal) before doing this.")
-    default_code = "reauthentication_required"
-
-
-@reauthentication_required
-def _recent_password(request: HttpRequest) -> None:
-    return None
-
-
-def _require_recent_password(request: Request) -> None:
-    """A browser session must have re-entered the password within the last minutes before
-    a sensitive change; a token client proved it when the token was created (which asks for
-    the password again)."""
-    if request.auth is not None:
-        return
-    try:
-        _recent_password(request._request)
-    except ReauthenticationRequired as exc:
-        raise ReauthenticationRequiredError from exc
-
-
 def membership_or_404(request: Request) -> Membership:
-    membership = membership_get(user=request.user)
+    membership = membership_of(request)
     if membership is None:
         raise Http404
     return membership
@@ -158,6 +171,9 @@ class MemberListView(APIView):
 
 
 class MemberDetailView(APIView):
+    # Removing a member needs the person's recent confirmation, for a token too.
+    access_policy = Access(sensitive=True)
+
     @extend_schema(
         responses={204: None},
         summary="Remove a member (owner only); their sessions and tokens end at once",
@@ -167,17 +183,19 @@ class MemberDetailView(APIView):
         target = member_get(customer=membership.customer, pk=pk)
         if not membership.is_owner:
             raise exceptions.PermissionDenied
-        _require_recent_password(request)
         try:
             services.member_remove(
                 customer=membership.customer,
                 membership=target,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=user_of(request),
                 request=request._request,
             )
         except ValidationError as exc:
             raise validation_error(exc) from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+_OWN_SESSIONS = "the person's own sessions (Art. 6): reachable in every state"
 
 
 class SessionSerializer(serializers.Serializer):
@@ -206,9 +224,11 @@ def sign_out_if_current_ended(request: Request) -> None:
 
 
 class SessionListView(APIView):
+    access_policy = Access.always(reason=_OWN_SESSIONS)
+
     @extend_schema(responses=SessionSerializer(many=True), summary="My signed-in sessions")
     def get(self, request: Request) -> Response:
-        sessions = user_session_list(user=request.user)  # type: ignore[arg-type]
+        sessions = user_session_list(user=user_of(request))
         return Response(SessionSerializer(sessions, many=True, context={"request": request}).data)
 
     @extend_schema(
@@ -216,7 +236,7 @@ class SessionListView(APIView):
     )
     def delete(self, request: Request) -> Response:
         services.user_sessions_end_all(
-            user=request.user,  # type: ignore[arg-type]
+            user=user_of(request),
             request=request._request,
         )
         sign_out_if_current_ended(request)
@@ -224,10 +244,12 @@ class SessionListView(APIView):
 
 
 class SessionDetailView(APIView):
+    access_policy = Access.always(reason=_OWN_SESSIONS)
+
     @extend_schema(responses={204: None}, summary="End one of my sessions")
     def delete(self, request: Request, pk: int) -> Response:
         services.user_session_end(
-            user=request.user,  # type: ignore[arg-type]
+            user=user_of(request),
             session_id=pk,
             request=request._request,
         )

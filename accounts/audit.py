@@ -4,8 +4,10 @@ that decides a request's client address."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.http import HttpRequest
@@ -17,9 +19,37 @@ SCHEDULER = "scheduler"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The address of the client, the same for the audit log, allauth's rate limits and
+    sessions (``security.adapters``), axes (AXES_CLIENT_IP_CALLABLE) and the
+    credential-sharing signal. Behind TRUSTED_PROXY_COUNT proxies (the TLS proxy in front of
+    gunicorn appends the address it saw to X-Forwarded-For), the client is the entry that
+    many places from the right; without trusted proxies the header is ignored, since anyone
+    can send it."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies > 0 and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        # Fewer hops than proxies: the request bypassed one; the nearest entry is the best.
+        candidate = hops[-proxies] if len(hops) >= proxies else (hops[0] if hops else "")
+        address = _clean_ip(candidate)
+        if address:
+            return address
+    return _clean_ip(request.META.get("REMOTE_ADDR", ""))
+
+
+def _clean_ip(value: str) -> str | None:
+    value = value.strip()
+    if value.startswith("[") and "]" in value:
+        value = value[1 : value.index("]")]
+    elif value.count(":") == 1:
+        # "203.0.113.7:51234": an IPv4 address with a port.
+        value = value.split(":", 1)[0]
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
 
 
 def audit_record(

@@ -2,6 +2,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from .current import membership_of
+
 
 def membership(request: HttpRequest) -> dict[str, Any]:
-    return {"membership": getattr(request, "membership", None)}
+    return {"membership": membership_of(request) if hasattr(request, "user") else None}

@@ -3,45 +3,73 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
-from django.urls import reverse
-from django.utils.functional import SimpleLazyObject
+from django.contrib.auth import SESSION_KEY, logout
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .selectors import membership_get
-from .services import customer_touch_activity, user_has_mfa
+from .audit import client_ip
+from .services import customer_touch_activity
 from .signals import LAST_SEEN_SESSION_KEY, SIGNED_IN_AT_SESSION_KEY
 
 
-class MembershipMiddleware:
-    """Puts the signed-in user's membership (or None) on ``request.membership`` and notes
-    the customer's activity (Art. 12(1)(5) counts months without use)."""
+def _session_touch(request: HttpRequest, user: object) -> None:
+    """allauth.usersessions' activity tracking (the session list, and the client-change signal
+    that feeds the credential-sharing check): one UPDATE when the client is unchanged.
+    allauth's own middleware reads and writes the row on every request; this runs once per
+    ``LAST_SEEN_RESOLUTION`` (SessionLimitsMiddleware)."""
+    from allauth.usersessions.models import UserSession
+
+    if not request.session.session_key:
+        return
+    user_agent = request.META.get("HTTP_USER_AGENT", "")[
+        : UserSession._meta.get_field("user_agent").max_length
+    ]
+    unchanged = UserSession.objects.filter(
+        session_key=request.session.session_key,
+        user=user,
+        ip=client_ip(request),
+        user_agent=user_agent,
+    ).update(last_seen_at=timezone.now())
+    if not unchanged:
+        # New, or seen from another client: allauth's full path (creates the row or sends
+        # session_client_changed).
+        UserSession.objects.create_from_request(request)
+
+
+class ActivityMiddleware:
+    """Notes that an API token user's company used the portal (Art. 12(1)(5) counts months
+    without use): after the view, where the token was read; at most one write per user per
+    ``ACTIVITY_RESOLUTION``. Browser sessions are noted by SessionLimitsMiddleware, once a
+    minute with the session's last-seen time, at no cost in between."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.membership = SimpleLazyObject(  # type: ignore[attr-defined]
-            lambda: membership_get(user=request.user)
-        )
         response = self.get_response(request)
-        # Measured after the view so API token authentication (done in the view) counts too.
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not user.is_staff:
+        session = getattr(request, "session", None)
+        by_session = session is not None and SESSION_KEY in session
+        if user is not None and user.is_authenticated and not user.is_staff and not by_session:
             customer_touch_activity(user=user)
         return response
 
 
 # The last-seen time is written at most once a minute, not on every request.
 LAST_SEEN_RESOLUTION = 60
+# The address and browser the session was last seen from.
+CLIENT_SESSION_KEY = "accounts_client"
 
 
 class SessionLimitsMiddleware:
     """Ends a session SESSION_COOKIE_AGE after sign-in (absolute) or SESSION_IDLE_MINUTES
     after its last request (idle). Django's own expiry slides whenever the session is saved,
-    so the absolute limit is kept from the sign-in time stored at login."""
+    so the absolute limit is kept from the sign-in time stored at login.
+
+    Also the bookkeeping of a signed-in request, at most once per ``LAST_SEEN_RESOLUTION``
+    per session and not at all in between: the session's last-seen time, allauth's session
+    list, and the company's activity (Art. 12(1)(5))."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -65,60 +93,14 @@ class SessionLimitsMiddleware:
                     _("You were signed out to keep your account safe. Please sign in again."),
                 )
                 return self.get_response(request)
-            if last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION:
+            # A session used from another address or browser is noted at once (the
+            # credential-sharing signal, Art. 6(1)); compared in the session, at no query.
+            client = f"{client_ip(request)}|{request.META.get('HTTP_USER_AGENT', '')[:200]}"
+            moved = session.get(CLIENT_SESSION_KEY) != client
+            if moved or last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION:
                 session[LAST_SEEN_SESSION_KEY] = now
+                session[CLIENT_SESSION_KEY] = client
+                _session_touch(request, user)
+                if not user.is_staff:
+                    customer_touch_activity(user=user)
         return self.get_response(request)
-
-
-# Paths a member must reach while two-factor authentication is still to be set up.
-MFA_SETUP_EXEMPT_PREFIXES = (
-    "/accounts/2fa/",
-    "/accounts/reauthenticate/",
-    "/accounts/logout/",
-    "/accounts/login/",
-    "/accounts/password/",
-    "/accounts/confirm-email/",
-    "/account/compromised",
-    "/api/v1/account/compromised",
-    "/terms/",
-    "/i18n/",
-    "/static/",
-    "/healthz",
-    "/favicon.ico",
-)
-
-
-class MFARequiredMiddleware:
-    """Sends to the two-factor setup page (a) staff without an authenticator who open the
-    admin, and (b) members of a company whose owner requires two-factor authentication."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self._check(request)
-        return response if response is not None else self.get_response(request)
-
-    def _check(self, request: HttpRequest) -> HttpResponse | None:
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            return None
-        path = request.path_info
-        if user.is_staff and path.startswith(reverse("admin:index")):
-            if not user_has_mfa(user):
-                messages.warning(
-                    request,
-                    _("Staff must use two-factor authentication. Set it up to use the admin."),
-                )
-                return redirect("mfa_index")
-            return None
-        if path.startswith(MFA_SETUP_EXEMPT_PREFIXES):
-            return None
-        membership = getattr(request, "membership", None)
-        if not membership or not membership.customer.mfa_required or user_has_mfa(user):
-            return None
-        message = _("Your company requires two-factor authentication. Please set it up now.")
-        if path.startswith("/api/"):
-            return JsonResponse({"code": "mfa_required", "detail": str(message)}, status=403)
-        messages.warning(request, message)
-        return redirect("mfa_index")

@@ -3,7 +3,6 @@ from typing import Any, TypeVar
 
 from allauth.account import app_settings as account_settings
 from allauth.account import views as allauth_views
-from allauth.account.decorators import reauthentication_required
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib import messages
@@ -19,9 +18,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from ctsportal.access import Access
+from ctsportal.access import Access, access
 
 from . import services
+from .current import membership_of, user_of
 from .forms import InvitationForm, MFARequiredForm, NamesForm, TokenCreateForm
 from .models import Membership, User
 from .selectors import invitation_list_open, member_get, member_list
@@ -29,6 +29,7 @@ from .selectors import invitation_list_open, member_get, member_list
 T = TypeVar("T")
 
 
+@access(public=True, reason="the front page: the offer to sign in, or on to the dashboard")
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("dashboard")
@@ -37,7 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = membership_of(request)
     context = {
         "customer": membership.customer if membership else None,
         "members": member_list(customer=membership.customer) if membership else [],
@@ -45,6 +46,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/dashboard.html", context)
 
 
+@access(onboarding=True, reason="the person's own account (Art. 4: before approval too)")
 @login_required
 def account_overview(request: HttpRequest) -> HttpResponse:
     """The person's own page: 氏名 and フリガナ can be changed here."""
@@ -58,20 +60,23 @@ def account_overview(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/account.html", {"names_form": form})
 
 
+# Creating a token hands out a credential: the password is asked again first (sensitive).
+@access(onboarding=True, sensitive=True, reason="the person's own API tokens")
 @never_cache
 @login_required
-# Creating a token hands out a credential: the password is asked again first.
-@reauthentication_required(allow_get=True)
 def token_list(request: HttpRequest) -> HttpResponse:
     new_token = None
     form = TokenCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        new_token = services.api_token_create(
-            user=request.user,  # type: ignore[arg-type]
-            days=form.cleaned_data["days"],
-            request=request,
-        )
-    tokens = services.api_token_list(user=request.user)  # type: ignore[arg-type]
+        try:
+            new_token = services.api_token_create(
+                user=user_of(request),
+                days=form.cleaned_data["days"],
+                request=request,
+            )
+        except ValidationError as exc:
+            messages.error(request, error_message(exc))
+    tokens = services.api_token_list(user=user_of(request))
     return render(
         request,
         "accounts/tokens.html",
@@ -79,13 +84,15 @@ def token_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@access.always(reason="revoking one's own credential is always possible (Art. 6(3))")
 @require_POST
 @login_required
 def token_revoke(request: HttpRequest, token_key: str) -> HttpResponse:
-    services.api_token_revoke(user=request.user, token_key=token_key, request=request)  # type: ignore[arg-type]
+    services.api_token_revoke(user=user_of(request), token_key=token_key, request=request)
     return redirect("account_tokens")
 
 
+@access(public=True, reason="the load balancer's health check")
 def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
@@ -111,7 +118,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def membership_or_404(request: HttpRequest) -> Membership:
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = membership_of(request)
     if not membership:
         raise Http404
     return membership
@@ -156,6 +163,7 @@ def members(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/members.html", context)
 
 
+@access(sensitive=True)
 @never_cache
 @login_required
 def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
@@ -178,7 +186,6 @@ def _confirmed_by_owner(
     return render(request, "accounts/member_confirm.html", {"target": target, "action": action})
 
 
-@reauthentication_required
 def _member_remove(
     request: HttpRequest, membership: Membership, target: Membership
 ) -> HttpResponse:
@@ -187,7 +194,7 @@ def _member_remove(
         lambda: services.member_remove(
             customer=membership.customer,
             membership=target,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=user_of(request),
             request=request,
         ),
         lambda done: (
@@ -196,13 +203,13 @@ def _member_remove(
     )
 
 
+@access(sensitive=True)
 @never_cache
 @login_required
 def member_make_owner(request: HttpRequest, pk: int) -> HttpResponse:
     return _confirmed_by_owner(request, pk, action="make_owner", apply=_member_make_owner)
 
 
-@reauthentication_required
 def _member_make_owner(
     request: HttpRequest, membership: Membership, target: Membership
 ) -> HttpResponse:
@@ -211,13 +218,14 @@ def _member_make_owner(
         lambda: services.ownership_transfer(
             customer=membership.customer,
             to_membership=target,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=user_of(request),
             request=request,
         ),
         lambda done: _("%(email)s is now the owner.") % {"email": target.user.email},
     )
 
 
+@access(sensitive=True)
 @require_POST
 @login_required
 def members_mfa_required(request: HttpRequest) -> HttpResponse:
@@ -226,7 +234,6 @@ def members_mfa_required(request: HttpRequest) -> HttpResponse:
     return _members_mfa_required(request, membership)
 
 
-@reauthentication_required
 def _members_mfa_required(request: HttpRequest, membership: Membership) -> HttpResponse:
     form = MFARequiredForm(request.POST)
     form.is_valid()
@@ -236,7 +243,7 @@ def _members_mfa_required(request: HttpRequest, membership: Membership) -> HttpR
         lambda: services.customer_set_mfa_required(
             customer=membership.customer,
             required=required,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=user_of(request),
             request=request,
         ),
         lambda done: (

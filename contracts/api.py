@@ -15,8 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
-from accounts.selectors import membership_get
+from accounts.current import membership_of, user_of
+from ctsportal.access import Access
 
 from . import terms_bridge
 from .declarations import declaration_current
@@ -24,6 +24,8 @@ from .models import NORMALIZED_FIELDS, RegistrationApplication
 from .selectors import application_current
 from .services import registration as services
 from .services.registration import EDITABLE_FIELDS
+
+_APPLY = "the application (Art. 4), which records the terms' acceptance itself"
 
 
 class TermsVersionRefSerializer(serializers.Serializer):
@@ -124,8 +126,8 @@ def _drf_error(exc: DjangoValidationError) -> exceptions.ValidationError:
     return exceptions.ValidationError({"non_field_errors": exc.messages})
 
 
-def _own_application(user: User) -> RegistrationApplication:
-    membership = membership_get(user=user)
+def _own_application(request: Request) -> RegistrationApplication:
+    membership = membership_of(request)
     if membership is None:
         raise Http404
     application = application_current(customer=membership.customer)
@@ -134,10 +136,15 @@ def _own_application(user: User) -> RegistrationApplication:
     return application
 
 
+_APPLICATION = Access(onboarding=True, terms_exempt=True, reason=_APPLY)
+
+
 class ApplicationView(APIView):
+    access_policy = _APPLICATION
+
     @extend_schema(responses=ApplicationSerializer, summary="My company's application")
     def get(self, request: Request) -> Response:
-        application = _own_application(request.user)  # type: ignore[arg-type]
+        application = _own_application(request)
         return Response(ApplicationSerializer(application).data)
 
     @extend_schema(
@@ -150,7 +157,7 @@ class ApplicationView(APIView):
         serializer.is_valid(raise_exception=True)
         try:
             application = services.application_save_draft(
-                user=request.user,  # type: ignore[arg-type]
+                user=user_of(request),
                 data=serializer.validated_data,
                 request=request._request,
             )
@@ -162,16 +169,18 @@ class ApplicationView(APIView):
 
 
 class ApplicationSubmitView(APIView):
+    access_policy = _APPLICATION
+
     @extend_schema(
         request=ApplicationSubmitSerializer,
         responses=ApplicationSerializer,
         summary="Submit my company's draft application (final)",
     )
     def post(self, request: Request) -> Response:
-        application = _own_application(request.user)  # type: ignore[arg-type]
+        application = _own_application(request)
         serializer = ApplicationSubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        pending = {v.pk: v for v in terms_bridge.pending_versions(user=request.user)}  # type: ignore[arg-type]
+        pending = {v.pk: v for v in terms_bridge.pending_versions(user=user_of(request))}
         unknown = [pk for pk in serializer.validated_data["accept_terms"] if pk not in pending]
         if unknown:
             raise exceptions.ValidationError(
@@ -180,7 +189,7 @@ class ApplicationSubmitView(APIView):
         try:
             application = services.application_submit(
                 application=application,
-                user=request.user,  # type: ignore[arg-type]
+                user=user_of(request),
                 declaration_accepted=serializer.validated_data["declaration"],
                 accept_terms=[pending[pk] for pk in serializer.validated_data["accept_terms"]],
                 request=request._request,
@@ -201,6 +210,8 @@ class DeclarationSerializer(serializers.Serializer):
 
 
 class DeclarationView(APIView):
+    access_policy = _APPLICATION
+
     @extend_schema(
         responses=DeclarationSerializer,
         summary="What submitting means: the declaration text and the terms to accept",
@@ -214,7 +225,7 @@ class DeclarationView(APIView):
                     "language": declaration.language,
                     "text": declaration.text,
                     "sha256": declaration.sha256,
-                    "pending_terms": terms_bridge.pending_versions(user=request.user),  # type: ignore[arg-type]
+                    "pending_terms": terms_bridge.pending_versions(user=user_of(request)),
                 }
             ).data
         )

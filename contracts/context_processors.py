@@ -8,12 +8,14 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from accounts.current import membership_of
+
 from .services.service_events import interruptions_for_customer
 
 
 def lifecycle_banners(request: HttpRequest) -> dict[str, Any]:
-    # The membership the request middleware already loaded (lazily, once per request).
-    membership = getattr(request, "membership", None)
+    # The membership the request policy already looked up (once per request).
+    membership = membership_of(request)
     if not membership:
         return {}
     customer = membership.customer

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.selectors import membership_get
 from ctsportal.access import Access
+from ctsportal.policy import PolicyPermission
 
 from .models import VideoRecord
 from .selectors import video_record_get, video_record_list
@@ -83,7 +84,8 @@ class ImportResultSerializer(serializers.Serializer):
 class VideoRecordImportView(APIView):
     """For the camera platform: a staff user's token posts the records it holds."""
 
-    permission_classes = [permissions.IsAdminUser]
+    # The policy first (it lets staff through), then staff only: customers never import.
+    permission_classes = [PolicyPermission, permissions.IsAdminUser]
     access_policy = Access(
         onboarding=True,
         terms_exempt=True,

@@ -8,13 +8,15 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.current import membership_of, user_of
 from accounts.models import Customer
+from ctsportal.access import access
 
 from . import terms_bridge
 from .declarations import declaration_current
@@ -28,14 +30,18 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     return {"declaration": declaration_current(), **extra}
 
 
+@access(
+    onboarding=True,
+    terms_exempt=True,
+    reason="the application (Art. 4), which records the terms' acceptance itself",
+)
 @never_cache
 @login_required
 def apply(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = user_of(request)
     if user.is_staff:
         raise PermissionDenied
-    # A lazy object: "or None" turns "no membership" into a real None.
-    membership = request.membership or None  # type: ignore[attr-defined]
+    membership = membership_of(request)
     customer = membership.customer if membership else None
     if customer is not None and customer.status != Customer.Status.APPLICANT:
         return redirect("dashboard")
@@ -50,7 +56,7 @@ def apply(request: HttpRequest) -> HttpResponse:
     if membership is not None and not membership.is_owner:
         raise PermissionDenied
 
-    pending = terms_bridge.pending_versions(user=user)  # type: ignore[arg-type]
+    pending = terms_bridge.pending_versions(user=user)
     submitting = request.method == "POST" and request.POST.get("action") == "submit"
     form = ApplicationForm(
         request.POST if request.method == "POST" else None,
@@ -61,14 +67,14 @@ def apply(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.application_save_draft(
-                user=user,  # type: ignore[arg-type]
+                user=user,
                 data=form.draft_values(),
                 request=request,
             )
             if submitting:
                 services.application_submit(
                     application=saved,
-                    user=user,  # type: ignore[arg-type]
+                    user=user,
                     declaration_accepted=form.cleaned_data["declaration"],
                     accept_terms=form.accepted_versions(),
                     request=request,
@@ -86,24 +92,27 @@ def apply(request: HttpRequest) -> HttpResponse:
     )
 
 
+@access(
+    onboarding=True,
+    terms_exempt=True,
+    reason="the application (Art. 4), which records the terms' acceptance itself",
+)
 @require_POST
 @login_required
 def reopen(request: HttpRequest) -> HttpResponse:
     try:
-        services.application_reopen(user=request.user, request=request)  # type: ignore[arg-type]
+        services.application_reopen(user=user_of(request), request=request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("contracts:apply")
 
 
+@access(onboarding=True, terms_exempt=True, reason="the company's own applications (Art. 4)")
 @login_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One of the company's applications (earlier ones too); another company's is a 404."""
-    # A lazy object: "or None" turns "no membership" into a real None.
-    membership = request.membership or None  # type: ignore[attr-defined]
+    membership = membership_of(request)
     if membership is None:
-        from django.http import Http404
-
         raise Http404
     application = application_get(customer=membership.customer, pk=pk)
     return render(

@@ -39,8 +39,14 @@ class Access:
     terms_exempt: bool = False
     # Reachable before setting up a required second factor (Art. 6(1)).
     mfa_exempt: bool = False
-    # Needs a recent password or two-factor confirmation of the person (not of a token).
+    # Its writes need a recent password or two-factor confirmation of the person (not of a
+    # token): allauth's re-authentication.
     sensitive: bool = False
+    # Refused to API-token clients (a token may not mint tokens): a signed-in session only.
+    session_only: bool = False
+    # The provider's staff admin: Django admin checks staff itself; the policy adds staff
+    # two-factor authentication (Art. 6(1)) and no customer check.
+    staff: bool = False
     # Why the view is outside part of the policy; required whenever a flag is set.
     reason: str = ""
 
@@ -52,26 +58,53 @@ class Access:
             self.while_suspended,
             self.terms_exempt,
             self.mfa_exempt,
+            self.staff,
         )
         if any(exempt) and not self.reason:
             raise ValueError("An exemption from the request policy needs a reason.")
+
+    @classmethod
+    def always(cls, *, reason: str, sensitive: bool = False) -> Access:
+        """Open to every signed-in person whatever the company's state, the terms or the
+        second factor: signing out, the person's own security settings, reporting stolen
+        credentials (Art. 6(3), 12(1))."""
+        return cls(
+            onboarding=True,
+            ended=True,
+            while_suspended=True,
+            terms_exempt=True,
+            mfa_exempt=True,
+            sensitive=sensitive,
+            reason=reason,
+        )
 
 
 FULL_POLICY = Access()
 
 
-def access(**flags: Any) -> Callable[[V], V]:
-    """Declares the policy of a view function or class (see the module docstring)."""
-    policy = Access(**flags)
+class _Declare:
+    """``@access(...)`` declares the policy of a view function or class (see the module
+    docstring); ``@access.always(reason=...)`` declares ``Access.always``."""
 
-    def decorate(view: V) -> V:
-        view.access_policy = policy  # type: ignore[attr-defined]
-        return view
+    def __call__(self, **flags: Any) -> Callable[[V], V]:
+        return self._declaring(Access(**flags))
 
-    return decorate
+    def always(self, *, reason: str, sensitive: bool = False) -> Callable[[V], V]:
+        return self._declaring(Access.always(reason=reason, sensitive=sensitive))
+
+    @staticmethod
+    def _declaring(policy: Access) -> Callable[[V], V]:
+        def decorate(view: V) -> V:
+            setattr(view, "access_policy", policy)  # noqa: B010
+            return view
+
+        return decorate
 
 
-def access_for(view: Callable[..., Any]) -> Access:
+access = _Declare()
+
+
+def access_for(view: object) -> Access:
     """The declared policy of a resolved view: the function's own, or that of the class behind
     ``as_view()`` (Django's ``view_class``, DRF's ``cls``)."""
     for candidate in (view, getattr(view, "view_class", None), getattr(view, "cls", None)):

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .access import access
+from .policy import PolicyDenied
 
 
 class Pagination(PageNumberPagination):
@@ -148,6 +149,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "detail": str(exceptions.ValidationError.default_detail),
             "errors": response.data,
         }
+    elif isinstance(exc, PolicyDenied):
+        body = {"code": str(exc.refusal.code), "detail": exc.refusal.detail, **exc.refusal.extra}
     else:
         detail = exc.detail
         code = getattr(exc, "code_override", None) or _first_code(exc.get_codes())

@@ -1,11 +1,14 @@
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as account_views
 from contracts.lifecycle_api import CancellationView
+from ctsportal import views as portal_views
 from ctsportal.api import api_not_found
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -23,6 +26,7 @@ api_v1: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("dashboard/", account_views.dashboard, name="dashboard"),
+    path("ended/", portal_views.customer_ended, name="customer_ended"),
     path("healthz", account_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     # Before allauth's own: a dead verification link answers 404/410 with a helpful page.
@@ -44,10 +48,22 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file (no inline script: CSP);
+    # its page keeps a small <style> element of its own, allowed on that page only.
+    path(
+        "api/docs/",
+        csp_update({"style-src": [SELF, UNSAFE_INLINE]})(
+            SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+        ),
+        name="api-docs",
+    ),
     # Anything else under /api/ answers the API's JSON error shape, never an HTML page.
     re_path(r"^api/", api_not_found, name="api-not-found"),
-    path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "favicon.svg")),
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=settings.STATIC_URL + "favicon.svg"),
+        name="favicon",
+    ),
 ]
 
 handler403 = "accounts.views.permission_denied"

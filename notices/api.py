@@ -6,7 +6,8 @@ from django.db import models
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 
-from accounts.selectors import membership_get
+from accounts.current import membership_of
+from ctsportal.access import Access
 
 from . import selectors
 from .models import Notice
@@ -37,9 +38,16 @@ class NoticeDetailSerializer(NoticeSerializer):
         read_only_fields = fields
 
 
-class _CustomerNotices:
+class _CustomerNotices(generics.GenericAPIView[Notice]):
+    access_policy = Access(
+        onboarding=True,
+        ended=True,
+        reason="Art. 12(5), 16: the notices sent to the company, before approval and after "
+        "the end too",
+    )
+
     def get_queryset(self) -> models.QuerySet[Notice]:
-        membership = membership_get(user=self.request.user)  # type: ignore[attr-defined]
+        membership = membership_of(self.request)
         if membership is None:
             return Notice.objects.none()
         return selectors.notice_list(customer=membership.customer)

@@ -7,33 +7,42 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.models import User
+from accounts.current import membership_of, user_of
+from ctsportal.access import access
 
 from . import selectors, services
 
 
+@access(
+    onboarding=True,
+    ended=True,
+    reason="Art. 12(5), 16: the notices sent to the company, before approval and after the end too",
+)
 @login_required
 def notice_list_view(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = membership_of(request)
     section = request.GET.get("section", "company")
     if section not in selectors.NOTICE_SECTIONS:
         section = "company"
     page = None
     if membership:
         notices = selectors.notice_list_section(
-            customer=membership.customer,
-            user=User.objects.get(pk=request.user.pk or 0),
-            section=section,
+            customer=membership.customer, user=user_of(request), section=section
         )
         page = Paginator(notices, 50).get_page(request.GET.get("page"))
     return render(request, "notices/notice_list.html", {"page": page, "section": section})
 
 
+@access(
+    onboarding=True,
+    ended=True,
+    reason="Art. 12(5), 16: the notices sent to the company, before approval and after the end too",
+)
 @login_required
 def notice_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = membership_of(request)
     if not membership:
         raise Http404
     notice = selectors.notice_get(customer=membership.customer, pk=pk)
-    services.notice_mark_read(notice=notice, user=request.user)  # type: ignore[arg-type]
+    services.notice_mark_read(notice=notice, user=user_of(request))
     return render(request, "notices/notice_detail.html", {"notice": notice})

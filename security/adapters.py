@@ -1,15 +1,19 @@
 """How the portal plugs into django-allauth: sign-up stays open to invitees when it is closed,
 and allauth's e-mails about changes to a login become our security e-mails (Art. 6(3))."""
 
+import time
 from typing import Any
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.audit import client_ip
+from accounts.current import person_confirmed_note
 from accounts.models import Invitation, User
 
 from .services.alerts import security_alert_send
@@ -49,6 +53,22 @@ class AccountAdapter(DefaultAccountAdapter):
                 expires_at__gt=timezone.now(),
             ).exists()
         )
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """allauth's rate limits and session list see the client address the audit log
+        records (TRUSTED_PROXY_COUNT)."""
+        address = client_ip(request)
+        if not address:
+            raise PermissionDenied("Unable to determine client IP address")
+        return address
+
+    def reauthenticate(self, user: AbstractBaseUser, password: str) -> bool:
+        """A correct password entered again also confirms the person for sensitive API
+        calls made with their tokens (ctsportal.policy)."""
+        confirmed = super().reauthenticate(user, password)
+        if confirmed:
+            person_confirmed_note(user.pk, time.time())
+        return confirmed
 
     def send_notification_mail(
         self,

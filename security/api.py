@@ -9,7 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import membership_or_404, sign_out_if_current_ended, validation_error
+from accounts.current import user_of
 from accounts.models import Incident
+from ctsportal.access import Access
 
 from .services.credentials import credentials_report_compromised
 from .services.invitations import invitation_create
@@ -42,7 +44,7 @@ class InvitationCreateView(APIView):
             invitation, _token = invitation_create(
                 customer=membership.customer,
                 email=serializer.validated_data["email"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=user_of(request),
                 request=request._request,
             )
         except ValidationError as exc:
@@ -62,6 +64,10 @@ class IncidentSerializer(serializers.Serializer):
 
 
 class CompromisedView(APIView):
+    access_policy = Access.always(
+        reason="Art. 6(3): stolen credentials are reported at once, in every state"
+    )
+
     @extend_schema(
         request=CompromisedSerializer,
         responses={202: IncidentSerializer},
@@ -72,8 +78,8 @@ class CompromisedView(APIView):
         serializer = CompromisedSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         incident = credentials_report_compromised(
-            user=request.user,  # type: ignore[arg-type]
-            reporter=request.user,  # type: ignore[arg-type]
+            user=user_of(request),
+            reporter=user_of(request),
             scope=serializer.validated_data["scope"],
             request=request._request,
             channel=Incident.Channel.API,

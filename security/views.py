@@ -17,10 +17,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.current import membership_of, user_of
 from accounts.forms import InvitationForm
 from accounts.models import Incident, Membership
 from accounts.selectors import invitation_get
 from accounts.views import error_message, members_page_after, membership_or_404, owner_only
+from ctsportal.access import access
 
 from .adapters import INVITATION_SESSION_KEY
 from .forms import CompromisedForm
@@ -41,7 +43,7 @@ def member_invite(request: HttpRequest) -> HttpResponse:
         lambda: invitations.invitation_create(
             customer=membership.customer,
             email=form.cleaned_data["email"],
-            actor=request.user,  # type: ignore[arg-type]
+            actor=user_of(request),
             request=request,
         ),
         lambda created: _("Invitation sent to %(email)s.") % {"email": created[0].email},
@@ -59,7 +61,7 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: invitations.invitation_revoke(
             customer=membership.customer,
             invitation=invitation,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=user_of(request),
             request=request,
         ),
         lambda done: _("Invitation withdrawn."),
@@ -69,6 +71,11 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Invitations ----------------------------------------------------------------------------
 
 
+@access(
+    public=True,
+    reason="an invitation link: sign-up or sign-in first, then joining (Art. 6(1)); the "
+    "terms are accepted after joining",
+)
 @never_cache
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     """The link of an invitation e-mail. Anonymous visitors are offered sign-up (with the
@@ -128,16 +135,17 @@ def _end_own_session_if_affected(request: HttpRequest, incident: Incident) -> No
         logout(request)
 
 
+@access.always(reason="Art. 6(3): stolen credentials are reported at once, in every state")
 @never_cache
 @login_required
 def compromised(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = membership_of(request)
     can_report_company = bool(membership and membership.is_owner)
     form = CompromisedForm(request.POST or None, can_report_company=can_report_company)
     if request.method == "POST" and form.is_valid():
         incident = credentials.credentials_report_compromised(
-            user=request.user,  # type: ignore[arg-type]
-            reporter=request.user,  # type: ignore[arg-type]
+            user=user_of(request),
+            reporter=user_of(request),
             scope=form.cleaned_data.get("scope") or Incident.Scope.USER,
             request=request,
             channel=Incident.Channel.WEB,
@@ -147,6 +155,7 @@ def compromised(request: HttpRequest) -> HttpResponse:
     return render(request, "security/compromised.html", {"form": form})
 
 
+@access(public=True, reason="Art. 6(3): the e-mailed link works without signing in")
 @never_cache
 def compromised_link(request: HttpRequest, token: str) -> HttpResponse:
     """The "this wasn't me" link of security e-mails. Works without signing in: the
@@ -176,6 +185,7 @@ def compromised_link(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@access(public=True, reason="Art. 6(3): shown after the report signed the person out")
 def compromised_done(request: HttpRequest) -> HttpResponse:
     return render(
         request, "security/compromised_done.html", {"provider_email": settings.PROVIDER_EMAIL}

@@ -1,7 +1,7 @@
 """REST API of the terms app: the versions in force, a version's articles, and accepting.
 
-The terms are public, so reading needs no sign-in; these routes are exempt from the
-Art. 15 gate (terms.authentication) so that an API client can accept."""
+The terms are public, so reading needs no sign-in; accepting is exempt from the Art. 15
+check of the request policy (ctsportal.policy), so that an API client can accept."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
-from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from accounts.current import user_of
+from ctsportal.access import Access
 
 from . import selectors, services
 from .models import Acceptance, Article, TermsVersion
@@ -76,7 +78,10 @@ class VersionDetailSerializer(VersionSummarySerializer):
 
 
 class TermsCurrentView(APIView):
-    permission_classes = [AllowAny]
+    access_policy = Access(
+        public=True,
+        reason="the terms of use are public (Art. 15: anyone may read them before agreeing)",
+    )
 
     @extend_schema(
         responses=CurrentVersionSerializer(many=True), summary="The terms versions in force"
@@ -98,7 +103,10 @@ class TermsCurrentView(APIView):
 
 
 class TermsVersionView(APIView):
-    permission_classes = [AllowAny]
+    access_policy = Access(
+        public=True,
+        reason="the terms of use are public (Art. 15: anyone may read them before agreeing)",
+    )
 
     @extend_schema(
         responses=VersionDetailSerializer, summary="A published version with its articles"
@@ -147,7 +155,14 @@ class AcceptResponseSerializer(serializers.Serializer):
 
 
 class TermsAcceptView(APIView):
-    permission_classes = [IsAuthenticated]
+    access_policy = Access(
+        onboarding=True,
+        terms_exempt=True,
+        mfa_exempt=True,
+        # Accepting changes no company data; a suspended company must still be able to read.
+        while_suspended=True,
+        reason="Art. 15: accepting the terms in force is what the policy asks first",
+    )
 
     @extend_schema(
         request=AcceptRequestSerializer,
@@ -157,10 +172,10 @@ class TermsAcceptView(APIView):
     def post(self, request: Request) -> Response:
         serializer = AcceptRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = request.user
+        user = user_of(request)
         ids = set(serializer.validated_data.get("versions") or [])
         if serializer.validated_data["all_pending"]:
-            ids |= set(selectors.pending_version_ids(user=user))  # type: ignore[arg-type]
+            ids |= set(selectors.pending_version_ids(user=user))
         versions = list(
             TermsVersion.objects.filter(pk__in=ids, published=True).select_related("document")
         )
@@ -170,7 +185,7 @@ class TermsAcceptView(APIView):
                 {"versions": [_("Not a published terms version: %s") % sorted(unknown)]}
             )
         accepted = services.acceptance_record(
-            user=user,  # type: ignore[arg-type]
+            user=user,
             versions=versions,
             method=Acceptance.Method.API,
             request=request._request,
@@ -178,7 +193,7 @@ class TermsAcceptView(APIView):
         return Response(
             {
                 "accepted": AcceptanceSerializer(accepted, many=True).data,
-                "pending": selectors.pending_version_ids(user=user),  # type: ignore[arg-type]
+                "pending": selectors.pending_version_ids(user=user),
             },
             status=status.HTTP_200_OK,
         )

@@ -20,7 +20,6 @@ class TermsConfig(AppConfig):
     verbose_name = _("Terms of use")
 
     def ready(self) -> None:
-        from . import schema  # noqa: F401  (registers the OpenAPI auth scheme)
         from .models import TermsDocument, TermsVersion
 
         for model in (TermsDocument, TermsVersion):

@@ -67,8 +67,12 @@ def current_version_refs() -> list[CurrentVersion]:
     for it. The entry records the Tokyo date it was computed for, so a future-dated version
     binds at midnight; ``current_cache_clear`` (on every save of a version or document) makes
     a publication show at once."""
+    return _current_refs(cache.get(CURRENT_CACHE_KEY))
+
+
+def _current_refs(entry: dict[str, Any] | None) -> list[CurrentVersion]:
+    """The refs of a cache entry read by the caller, recomputed if missing or stale."""
     today = tokyo_today().isoformat()
-    entry: dict[str, Any] | None = cache.get(CURRENT_CACHE_KEY)
     if entry is None or entry.get("on") != today:
         entry = {
             "on": today,
@@ -100,11 +104,15 @@ def pending_version_ids(*, user: User) -> list[int]:
     accepted. At most one query; none once the user is known to have accepted the versions
     in force, which is cached per user until those versions change. Only the fact "accepted
     all of these ids" is cached, and acceptances are never withdrawn, so it cannot go stale."""
-    required = [ref.id for ref in current_version_refs() if ref.requires_acceptance]
+    key = _accepted_key(user.pk)
+    # Both facts in one round trip to the cache: this runs on every signed-in request.
+    found = cache.get_many([CURRENT_CACHE_KEY, key])
+    required = [
+        ref.id for ref in _current_refs(found.get(CURRENT_CACHE_KEY)) if ref.requires_acceptance
+    ]
     if not required:
         return []
-    key = _accepted_key(user.pk)
-    if cache.get(key) == required:
+    if found.get(key) == required:
         return []
     accepted = set(
         Acceptance.objects.filter(user=user, version_id__in=required).values_list(

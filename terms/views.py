@@ -16,6 +16,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from accounts.current import membership_of, user_of
+from ctsportal.access import access
+
 from . import selectors, services
 from .diff import versions_diff
 from .forms import AcceptForm
@@ -34,6 +37,10 @@ def text_context(version: TermsVersion) -> dict[str, Any]:
     }
 
 
+@access(
+    public=True,
+    reason="the terms of use are public (Art. 15: anyone may read them before agreeing)",
+)
 def index(request: HttpRequest) -> HttpResponse:
     current = {v.document_id: v for v in selectors.version_current_list()}
     documents = [
@@ -58,14 +65,15 @@ def _render_version(
         "is_current": is_current,
         "in_force": version.is_in_force(),
         "printing": printing,
-        "previous_versions": [
-            v for v in selectors.version_published_list(document=document) if v.pk != version.pk
-        ],
     }
     template = "terms/print.html" if printing else "terms/version.html"
     return render(request, template, context)
 
 
+@access(
+    public=True,
+    reason="the terms of use are public (Art. 15: anyone may read them before agreeing)",
+)
 def document(request: HttpRequest, slug: str) -> HttpResponse:
     doc = selectors.document_get(slug=slug)
     version = selectors.version_in_force(document=doc)
@@ -79,6 +87,10 @@ def document(request: HttpRequest, slug: str) -> HttpResponse:
     return _render_version(request, doc, version, is_current=True)
 
 
+@access(
+    public=True,
+    reason="the terms of use are public (Art. 15: anyone may read them before agreeing)",
+)
 def version(request: HttpRequest, slug: str, label: str) -> HttpResponse:
     doc = selectors.document_get(slug=slug)
     found = selectors.version_published_get(document=doc, label=label)
@@ -88,6 +100,10 @@ def version(request: HttpRequest, slug: str, label: str) -> HttpResponse:
     )
 
 
+@access(
+    public=True,
+    reason="the terms of use are public (Art. 15: anyone may read them before agreeing)",
+)
 def versions(request: HttpRequest, slug: str) -> HttpResponse:
     doc = selectors.document_get(slug=slug)
     current = selectors.version_in_force(document=doc)
@@ -117,6 +133,10 @@ def _diff_context(old: TermsVersion, new: TermsVersion) -> dict[str, Any]:
     }
 
 
+@access(
+    public=True,
+    reason="the terms of use are public (Art. 15: anyone may read them before agreeing)",
+)
 def diff(request: HttpRequest, slug: str, a: str, b: str) -> HttpResponse:
     doc = selectors.document_get(slug=slug)
     old = selectors.version_published_get(document=doc, label=a)
@@ -135,14 +155,22 @@ def _safe_next(request: HttpRequest, value: str | None) -> str:
     return reverse("dashboard")
 
 
+@access(
+    onboarding=True,
+    terms_exempt=True,
+    mfa_exempt=True,
+    # Accepting changes no company data; a suspended company must still be able to read.
+    while_suspended=True,
+    reason="Art. 15: accepting the terms in force is what the policy asks first",
+)
 @never_cache
 @login_required
 def accept(request: HttpRequest) -> HttpResponse:
     """Art. 15: the user accepts the versions in force before going on; for a document
     they accepted before, the page shows what changed since, otherwise the full text."""
-    user = request.user
+    user = user_of(request)
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
-    pending = selectors.versions_pending_acceptance(user=user)  # type: ignore[arg-type]
+    pending = selectors.versions_pending_acceptance(user=user)
     if not pending:
         if request.method == "POST":
             return redirect(next_url)
@@ -151,7 +179,7 @@ def accept(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         accepted_before = {
             a.version.document_id
-            for a in Acceptance.objects.filter(user=user).select_related("version")  # type: ignore[misc]
+            for a in Acceptance.objects.filter(user=user).select_related("version")
         }
         for version in pending:
             method = (
@@ -160,7 +188,7 @@ def accept(request: HttpRequest) -> HttpResponse:
                 else Acceptance.Method.SIGNUP
             )
             services.acceptance_record(
-                user=user,  # type: ignore[arg-type]
+                user=user,
                 versions=[version],
                 method=method,
                 request=request,
@@ -169,7 +197,7 @@ def accept(request: HttpRequest) -> HttpResponse:
         return redirect(next_url)
     entries = []
     for version in pending:
-        previous = selectors.last_accepted_version(user=user, document=version.document)  # type: ignore[arg-type]
+        previous = selectors.last_accepted_version(user=user, document=version.document)
         entry: dict[str, Any] = {"version": version, "previous": previous}
         if previous is not None and previous.pk != version.pk:
             entry.update(_diff_context(previous, version))
@@ -183,10 +211,16 @@ def accept(request: HttpRequest) -> HttpResponse:
     )
 
 
+@access(
+    onboarding=True,
+    terms_exempt=True,
+    mfa_exempt=True,
+    reason="Art. 15: who in the company accepted which version, next to the terms",
+)
 @login_required
 def company(request: HttpRequest) -> HttpResponse:
     """The owner sees which member accepted which version and when; a member may not."""
-    membership = getattr(request, "membership", None)
+    membership = membership_of(request)
     if not membership:
         raise Http404
     if not membership.is_owner:

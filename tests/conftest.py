@@ -17,7 +17,7 @@ from tests.factories import (
 
 def accept_current_terms(user: User) -> None:
     """Records that ``user`` accepted every terms version in force (Art. 15), as the gate of
-    terms.middleware requires before any other page. Rows are written directly so that no
+    the request policy requires before any other page. Rows are written directly so that no
     audit entry is added to the tests' own."""
     from terms.models import Acceptance
     from terms.selectors import pending_version_ids, version_current_list

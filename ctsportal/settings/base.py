@@ -6,6 +6,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "axes",
     "django_celery_beat",
+    "csp",
     # The floor first; each app imports only those listed before it (see docs/architecture.md).
     "accounts",
     "notices",
@@ -49,6 +51,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every response (see below).
+    "csp.middleware.CSPMiddleware",
+    "ctsportal.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -56,18 +61,17 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "accounts.middleware.MembershipMiddleware",
-    # After the membership: an unapproved company reaches only the application (Art. 4),
-    # which takes the terms' acceptance itself; so before the terms gate.
-    "contracts.middleware.OnboardingMiddleware",
-    # Art. 15: no use of the portal before accepting the terms in force (TERMS_GATING_*).
-    "terms.middleware.TermsAcceptanceMiddleware",
-    # Absolute and idle session limits; then two-factor authentication where required.
+    # Absolute and idle session limits, and a session's bookkeeping once a minute (last seen,
+    # allauth.usersessions' list, the company's activity); allauth's UserSessionsMiddleware,
+    # which writes on every request, is replaced by it.
     "accounts.middleware.SessionLimitsMiddleware",
-    "accounts.middleware.MFARequiredMiddleware",
+    # The activity of API token users (Art. 12(1)(5)), noted after the view, throttled.
+    "accounts.middleware.ActivityMiddleware",
+    # The one request policy for pages (company state, terms, two-factor, re-authentication);
+    # the API applies the same policy in ctsportal.policy.PolicyPermission.
+    "ctsportal.policy.PolicyMiddleware",
     # Last, so that it sees the outcome of every authentication attempt.
     "axes.middleware.AxesMiddleware",
 ]
@@ -152,6 +156,9 @@ PROVIDER_EMAIL = env("PROVIDER_EMAIL", default="support@cts.example.jp")
 # a shorter notice needs a recorded reason for the urgent change.
 TERMS_NOTICE_DAYS = env.int("TERMS_NOTICE_DAYS", default=30)
 
+# Sessions are read from the cache (Redis) and written through to the database: a signed-in
+# request costs no session query on a warm cache. Ending a session deletes both.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 # A session lasts at most SESSION_MAX_AGE_HOURS after sign-in, and ends after
 # SESSION_IDLE_MINUTES without a request (accounts.middleware.SessionLimitsMiddleware).
@@ -160,12 +167,54 @@ SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=60)
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp), the same locally, in tests and in production: no
+# inline script or style attribute anywhere (templates keep them in ctsportal/static), no
+# framing, forms post only here. Images may be data: URIs (allauth's TOTP QR code).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Browser features the portal never uses (ctsportal.headers.PermissionsPolicyMiddleware);
+# an empty list switches a feature off for every origin. Security keys (WebAuthn) stay on.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "accelerometer": [],
+    "autoplay": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "usb": [],
+    "publickey-credentials-get": ["self"],
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "account_login"
+
+# --- Client address behind the TLS proxy -------------------------------------------------------
+# How many proxies in front of gunicorn append to X-Forwarded-For (1 behind one TLS proxy).
+# 0: the header is ignored and REMOTE_ADDR is the client. One setting for the audit log,
+# allauth's rate limits and sessions, axes and the credential-sharing signal
+# (accounts.audit.client_ip).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+AXES_CLIENT_IP_CALLABLE = "accounts.audit.client_ip"
 
 # --- django-allauth -------------------------------------------------------------------------
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -188,9 +237,13 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "ht
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_ADAPTER = "security.adapters.AccountAdapter"
 # allauth's limits need a cache shared by every process (Redis in production and tests).
+# Failed sign-ins are limited per account tried ("key"), never per address: a construction
+# firm's whole office shares one address, and failures against one account must not lock
+# out its colleagues or other customers behind it. The per-address limit on all sign-in
+# attempts is far above what an office produces and stops only mass guessing.
 ACCOUNT_RATE_LIMITS = {
-    "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/5m/key",
+    "login": env("LOGIN_RATE_LIMIT_PER_IP", default="300/m/ip"),
+    "login_failed": "5/5m/key",
     "signup": "20/h/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
@@ -235,44 +288,15 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_USERNAME_FORM_FIELD = "username"
 
-# --- Terms gating (Art. 15) -------------------------------------------------------------------
-# Path prefixes a signed-in user who has not accepted the terms in force may still reach
-# (terms.middleware.TermsAcceptanceMiddleware): the terms, signing in and out, password and
-# e-mail confirmation, credential-compromise reports (Art. 6(3)), static files, the API's
-# terms routes and docs. Other apps extend it here.
-TERMS_GATING_EXEMPT_PREFIXES = [
-    "/terms/",
-    "/accounts/login/",
-    "/accounts/logout/",
-    "/accounts/signup/",
-    "/accounts/password/",
-    "/accounts/confirm-email/",
-    "/accounts/reauthenticate/",
-    "/accounts/2fa/authenticate/",
-    "/accounts/inactive/",
-    "/account/compromised",
-    # An invitee accepts the invitation first, then the terms (Art. 6(1), Art. 15).
-    "/account/invitations/",
-    "/static/",
-    "/i18n/",
-    "/healthz",
-    "/favicon.ico",
-    "/api/v1/terms",
-    "/api/schema/",
-    "/api/docs/",
-    # The application accepts the terms itself, with method "application" (Art. 4(1)).
-    "/apply/",
-    "/api/v1/application",
-]
-
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # knox's token authentication plus the Art. 15 terms gate for token-using clients.
-        "accounts.api_auth.GatedTokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The request policy (signed in, company state, terms, two-factor, re-authentication);
+    # views declare exemptions with ctsportal.access, never their own permission classes.
+    "DEFAULT_PERMISSION_CLASSES": ["ctsportal.policy.PolicyPermission"],
     "DEFAULT_PAGINATION_CLASS": "ctsportal.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -287,10 +311,14 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
+# API tokens: at most API_TOKEN_LIMIT_PER_USER live tokens per person, each valid at most
+# API_TOKEN_MAX_DAYS (accounts.services.api_token_create enforces both).
+API_TOKEN_LIMIT_PER_USER = env.int("API_TOKEN_LIMIT_PER_USER", default=20)
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=90)),
     "AUTO_REFRESH": False,
-    "TOKEN_LIMIT_PER_USER": 20,
+    "TOKEN_LIMIT_PER_USER": API_TOKEN_LIMIT_PER_USER,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CTS Portal API",

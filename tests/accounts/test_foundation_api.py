@@ -3,14 +3,18 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts.models import AuditEntry
+from tests.factories import mark_reauthenticated
 
 pytestmark = pytest.mark.django_db
 
 
 def _api(user=None):
+    """A signed-in browser session that just entered the password again (creating a token
+    needs that recent confirmation, ctsportal.policy)."""
     client = APIClient()
     if user is not None:
-        client.force_authenticate(user)
+        client.force_login(user)
+        mark_reauthenticated(client, user)
     return client
 
 

@@ -1,10 +1,13 @@
 """Members API, and isolation of every member route (pages and API) between companies."""
 
+import time
+
 import pytest
 from django.core import mail
 from django.test import Client
 from knox.models import AuthToken
 
+from accounts.current import person_confirmed_note
 from accounts.models import Invitation, Membership
 from security.services.invitations import invitation_create
 from tests.factories import sign_in
@@ -12,8 +15,12 @@ from tests.factories import sign_in
 pytestmark = pytest.mark.django_db
 
 
-def _api(user) -> Client:
+def _api(user, *, confirmed: bool = True) -> Client:
+    """A token client of ``user``; ``confirmed``: the person entered the password again in
+    the portal just now (sensitive API actions look at the person, not at the token)."""
     _token, secret = AuthToken.objects.create(user=user)
+    if confirmed:
+        person_confirmed_note(user.pk, time.time())
     return Client(HTTP_AUTHORIZATION=f"Token {secret}")
 
 
@@ -64,6 +71,20 @@ def test_the_owner_removes_a_member_and_their_sessions_end(alice, bob):
     assert not Membership.objects.filter(user=bob).exists()
     assert session.get("/dashboard/").status_code == 302
     assert bob_api.get("/api/v1/me").status_code == 401
+
+
+def test_removal_with_a_token_needs_the_persons_recent_confirmation(alice, bob):
+    from django.core.cache import cache
+
+    api = _api(alice, confirmed=False)
+    cache.clear()
+    response = api.delete(f"/api/v1/members/{bob.membership.pk}")
+    assert (response.status_code, response.json()["code"]) == (403, "reauthentication_required")
+    assert Membership.objects.filter(user=bob).exists()
+    person_confirmed_note(alice.pk, time.time() - 3600)
+    assert api.delete(f"/api/v1/members/{bob.membership.pk}").status_code == 403
+    person_confirmed_note(alice.pk, time.time())
+    assert api.delete(f"/api/v1/members/{bob.membership.pk}").status_code == 204
 
 
 def test_removal_through_a_browser_session_asks_for_the_password_again(alice, bob):

@@ -8,12 +8,12 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
-from django.test import Client, RequestFactory
+from django.test import Client
+from django.urls import resolve
 from knox.models import AuthToken
 
 from accounts.models import User
-from terms.middleware import TermsAcceptanceMiddleware
+from ctsportal.policy import _terms_pending, access_of
 from terms.models import Acceptance
 from terms.selectors import versions_pending_acceptance
 from terms.services import acceptance_record
@@ -110,12 +110,14 @@ def test_it_does_not_gate_staff(db: None) -> None:
     assert client.get("/admin/terms/acceptance/").status_code == 200
 
 
-def test_the_setting_extends_the_exemptions(newcomer: User, settings: object) -> None:
-    settings.TERMS_GATING_EXEMPT_PREFIXES = [
-        *settings.TERMS_GATING_EXEMPT_PREFIXES,
-        "/dashboard/",
-    ]
-    assert signed_in(newcomer).get("/dashboard/").status_code == 200
+def test_the_exemptions_are_declared_on_the_views_not_as_path_prefixes(settings: object) -> None:
+    assert not hasattr(settings, "TERMS_GATING_EXEMPT_PREFIXES")
+    for path in ("/account/compromised/", "/api/v1/account/compromised", "/terms/accept/"):
+        match = resolve(path)
+        declared = access_of(match.func, match)
+        assert declared.terms_exempt and declared.reason, path
+    dashboard = resolve("/dashboard/")
+    assert not access_of(dashboard.func, dashboard).terms_exempt
 
 
 def test_an_applicant_sees_the_full_text_and_accepts(applicant: User) -> None:
@@ -204,24 +206,14 @@ def test_accepting_twice_keeps_the_first_evidence(newcomer: User) -> None:
     assert Acceptance.objects.get(user=newcomer).method == "application"
 
 
-def _passthrough(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok")
-
-
-def test_the_gate_costs_at_most_two_queries_cold_and_none_warm(
+def test_the_terms_check_costs_at_most_two_queries_cold_and_none_warm(
     alice: User, django_assert_max_num_queries: object, django_assert_num_queries: object
 ) -> None:
     cache.clear()
-    middleware = TermsAcceptanceMiddleware(_passthrough)
-    factory = RequestFactory()
-    request = factory.get("/dashboard/")
-    request.user = alice
     with django_assert_max_num_queries(2):  # type: ignore[operator]
-        assert middleware(request).status_code == 200  # cold: versions in force + acceptances
-    request = factory.get("/dashboard/")
-    request.user = alice
+        assert not _terms_pending(alice)  # cold: versions in force + acceptances
     with django_assert_num_queries(0):  # type: ignore[operator]
-        assert middleware(request).status_code == 200
+        assert not _terms_pending(alice)
 
 
 def test_the_cached_state_follows_a_new_version(alice: User) -> None:
@@ -240,7 +232,7 @@ def test_a_whole_page_is_not_made_much_dearer_by_the_gate(
     with django_assert_max_num_queries(12) as gated:  # type: ignore[operator]
         alice_client.get("/dashboard/")
     settings.MIDDLEWARE = [
-        m for m in settings.MIDDLEWARE if m != "terms.middleware.TermsAcceptanceMiddleware"
+        m for m in settings.MIDDLEWARE if m != "ctsportal.policy.PolicyMiddleware"
     ]
     with django_assert_max_num_queries(12) as ungated:  # type: ignore[operator]
         alice_client.get("/dashboard/")

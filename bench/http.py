@@ -1,0 +1,266 @@
+"""HTTP benchmark of the request path: gunicorn (production settings, PostgreSQL, Redis cache,
+2 workers) driven by wrk (``make bench-deps`` installs it from Debian).
+
+    .venv/bin/python bench/http.py [--duration 10] [--connections 8]
+
+In one run it measures requests per second and the 50th/99th percentile latency of:
+a bare WSGI hello on the same gunicorn (no Django), a Django hello view through the portal's
+middleware, a typical Django page (a session read from the database, its user, 20 rows and a
+template), and, signed in as a demo owner, /dashboard/, /notices/, /api/v1/me,
+/api/v1/notices and /terms/terms-of-use/. Each figure is printed with its ratio to the
+typical page and to the Django hello, and checked against the targets of the request path.
+
+It uses its own database (created, migrated and seeded with the demo data if missing) and
+the benchmark's settings (bench.settings: production's plus the two reference views, which a
+deployed portal never serves)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path, where "http.py" would stand in
+# for the standard library's http package: the project root takes its place.
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path[:] = [str(BASE_DIR)] + [
+    p for p in sys.path if Path(p or ".").resolve() != BASE_DIR / "bench"
+]
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import secrets  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from urllib.parse import urlsplit, urlunsplit  # noqa: E402
+
+DEMO_OWNER = "owner@yamada.example.jp"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ctsportal_bench_http"
+        ),
+    )
+    parser.add_argument(
+        "--cache-url",
+        # A Redis database of its own: a test run's cache.clear() elsewhere must not wipe it.
+        default=os.environ.get("BENCH_CACHE_URL", "rediscache://127.0.0.1:6379/14"),
+    )
+    return parser.parse_args()
+
+
+def ensure_database(url: str) -> None:
+    import psycopg2
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    conn = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
+def environment(args: argparse.Namespace) -> dict[str, str]:
+    site = f"http://127.0.0.1:{args.port}"
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "PYTHONPATH": str(BASE_DIR),
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "DATABASE_URL": args.database_url,
+        "CACHE_URL": args.cache_url,
+        "CELERY_BROKER_URL": args.cache_url.replace("rediscache://", "redis://"),
+        "EMAIL_URL": "consolemail://",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SITE_URL": site,
+        # Plain HTTP on the loopback: no redirect to HTTPS, no HSTS.
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        # The API's throttles stay on (their cost is measured) but never refuse here.
+        "API_THROTTLE_USER": "100000000/min",
+        "API_THROTTLE_ANON": "100000000/min",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def prepare(env: dict[str, str]) -> dict[str, str]:
+    """Migrates and seeds the benchmark's database, collects static files, and signs the
+    demo owner in. Returns the cookies of the signed-in session and the typical page."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.cached_db import SessionStore
+    from django.core.management import call_command
+
+    from accounts.audit import audit_record
+    from accounts.models import AuditEntry, User
+    from bench.views import SESSION_COOKIE
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("seed_demo", verbosity=0)
+    call_command("collectstatic", verbosity=0, interactive=False)
+    owner = User.objects.get(email=DEMO_OWNER)
+    for _ in range(max(0, 20 - AuditEntry.objects.count())):
+        audit_record(action="bench.row", actor=owner)
+    session = SessionStore()
+    now = int(time.time())
+    session.update(
+        {
+            SESSION_KEY: str(owner.pk),
+            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            HASH_SESSION_KEY: owner.get_session_auth_hash(),
+            "accounts_signed_in_at": now,
+            "accounts_last_seen": now,
+        }
+    )
+    session.create()
+    return {"sessionid": str(session.session_key), SESSION_COOKIE: str(session.session_key)}
+
+
+class Server:
+    def __init__(self, env: dict[str, str], port: int) -> None:
+        self.port = port
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "bench.wsgi:application",
+                "--workers=2",
+                f"--bind=127.0.0.1:{port}",
+                "--log-level=warning",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                return
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    raise SystemExit("gunicorn did not start") from None
+                time.sleep(0.5)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+@dataclass
+class Figure:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    if match is None:
+        raise ValueError(text)
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def wrk(args: argparse.Namespace, name: str, path: str, cookies: dict[str, str] | None) -> Figure:
+    url = f"http://127.0.0.1:{args.port}{path}"
+    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", "--latency"]
+    if cookies:
+        command += ["-H", "Cookie: " + "; ".join(f"{k}={v}" for k, v in cookies.items())]
+    # A short warm-up (caches, connections), then the measurement.
+    subprocess.run([*command, "-d2s", url], capture_output=True, check=True)
+    out = subprocess.run(
+        [*command, f"-d{args.duration}s", url], capture_output=True, check=True, text=True
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return Figure(name, rps, p50, p99, int(bad.group(1)) if bad else 0)
+
+
+# What the request path must reach: (ratio to the typical page, ratio to the Django hello).
+TARGETS = {
+    "/dashboard/": (2.0, None),
+    "/api/v1/me": (2.0, None),
+    "/notices/": (1.5, None),
+    "/api/v1/notices": (1.5, None),
+    "/terms/terms-of-use/": (None, 0.5),
+}
+
+
+def main() -> None:
+    args = parse_args()
+    env = environment(args)
+    ensure_database(args.database_url)
+    cookies = prepare(env)
+    signed_in = {"sessionid": cookies["sessionid"]}
+    server = Server(env, args.port)
+    try:
+        figures = [
+            wrk(args, "bare WSGI hello", "/bench/bare", None),
+            wrk(args, "Django hello", "/bench/hello", None),
+            wrk(
+                args, "typical page", "/bench/typical", {"bench_session": cookies["bench_session"]}
+            ),
+        ]
+        for path in TARGETS:
+            figures.append(wrk(args, path, path, signed_in))
+    finally:
+        server.stop()
+    hello, typical = figures[1].rps, figures[2].rps
+    print(
+        f"gunicorn 2 workers, production settings, PostgreSQL + Redis; wrk -t{args.threads} "
+        f"-c{args.connections} -d{args.duration}s"
+    )
+    print(
+        f"{'page':<24}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'×typical':>10}{'×hello':>8}  target"
+    )
+    for figure in figures:
+        want_typical, want_hello = TARGETS.get(figure.name, (None, None))
+        ratio_typical, ratio_hello = figure.rps / typical, figure.rps / hello
+        verdict = ""
+        if want_typical is not None:
+            verdict = (
+                f"≥{want_typical}× typical: {'ok' if ratio_typical >= want_typical else 'MISSED'}"
+            )
+        if want_hello is not None:
+            verdict = f"≥{want_hello}× hello: {'ok' if ratio_hello >= want_hello else 'MISSED'}"
+        if figure.errors:
+            verdict += f"  ({figure.errors} non-2xx/3xx responses)"
+        print(
+            f"{figure.name:<24}{figure.rps:>9.0f}{figure.p50_ms:>9.1f}{figure.p99_ms:>9.1f}"
+            f"{ratio_typical:>10.2f}{ratio_hello:>8.2f}  {verdict}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -112,7 +112,11 @@ def add_error_responses(
             for status, description in ERROR_RESPONSES.items():
                 if open_to_all and status in ("401", "403"):
                     continue
-                responses.setdefault(status, {"description": description, "content": reference})
+                # A view may document an error of its own (what its 404 means, say): its words
+                # come first, the shared description and the one schema always follow.
+                own = (responses.get(status) or {}).get("description", "")
+                text = f"{own} {description}" if own and own != description else description
+                responses[status] = {"description": text, "content": reference}
     return result
 
 

@@ -15,7 +15,8 @@ from .services.service_events import interruptions_for_customer
 
 def lifecycle_banners(request: HttpRequest) -> dict[str, Any]:
     # The membership the request policy already looked up (once per request).
-    membership = membership_of(request)
+    # Mail rendering passes a bare request (no user); it shows no banner.
+    membership = membership_of(request) if hasattr(request, "user") else None
     if not membership:
         return {}
     customer = membership.customer

@@ -3,6 +3,7 @@ and the company view are for signed-in users."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.conf import settings
@@ -23,12 +24,19 @@ from . import selectors, services
 from .diff import versions_diff
 from .forms import AcceptForm
 from .models import Acceptance, TermsDocument, TermsVersion
-from .text import text_lines, text_sections
+from .text import TextSection, text_lines, text_sections
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed_sections(pk: int, sha256: str, normalized_text: str) -> tuple[TextSection, ...]:
+    # A version's text never changes once imported (its SHA-256 is in the key), so each
+    # process parses it once, not on every request.
+    return tuple(text_sections(text_lines(normalized_text)))
 
 
 def text_context(version: TermsVersion) -> dict[str, Any]:
     """What ``terms/_articles.html`` renders: the version's lines as customers read them."""
-    sections = text_sections(text_lines(version.normalized_text))
+    sections = _parsed_sections(version.pk, version.sha256, version.normalized_text)
     title = next((s.lines[0] for s in sections if s.kind == "title"), None)
     return {
         "version": version,

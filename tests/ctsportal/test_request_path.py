@@ -4,6 +4,8 @@ throttled bookkeeping; the public terms page renders a version's text once."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -102,7 +104,12 @@ def test_the_public_terms_page_renders_the_text_once(monkeypatch: pytest.MonkeyP
     terms_views._parsed_sections.cache_clear()
     parses: list[int] = []
     real = terms_views.text_sections
-    monkeypatch.setattr(terms_views, "text_sections", lambda lines: parses.append(1) or real(lines))
+
+    def counting(lines: Any) -> Any:
+        parses.append(1)
+        return real(lines)
+
+    monkeypatch.setattr(terms_views, "text_sections", counting)
     first = Client()
     with CaptureQueriesContext(connection) as cold:
         body = first.get("/terms/terms-of-use/").content.decode()

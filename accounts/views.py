@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from typing import TypeVar
+
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,6 +18,8 @@ from . import services
 from .forms import InvitationForm, MFARequiredForm, TokenCreateForm
 from .models import Membership
 from .selectors import invitation_list_open, member_get, member_list
+
+T = TypeVar("T")
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -104,6 +109,20 @@ def error_message(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+def members_page_after(
+    request: HttpRequest, call: Callable[[], T], success: Callable[[T], str]
+) -> HttpResponse:
+    """Runs an owner's service for the members page and goes back there, saying what was done
+    or why the service refused."""
+    try:
+        result = call()
+    except ValidationError as exc:
+        messages.error(request, error_message(exc))
+    else:
+        messages.success(request, success(result))
+    return redirect("account_members")
+
+
 @never_cache
 @login_required
 def members(request: HttpRequest) -> HttpResponse:
@@ -123,64 +142,63 @@ def members(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    return _confirmed_by_owner(request, pk, action="remove", apply=_member_remove)
+
+
+def _confirmed_by_owner(
+    request: HttpRequest,
+    pk: int,
+    *,
+    action: str,
+    apply: Callable[[HttpRequest, Membership, Membership], HttpResponse],
+) -> HttpResponse:
+    """An owner's change to member ``pk``: a confirmation page, then ``apply`` on POST."""
     membership = membership_or_404(request)
     target = member_get(customer=membership.customer, pk=pk)
     owner_only(membership)
     if request.method == "POST":
-        return _member_remove(request, membership, target)
-    return render(request, "accounts/member_confirm.html", {"target": target, "action": "remove"})
+        return apply(request, membership, target)
+    return render(request, "accounts/member_confirm.html", {"target": target, "action": action})
 
 
 @reauthentication_required
 def _member_remove(
     request: HttpRequest, membership: Membership, target: Membership
 ) -> HttpResponse:
-    try:
-        services.member_remove(
+    return members_page_after(
+        request,
+        lambda: services.member_remove(
             customer=membership.customer,
             membership=target,
             actor=request.user,  # type: ignore[arg-type]
             request=request,
-        )
-    except ValidationError as exc:
-        messages.error(request, error_message(exc))
-    else:
-        messages.success(
-            request,
-            _("%(email)s was removed; their sessions have ended.") % {"email": target.user.email},
-        )
-    return redirect("account_members")
+        ),
+        lambda done: (
+            _("%(email)s was removed; their sessions have ended.") % {"email": target.user.email}
+        ),
+    )
 
 
 @never_cache
 @login_required
 def member_make_owner(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = membership_or_404(request)
-    target = member_get(customer=membership.customer, pk=pk)
-    owner_only(membership)
-    if request.method == "POST":
-        return _member_make_owner(request, membership, target)
-    return render(
-        request, "accounts/member_confirm.html", {"target": target, "action": "make_owner"}
-    )
+    return _confirmed_by_owner(request, pk, action="make_owner", apply=_member_make_owner)
 
 
 @reauthentication_required
 def _member_make_owner(
     request: HttpRequest, membership: Membership, target: Membership
 ) -> HttpResponse:
-    try:
-        services.ownership_transfer(
+    return members_page_after(
+        request,
+        lambda: services.ownership_transfer(
             customer=membership.customer,
             to_membership=target,
             actor=request.user,  # type: ignore[arg-type]
             request=request,
-        )
-    except ValidationError as exc:
-        messages.error(request, error_message(exc))
-    else:
-        messages.success(request, _("%(email)s is now the owner.") % {"email": target.user.email})
-    return redirect("account_members")
+        ),
+        lambda done: _("%(email)s is now the owner.") % {"email": target.user.email},
+    )
 
 
 @require_POST
@@ -196,18 +214,17 @@ def _members_mfa_required(request: HttpRequest, membership: Membership) -> HttpR
     form = MFARequiredForm(request.POST)
     form.is_valid()
     required = bool(form.cleaned_data.get("required"))
-    try:
-        services.customer_set_mfa_required(
+    return members_page_after(
+        request,
+        lambda: services.customer_set_mfa_required(
             customer=membership.customer,
             required=required,
             actor=request.user,  # type: ignore[arg-type]
             request=request,
-        )
-    except ValidationError as exc:
-        messages.error(request, error_message(exc))
-    else:
-        if required:
-            messages.success(request, _("Two-factor authentication is now required."))
-        else:
-            messages.success(request, _("Two-factor authentication is now optional."))
-    return redirect("account_members")
+        ),
+        lambda done: (
+            _("Two-factor authentication is now required.")
+            if required
+            else _("Two-factor authentication is now optional.")
+        ),
+    )

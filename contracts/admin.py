@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from .forms import RefusalForm
-from .models import RegistrationApplication, UsageContract
+from .models import COMPANY_FIELDS, CONTACT_FIELDS, RegistrationApplication, UsageContract
 from .selectors import application_checks, user_is_reviewer
 from .services import registration as services
 
@@ -79,36 +79,8 @@ class RegistrationApplicationAdmin(_StaffMayView, admin.ModelAdmin):
                 )
             },
         ),
-        (
-            gettext_lazy("Company"),
-            {
-                "fields": (
-                    "company_name",
-                    "company_name_kana",
-                    "corporate_number",
-                    "representative_title",
-                    "representative_name",
-                    "postal_code",
-                    "address",
-                    "phone",
-                )
-            },
-        ),
-        (
-            gettext_lazy("Contacts"),
-            {
-                "fields": (
-                    "contact_name",
-                    "contact_department",
-                    "contact_email",
-                    "contact_phone",
-                    "billing_contact_name",
-                    "billing_department",
-                    "billing_email",
-                    "intended_use",
-                )
-            },
-        ),
+        (gettext_lazy("Company"), {"fields": COMPANY_FIELDS}),
+        (gettext_lazy("Contacts"), {"fields": CONTACT_FIELDS}),
         (
             gettext_lazy("Evidence (Art. 4(1), 4(2)(4))"),
             {

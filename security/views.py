@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from accounts.forms import InvitationForm
 from accounts.models import Incident, Membership
 from accounts.selectors import invitation_get
-from accounts.views import error_message, membership_or_404, owner_only
+from accounts.views import error_message, members_page_after, membership_or_404, owner_only
 
 from .adapters import INVITATION_SESSION_KEY
 from .forms import CompromisedForm
@@ -33,23 +33,19 @@ def member_invite(request: HttpRequest) -> HttpResponse:
     membership = membership_or_404(request)
     owner_only(membership)
     form = InvitationForm(request.POST)
-    if form.is_valid():
-        try:
-            invitation, _token = invitations.invitation_create(
-                customer=membership.customer,
-                email=form.cleaned_data["email"],
-                actor=request.user,  # type: ignore[arg-type]
-                request=request,
-            )
-        except ValidationError as exc:
-            messages.error(request, error_message(exc))
-        else:
-            messages.success(
-                request, _("Invitation sent to %(email)s.") % {"email": invitation.email}
-            )
-    else:
+    if not form.is_valid():
         messages.error(request, _("Enter a valid e-mail address."))
-    return redirect("account_members")
+        return redirect("account_members")
+    return members_page_after(
+        request,
+        lambda: invitations.invitation_create(
+            customer=membership.customer,
+            email=form.cleaned_data["email"],
+            actor=request.user,  # type: ignore[arg-type]
+            request=request,
+        ),
+        lambda created: _("Invitation sent to %(email)s.") % {"email": created[0].email},
+    )
 
 
 @require_POST
@@ -58,18 +54,16 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     membership = membership_or_404(request)
     invitation = invitation_get(customer=membership.customer, pk=pk)
     owner_only(membership)
-    try:
-        invitations.invitation_revoke(
+    return members_page_after(
+        request,
+        lambda: invitations.invitation_revoke(
             customer=membership.customer,
             invitation=invitation,
             actor=request.user,  # type: ignore[arg-type]
             request=request,
-        )
-    except ValidationError as exc:
-        messages.error(request, error_message(exc))
-    else:
-        messages.success(request, _("Invitation withdrawn."))
-    return redirect("account_members")
+        ),
+        lambda done: _("Invitation withdrawn."),
+    )
 
 
 # --- Invitations ----------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from accounts.audit import audit_record, client_ip
 from accounts.clauses import Clause
-from accounts.models import Customer, Membership, User
+from accounts.models import Customer, User
+from accounts.selectors import customer_of
 from notices.models import Notice
 from notices.services import notices_create_bulk
 
@@ -201,11 +202,6 @@ def terms_version_publish(
     return version
 
 
-def _customer_of(user: User) -> Customer | None:
-    membership = Membership.objects.select_related("customer").filter(user=user).first()
-    return membership.customer if membership else None
-
-
 @transaction.atomic
 def acceptance_record(
     *,
@@ -235,7 +231,7 @@ def acceptance_record(
             raise ValidationError(
                 "Only a published terms version can be accepted.", code="not_published"
             )
-    customer = _customer_of(user)
+    customer = customer_of(user=user)
     existing = {
         a.version_id: a for a in Acceptance.objects.filter(user=user, version_id__in=list(rows))
     }

@@ -7,11 +7,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.validators import (
-    validate_corporate_number,
-    validate_kana,
-    validate_phone,
-    validate_postal_code,
+from .company import (
+    address_field,
+    company_constraints,
+    company_name_field,
+    company_name_kana_field,
+    corporate_number_field,
+    phone_field,
+    postal_code_field,
 )
 
 
@@ -30,23 +33,12 @@ class Customer(models.Model):
         JA = "ja", "日本語"
         EN = "en", "English"
 
-    name = models.CharField(_("company name"), max_length=200)
-    name_kana = models.CharField(
-        _("company name (kana)"), max_length=200, blank=True, validators=[validate_kana]
-    )
-    corporate_number = models.CharField(
-        _("corporate number"),
-        max_length=13,
-        blank=True,
-        db_index=True,
-        validators=[validate_corporate_number],
-        help_text=_("法人番号: 13 digits."),
-    )
-    postal_code = models.CharField(
-        _("postal code"), max_length=8, blank=True, validators=[validate_postal_code]
-    )
-    address = models.CharField(_("address"), max_length=300, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
+    name = company_name_field()
+    name_kana = company_name_kana_field()
+    corporate_number = corporate_number_field()
+    postal_code = postal_code_field(_("postal code"))
+    address = address_field(_("address"))
+    phone = phone_field()
     status = models.CharField(
         _("status"), max_length=32, choices=Status.choices, default=Status.APPLICANT
     )
@@ -75,14 +67,7 @@ class Customer(models.Model):
         verbose_name_plural = _("customers")
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(corporate_number="") | Q(corporate_number__regex=r"^[0-9]{13}$"),
-                name="customer_corporate_number_13_digits",
-            ),
-            models.CheckConstraint(
-                condition=Q(postal_code="") | Q(postal_code__regex=r"^[0-9]{3}-[0-9]{4}$"),
-                name="customer_postal_code_format",
-            ),
+            *company_constraints("customer"),
         ]
 
     def __str__(self) -> str:

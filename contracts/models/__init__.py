@@ -3,6 +3,8 @@ usage contract it forms, Art. 4) and rentals (equipment, fees, payments and
 video data deletion, Art. 5, 10, 13)."""
 
 from .registration import (
+    COMPANY_FIELDS,
+    CONTACT_FIELDS,
     NORMALIZED_FIELDS,
     REFUSAL_GROUND_TEXT_JA,
     REQUIRED_FIELDS,
@@ -22,6 +24,8 @@ from .rentals import (
 )
 
 __all__ = [
+    "COMPANY_FIELDS",
+    "CONTACT_FIELDS",
     "NORMALIZED_FIELDS",
     "REFUSAL_GROUND_TEXT_JA",
     "REQUIRED_FIELDS",

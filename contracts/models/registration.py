@@ -17,6 +17,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer
+from accounts.models.company import (
+    address_field,
+    company_constraints,
+    company_name_field,
+    company_name_kana_field,
+    corporate_number_field,
+    phone_field,
+    postal_code_field,
+)
 from accounts.validators import (
     normalize_corporate_number,
     normalize_kana,
@@ -77,6 +86,29 @@ REFUSAL_GROUND_TEXT_JA = {
     "5": "その他、乙が登録を適当でないと判断した場合",
 }
 
+# What the applicant writes (Art. 4(1): 登録情報), in the order of the form: the company, then
+# the people to contact. Everything else is set by the transitions.
+COMPANY_FIELDS = (
+    "company_name",
+    "company_name_kana",
+    "corporate_number",
+    "representative_name",
+    "representative_title",
+    "postal_code",
+    "address",
+    "phone",
+)
+CONTACT_FIELDS = (
+    "contact_name",
+    "contact_department",
+    "contact_email",
+    "contact_phone",
+    "billing_contact_name",
+    "billing_department",
+    "billing_email",
+    "intended_use",
+)
+
 # Fields the applicant must fill before submitting (Art. 4(1): 登録情報).
 REQUIRED_FIELDS = (
     "company_name",
@@ -123,28 +155,14 @@ class RegistrationApplication(models.Model):
         _("state"), max_length=16, choices=State.choices, default=State.DRAFT, db_index=True
     )
 
-    company_name = models.CharField(_("company name"), max_length=200)
-    company_name_kana = models.CharField(
-        _("company name (kana)"), max_length=200, blank=True, validators=[validate_kana]
-    )
-    corporate_number = models.CharField(
-        _("corporate number"),
-        max_length=13,
-        blank=True,
-        db_index=True,
-        validators=[validate_corporate_number],
-        help_text=_("法人番号: 13 digits."),
-    )
+    company_name = company_name_field()
+    company_name_kana = company_name_kana_field()
+    corporate_number = corporate_number_field()
     representative_name = models.CharField(_("representative"), max_length=150, blank=True)
     representative_title = models.CharField(_("representative's title"), max_length=100, blank=True)
-    postal_code = models.CharField(
-        _("head office postal code"),
-        max_length=8,
-        blank=True,
-        validators=[validate_postal_code],
-    )
-    address = models.CharField(_("head office address"), max_length=300, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
+    postal_code = postal_code_field(_("head office postal code"))
+    address = address_field(_("head office address"))
+    phone = phone_field()
     contact_name = models.CharField(_("contact person"), max_length=150, blank=True)
     contact_department = models.CharField(_("contact department"), max_length=150, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
@@ -222,14 +240,7 @@ class RegistrationApplication(models.Model):
                 name="application_one_open_per_customer",
                 violation_error_message=_("Your company already has an open application."),
             ),
-            models.CheckConstraint(
-                condition=Q(corporate_number="") | Q(corporate_number__regex=r"^[0-9]{13}$"),
-                name="application_corporate_number_13_digits",
-            ),
-            models.CheckConstraint(
-                condition=Q(postal_code="") | Q(postal_code__regex=r"^[0-9]{3}-[0-9]{4}$"),
-                name="application_postal_code_format",
-            ),
+            *company_constraints("application"),
             # Submission needs the Art. 4(2)(4) declaration and a time.
             models.CheckConstraint(
                 condition=Q(state="draft")

@@ -24,6 +24,8 @@ from notices.services import notice_create
 from .. import terms_bridge
 from ..declarations import declaration_current
 from ..models import (
+    COMPANY_FIELDS,
+    CONTACT_FIELDS,
     REFUSAL_GROUND_TEXT_JA,
     REQUIRED_FIELDS,
     RefusalGround,
@@ -34,24 +36,7 @@ from ..models import (
 from ..selectors import user_is_reviewer
 
 # What the applicant may write; everything else is set by the transitions.
-EDITABLE_FIELDS = (
-    "company_name",
-    "company_name_kana",
-    "corporate_number",
-    "representative_name",
-    "representative_title",
-    "postal_code",
-    "address",
-    "phone",
-    "contact_name",
-    "contact_department",
-    "contact_email",
-    "contact_phone",
-    "billing_contact_name",
-    "billing_department",
-    "billing_email",
-    "intended_use",
-)
+EDITABLE_FIELDS = (*COMPANY_FIELDS, *CONTACT_FIELDS)
 
 # Registration information copied onto the customer when the registration completes.
 _CUSTOMER_FIELDS = {

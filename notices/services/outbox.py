@@ -62,6 +62,15 @@ def _queue_delivery(notice_ids: list[int]) -> None:
 
 # The content digest of a notice inserted but not yet rendered.
 UNRENDERED = "0" * 64
+# What rendering (notice_fill) writes onto an inserted notice.
+RENDERED_FIELDS = [
+    "mail_subject",
+    "body_text",
+    "body_html",
+    "content_sha256",
+    "state",
+    "last_error",
+]
 
 
 def _notice_unsent(
@@ -157,16 +166,7 @@ def notice_create(
         return existing
     # Rendered after the insert so the text can link to the notice's own page.
     notice_fill(notice, customer=customer, context=context)
-    notice.save(
-        update_fields=[
-            "mail_subject",
-            "body_text",
-            "body_html",
-            "content_sha256",
-            "state",
-            "last_error",
-        ]
-    )
+    notice.save(update_fields=RENDERED_FIELDS)
     if notice.state == Notice.State.PENDING:
         _queue_delivery([notice.pk])
     return notice
@@ -223,7 +223,7 @@ def notices_create_bulk(
         notice_fill(notice, customer=by_key[notice.dedupe_key], context=context)
     Notice.objects.bulk_update(
         created,
-        ["mail_subject", "body_text", "body_html", "content_sha256", "state", "last_error"],
+        RENDERED_FIELDS,
         batch_size=500,
     )
     _queue_delivery([n.pk for n in created if n.state == Notice.State.PENDING])

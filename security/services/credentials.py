@@ -231,12 +231,32 @@ def _alert_staff_of_incident(incident: Incident, *, actor: User | None) -> None:
     )
 
 
-def _incident_note(incident: Incident, *, actor: User, note: str) -> None:
+def _incident_save(
+    incident: Incident,
+    *,
+    action: str,
+    actor: User,
+    note: str,
+    request: HttpRequest | None,
+    fields: list[str],
+) -> Incident:
+    """Appends staff's note to the incident's notes, saves ``fields`` and audits ``action``."""
     note = note.strip()
     if note:
         stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
-        entry = f"[{stamp} {actor.email}] {note}"
-        incident.notes = f"{incident.notes}\n{entry}".strip()
+        incident.notes = f"{incident.notes}\n[{stamp} {actor.email}] {note}".strip()
+    incident.full_clean()
+    incident.save(update_fields=[*fields, "notes"])
+    audit_record(
+        action=action,
+        actor=actor,
+        customer=incident.customer,
+        target=incident,
+        clause=Clause.ART6_3,
+        request=request,
+        extra={"note": note},
+    )
+    return incident
 
 
 @transaction.atomic
@@ -249,19 +269,14 @@ def incident_acknowledge(
     incident.state = Incident.State.ACKNOWLEDGED
     incident.acknowledged_at = timezone.now()
     incident.acknowledged_by = actor
-    _incident_note(incident, actor=actor, note=note)
-    incident.full_clean()
-    incident.save(update_fields=["state", "acknowledged_at", "acknowledged_by", "notes"])
-    audit_record(
+    return _incident_save(
+        incident,
         action="accounts.incident.acknowledged",
         actor=actor,
-        customer=incident.customer,
-        target=incident,
-        clause=Clause.ART6_3,
+        note=note,
         request=request,
-        extra={"note": note.strip()},
+        fields=["state", "acknowledged_at", "acknowledged_by"],
     )
-    return incident
 
 
 @transaction.atomic
@@ -278,25 +293,11 @@ def incident_resolve(
     incident.state = Incident.State.RESOLVED
     incident.resolved_at = now
     incident.resolved_by = actor
-    _incident_note(incident, actor=actor, note=note)
-    incident.full_clean()
-    incident.save(
-        update_fields=[
-            "state",
-            "acknowledged_at",
-            "acknowledged_by",
-            "resolved_at",
-            "resolved_by",
-            "notes",
-        ]
-    )
-    audit_record(
+    return _incident_save(
+        incident,
         action="accounts.incident.resolved",
         actor=actor,
-        customer=incident.customer,
-        target=incident,
-        clause=Clause.ART6_3,
+        note=note,
         request=request,
-        extra={"note": note.strip()},
+        fields=["state", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by"],
     )
-    return incident

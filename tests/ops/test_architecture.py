@@ -2,6 +2,7 @@
 accounts/ as the floor, and no app has an import cycle (import-linter's contracts in
 pyproject.toml, also run by `make lint`)."""
 
+import re
 import subprocess
 import sys
 import tomllib
@@ -50,3 +51,30 @@ def test_an_upward_import_fails_the_check(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     assert "notices" in result.stdout
     assert "BROKEN" in result.stdout
+
+
+APPS = ["accounts", "notices", "security", "terms", "contracts", "cameras", "ctsportal"]
+BARE_CLAUSE = re.compile(r"""["']art\d+(\.\d+)*["']""")
+
+
+def test_application_code_names_clauses_by_the_clause_type() -> None:
+    """A clause basis is a Clause member (accounts/clauses.py), never a bare "art6.3"."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for app in APPS
+        for path in (ROOT / app).rglob("*.py")
+        if "migrations" not in path.parts and path.name != "clauses.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if BARE_CLAUSE.search(line)
+    ]
+    assert offenders == []
+
+
+def test_every_scheduled_job_is_a_registered_task() -> None:
+    from django.conf import settings
+
+    from ctsportal.celery import app
+
+    app.loader.import_default_modules()
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert scheduled <= set(app.tasks)

@@ -13,8 +13,10 @@ from django.db import transaction
 
 from accounts.models import Customer, Membership, User
 from accounts.services import customer_create_with_owner
-
-REVIEWERS_GROUP = "reviewers"
+from contracts.models import REVIEWERS_GROUP, RegistrationApplication
+from contracts.services.registration import application_save_draft, application_submit
+from terms.models import Acceptance
+from terms.services import acceptance_record_pending
 
 DEMO_PASSWORD = "demo-pass-2026!"  # noqa: S105 (demo only, documented in README)
 # The demo staff's authenticator-app secret (base32), printed for adding to an app.
@@ -118,9 +120,6 @@ class Command(BaseCommand):
     def _accept_terms(self) -> None:
         """The demo companies' people accept the terms in force, so that they can sign in
         without the Art. 15 gate; only what is still pending is recorded (idempotent)."""
-        from terms.models import Acceptance
-        from terms.services import acceptance_record_pending
-
         for spec in CUSTOMERS:
             for email, _name in [spec["owner"], *spec["members"]]:
                 acceptance_record_pending(
@@ -128,11 +127,6 @@ class Command(BaseCommand):
                 )
 
     def _applicant(self) -> None:
-        from contracts.models import RegistrationApplication
-        from contracts.services.registration import application_save_draft, application_submit
-        from terms.models import Acceptance
-        from terms.services import acceptance_record_pending
-
         user = self._user(*APPLICANT)
         if RegistrationApplication.objects.filter(applicant=user).exists():
             return

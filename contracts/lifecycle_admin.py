@@ -32,7 +32,7 @@ from .models import (
     ServiceInterruption,
     Suspension,
 )
-from .services import lifecycle, service_events
+from .services import cancellations, inactivity, service_events, standing
 
 
 class MeasureForm(forms.Form):
@@ -115,7 +115,7 @@ class _LifecycleActions:
             action="suspend",
             title=_("Suspend"),
             needs_ground=True,
-            run=lambda c, actor, data: lifecycle.customer_suspend(
+            run=lambda c, actor, data: standing.customer_suspend(
                 customer=c, actor=actor, ground=data["ground"], note=data["note"], request=request
             ),
         )
@@ -128,7 +128,7 @@ class _LifecycleActions:
             queryset,
             action="unsuspend",
             title=_("Lift the suspension"),
-            run=lambda c, actor, data: lifecycle.customer_unsuspend(
+            run=lambda c, actor, data: standing.customer_unsuspend(
                 customer=c, actor=actor, note=data["note"], request=request
             ),
         )
@@ -142,7 +142,7 @@ class _LifecycleActions:
             action="revoke",
             title=_("Revoke the registration"),
             needs_ground=True,
-            run=lambda c, actor, data: lifecycle.customer_revoke(
+            run=lambda c, actor, data: standing.customer_revoke(
                 customer=c, actor=actor, ground=data["ground"], note=data["note"], request=request
             ),
         )
@@ -158,7 +158,7 @@ class _LifecycleActions:
             action="cancel_for_provider",
             title=_("Give notice of cancellation (Art. 12(3))"),
             needs_date=True,
-            run=lambda c, actor, data: lifecycle.cancellation_give(
+            run=lambda c, actor, data: cancellations.cancellation_give(
                 customer=c,
                 actor=actor,
                 effective_at=data.get("effective_at"),
@@ -235,7 +235,8 @@ class RevocationQueueAdmin(_LifecycleActions, _ReadOnly, admin.ModelAdmin):
     actions = ("suspend", "revoke")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return RevocationQueueEntry.objects.filter(pk__in=lifecycle.revocation_queue().values("pk"))
+        queue = inactivity.revocation_queue()
+        return RevocationQueueEntry.objects.filter(pk__in=queue.values("pk"))
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_active and request.user.is_staff)

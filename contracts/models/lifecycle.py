@@ -5,7 +5,7 @@ and service ends with 30 days' notice (Art. 8(2)).
 
 Each row is the record of one measure; the customer's ``status`` (and
 ``status_changed_at`` / ``cancellation_effective_at``) are written together with it by
-``contracts.services.lifecycle`` and ``contracts.services.service_events``."""
+``contracts.services.standing``, ``cancellations``, ``inactivity`` and ``service_events``."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from . import lifecycle_admin  # noqa: F401  (registers the lifecycle's staff sc
 from .forms import RefusalForm
 from .models import COMPANY_FIELDS, CONTACT_FIELDS, RegistrationApplication, UsageContract
 from .selectors import application_checks, revoked_customer_matches, user_is_reviewer
-from .services import registration as services
+from .services import registration_review
 
 
 class _StaffMayView:
@@ -143,7 +143,7 @@ class RegistrationApplicationAdmin(_StaffMayView, admin.ModelAdmin):
 
     def _approve(self, request: HttpRequest, application: RegistrationApplication) -> bool:
         try:
-            services.application_approve(
+            registration_review.application_approve(
                 application=application,
                 actor=request.user,  # type: ignore[arg-type]
                 request=request,
@@ -221,7 +221,7 @@ class RegistrationApplicationAdmin(_StaffMayView, admin.ModelAdmin):
             refused = 0
             for application in applications:
                 try:
-                    services.application_refuse(
+                    registration_review.application_refuse(
                         application=application,
                         actor=request.user,  # type: ignore[arg-type]
                         grounds=form.cleaned_data["grounds"],

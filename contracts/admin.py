@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from . import lifecycle_admin  # noqa: F401  (registers the lifecycle's staff screens)
 from .forms import RefusalForm
 from .models import COMPANY_FIELDS, CONTACT_FIELDS, RegistrationApplication, UsageContract
-from .selectors import application_checks, revoked_customer_matches, user_is_reviewer
+from .selectors.registration import application_checks, revoked_customer_matches, user_is_reviewer
 from .services import registration_review
 
 

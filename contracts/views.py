@@ -20,7 +20,7 @@ from . import terms_bridge
 from .declarations import declaration_current
 from .forms import ApplicationForm
 from .models import RegistrationApplication
-from .selectors import application_current, application_get, application_list
+from .selectors.registration import application_current, application_get, application_list
 from .services import registration as services
 
 

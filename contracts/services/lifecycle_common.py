@@ -18,13 +18,13 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Customer, Membership, User
 
-from .. import selectors
 from ..models import (
     PROVIDER_GROUND_CHOICES,
     Rental,
     ReturnChecklist,
     ReturnItem,
 )
+from ..selectors.rentals import units_to_return_for_customers
 from . import billing, rentals
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -64,7 +64,7 @@ def balance_accelerate(*, customer: Customer, actor: User) -> int:
 def units_to_return(*, customer_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
     """(unit id, "model #serial") of each rented unit each customer still holds."""
     result: dict[int, list[tuple[str, str]]] = {}
-    for customer_id, unit in selectors.units_to_return_for_customers(customer_ids=customer_ids):
+    for customer_id, unit in units_to_return_for_customers(customer_ids=customer_ids):
         result.setdefault(customer_id, []).append((str(unit.pk), str(unit)))
     return result
 

@@ -26,7 +26,7 @@ from ..models import (
     RegistrationApplication,
     UsageContract,
 )
-from ..selectors import user_is_reviewer
+from ..selectors.registration import user_is_reviewer
 from .registration import CUSTOMER_FIELDS, already_decided, application_save_checked
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from accounts.models import Customer, User
 from contracts.models import RegistrationApplication
-from contracts.selectors import application_checks, revoked_customer_matches
+from contracts.selectors.registration import application_checks, revoked_customer_matches
 from contracts.services import registration as services
 from contracts.services import registration_review
 from tests.contracts.conftest import GOOD_NUMBER, make_applicant, make_draft, make_submitted

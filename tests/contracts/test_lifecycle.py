@@ -136,7 +136,7 @@ def test_revocation_ends_access_opens_the_return_checklist_and_tells_the_company
     assert notice.clause == "art12.1.2"
     assert "0円" in notice.body_text and "第12条第5項" in notice.body_text
     assert "contracts.customer.revoked" in actions(customer_a)
-    from contracts.selectors import return_checklist_current
+    from contracts.selectors.rentals import return_checklist_current
 
     assert return_checklist_current(customer=customer_a) == checklist
 
@@ -174,7 +174,7 @@ def test_a_revoked_company_cannot_be_revoked_suspended_or_cancelled_again(
 def test_a_revoked_company_is_matched_on_a_later_application(
     customer_a: Customer, staff: User
 ) -> None:
-    from contracts.selectors import revoked_customer_matches
+    from contracts.selectors.registration import revoked_customer_matches
     from tests.contracts.conftest import make_applicant, make_draft
 
     standing.customer_revoke(customer=customer_a, actor=staff, ground=Clause.ART12_1_7, note="x")

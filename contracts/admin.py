@@ -279,4 +279,4 @@ class UsageContractAdmin(_StaffMayView, admin.ModelAdmin):
 
 # The rental half's and the records' screens live in their own modules, one subject each
 # (records: Art. 7, 10, 11, 17).
-from . import admin_records, admin_rentals  # noqa: E402, F401
+from . import admin_records, billing_admin, rentals_admin  # noqa: E402, F401

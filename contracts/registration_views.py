@@ -18,8 +18,8 @@ from accounts.models import Customer
 
 from . import terms_bridge
 from .declarations import declaration_current
-from .forms import ApplicationForm
 from .models import RegistrationApplication
+from .registration_forms import ApplicationForm
 from .selectors.registration import application_current, application_get, application_list
 from .services import registration as services
 

@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 
-from .forms_records import ModerationForm, TransferApproveForm, TransferRefuseForm
 from .models import (
     ContractTransfer,
     PersonalDataErasure,
@@ -27,6 +26,7 @@ from .models import (
     VideoModeration,
     VideoRecord,
 )
+from .records_forms import ModerationForm, TransferApproveForm, TransferRefuseForm
 from .services import disclosures, moderation
 from .services import records as record_services
 from .services import transfers as transfer_services

@@ -261,7 +261,8 @@ def measure(name: str, job: Callable[..., Any], *, memory: bool) -> dict[str, fl
     from django.db import connection
     from django.utils import timezone
 
-    from contracts.services.lifecycle import inactivity_cutoff, local_date
+    from contracts.services.inactivity import inactivity_cutoff
+    from contracts.services.lifecycle_common import local_date
 
     # One run per job (the notices' rendering dominates and is slow to repeat): its wall
     # time includes tracemalloc's bookkeeping, which makes it an upper bound.

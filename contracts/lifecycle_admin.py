@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Customer, User
 
+from .common_admin import ReadOnlyAdminMixin
 from .models import (
     PROVIDER_GROUND_CHOICES,
     Cancellation,
@@ -32,7 +33,7 @@ from .models import (
     ServiceInterruption,
     Suspension,
 )
-from .services import lifecycle, service_events
+from .services import cancellations, inactivity, service_events, standing
 
 
 class MeasureForm(forms.Form):
@@ -115,7 +116,7 @@ class _LifecycleActions:
             action="suspend",
             title=_("Suspend"),
             needs_ground=True,
-            run=lambda c, actor, data: lifecycle.customer_suspend(
+            run=lambda c, actor, data: standing.customer_suspend(
                 customer=c, actor=actor, ground=data["ground"], note=data["note"], request=request
             ),
         )
@@ -128,7 +129,7 @@ class _LifecycleActions:
             queryset,
             action="unsuspend",
             title=_("Lift the suspension"),
-            run=lambda c, actor, data: lifecycle.customer_unsuspend(
+            run=lambda c, actor, data: standing.customer_unsuspend(
                 customer=c, actor=actor, note=data["note"], request=request
             ),
         )
@@ -142,7 +143,7 @@ class _LifecycleActions:
             action="revoke",
             title=_("Revoke the registration"),
             needs_ground=True,
-            run=lambda c, actor, data: lifecycle.customer_revoke(
+            run=lambda c, actor, data: standing.customer_revoke(
                 customer=c, actor=actor, ground=data["ground"], note=data["note"], request=request
             ),
         )
@@ -158,7 +159,7 @@ class _LifecycleActions:
             action="cancel_for_provider",
             title=_("Give notice of cancellation (Art. 12(3))"),
             needs_date=True,
-            run=lambda c, actor, data: lifecycle.cancellation_give(
+            run=lambda c, actor, data: cancellations.cancellation_give(
                 customer=c,
                 actor=actor,
                 effective_at=data.get("effective_at"),
@@ -168,18 +169,7 @@ class _LifecycleActions:
         )
 
 
-class _ReadOnly:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class SuspensionInline(_ReadOnly, admin.TabularInline):
+class SuspensionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Suspension
     fk_name = "customer"
     extra = 0
@@ -187,7 +177,7 @@ class SuspensionInline(_ReadOnly, admin.TabularInline):
     readonly_fields = fields
 
 
-class CancellationInline(_ReadOnly, admin.TabularInline):
+class CancellationInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Cancellation
     extra = 0
     fields = ("side", "state", "given_at", "effective_at", "withdrawn_at", "applied_at")
@@ -195,7 +185,7 @@ class CancellationInline(_ReadOnly, admin.TabularInline):
 
 
 @admin.register(CustomerStanding)
-class CustomerStandingAdmin(_LifecycleActions, _ReadOnly, admin.ModelAdmin):
+class CustomerStandingAdmin(_LifecycleActions, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "corporate_number",
@@ -219,7 +209,7 @@ class CustomerStandingAdmin(_LifecycleActions, _ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(RevocationQueueEntry)
-class RevocationQueueAdmin(_LifecycleActions, _ReadOnly, admin.ModelAdmin):
+class RevocationQueueAdmin(_LifecycleActions, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Art. 12(1)(5): customers contacted for inactivity who neither answered nor used the
     service within INACTIVITY_REPLY_DAYS. Staff decide; revoking here asks for the ground."""
 
@@ -235,7 +225,8 @@ class RevocationQueueAdmin(_LifecycleActions, _ReadOnly, admin.ModelAdmin):
     actions = ("suspend", "revoke")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return RevocationQueueEntry.objects.filter(pk__in=lifecycle.revocation_queue().values("pk"))
+        queue = inactivity.revocation_queue()
+        return RevocationQueueEntry.objects.filter(pk__in=queue.values("pk"))
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_active and request.user.is_staff)
@@ -245,13 +236,13 @@ class RevocationQueueAdmin(_LifecycleActions, _ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(Revocation)
-class RevocationAdmin(_ReadOnly, admin.ModelAdmin):
+class RevocationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("customer", "ground", "revoked_at", "revoked_by", "balance_due")
     list_select_related = ("customer", "revoked_by")
     search_fields = ("customer__name", "customer__corporate_number")
 
 
-class ReturnItemInline(_ReadOnly, admin.TabularInline):
+class ReturnItemInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ReturnItem
     extra = 0
     fields = ("kind", "action", "description", "unit_ref", "done_at")
@@ -259,7 +250,7 @@ class ReturnItemInline(_ReadOnly, admin.TabularInline):
 
 
 @admin.register(ReturnChecklist)
-class ReturnChecklistAdmin(_ReadOnly, admin.ModelAdmin):
+class ReturnChecklistAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("customer", "reason", "opened_at", "closed_at")
     list_filter = ("reason",)
     list_select_related = ("customer",)

@@ -17,7 +17,7 @@ from ctsportal.access import Access
 
 from .lifecycle_views import CANCELLATION_REASON
 from .models import Cancellation
-from .services import lifecycle as services
+from .services import cancellations
 
 
 class CancellationSerializer(serializers.ModelSerializer):
@@ -52,7 +52,7 @@ class CancellationView(APIView):
     @extend_schema(responses=CancellationSerializer, summary="My company's notice of cancellation")
     def get(self, request: Request) -> Response:
         membership = _owner(request)
-        current = services.cancellation_current(customer=membership.customer)
+        current = cancellations.cancellation_current(customer=membership.customer)
         if current is None:
             raise exceptions.NotFound("No notice of cancellation has been given.")
         return Response(CancellationSerializer(current).data)
@@ -67,7 +67,7 @@ class CancellationView(APIView):
         serializer = CancellationGiveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            cancellation = services.cancellation_give(
+            cancellation = cancellations.cancellation_give(
                 customer=membership.customer,
                 actor=membership.user,
                 effective_at=serializer.validated_data.get("effective_at"),
@@ -82,11 +82,11 @@ class CancellationView(APIView):
     @extend_schema(responses=CancellationSerializer, summary="Withdraw the notice of cancellation")
     def delete(self, request: Request) -> Response:
         membership = _owner(request)
-        current = services.cancellation_current(customer=membership.customer)
+        current = cancellations.cancellation_current(customer=membership.customer)
         if current is None:
             raise exceptions.NotFound("No notice of cancellation has been given.")
         try:
-            withdrawn = services.cancellation_withdraw(
+            withdrawn = cancellations.cancellation_withdraw(
                 cancellation=current, actor=membership.user, request=request._request
             )
         except ValidationError as exc:

@@ -19,7 +19,7 @@ from accounts.models import Membership, User
 from accounts.selectors import membership_get
 from ctsportal.access import access
 
-from .services import lifecycle as services
+from .services import cancellations, inactivity
 
 CANCELLATION_REASON = "Art. 12(1): a suspended company may still give notice"
 
@@ -67,24 +67,26 @@ def cancellation(request: HttpRequest) -> HttpResponse:
     membership = _owner_membership(request)
     customer = membership.customer
     user = membership.user
-    current = services.cancellation_current(customer=customer)
+    current = cancellations.cancellation_current(customer=customer)
     form = CancellationForm(
         request.POST if request.method == "POST" and "give" in request.POST else None,
-        earliest=services.cancellation_earliest_date(),
+        earliest=cancellations.cancellation_earliest_date(),
     )
     if request.method == "POST":
         try:
             if "withdraw" in request.POST:
                 if current is None:
                     raise ValidationError(_("There is no notice of cancellation to withdraw."))
-                services.cancellation_withdraw(cancellation=current, actor=user, request=request)
+                cancellations.cancellation_withdraw(
+                    cancellation=current, actor=user, request=request
+                )
                 messages.success(request, _("Your notice of cancellation has been withdrawn."))
                 return redirect("lifecycle:cancellation")
             if form.is_valid():
-                services.cancellation_give(
+                cancellations.cancellation_give(
                     customer=customer,
                     actor=user,
-                    effective_at=services.cancellation_effective_for_date(
+                    effective_at=cancellations.cancellation_effective_for_date(
                         form.cleaned_data["effective_date"]
                     ),
                     request=request,
@@ -104,10 +106,10 @@ def cancellation(request: HttpRequest) -> HttpResponse:
 @never_cache
 @access(public=True, reason="Art. 12(1)(5): the signed link in the inactivity contact")
 def inactivity_confirm(request: HttpRequest, token: str) -> HttpResponse:
-    customer = services.inactivity_customer_for_token(token)
+    customer = inactivity.inactivity_customer_for_token(token)
     done = False
     if request.method == "POST" and customer is not None:
-        services.inactivity_answer(token=token, request=request)
+        inactivity.inactivity_answer(token=token, request=request)
         done = True
     return render(
         request,

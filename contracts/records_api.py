@@ -19,7 +19,7 @@ from accounts.selectors import membership_get
 from ctsportal.access import Access
 
 from .models import VideoRecord
-from .selectors import video_record_get, video_record_list
+from .selectors.records import video_record_get, video_record_list
 from .services.records import IMPORT_FIELDS, video_records_import
 
 

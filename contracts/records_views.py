@@ -21,13 +21,9 @@ from accounts.models import Membership, User
 from accounts.selectors import membership_get
 from ctsportal.access import access
 
-from .forms_records import TransferRequestForm, add_service_error
-from .selectors import (
-    transfer_list,
-    video_backup_warning,
-    video_deletion_log,
-    video_record_list,
-)
+from .records_forms import TransferRequestForm, add_service_error
+from .selectors.records import video_backup_warning, video_deletion_log, video_record_list
+from .selectors.transfers import transfer_list
 from .services import privacy as privacy_services
 from .services import transfers as transfer_services
 

@@ -23,8 +23,9 @@ from cameras.api import ERRORS, ErrorSerializer
 from cameras.models import Product
 from cameras.selectors import product_get
 
-from . import selectors
 from .models import Charge, Payment, Rental, RentalUnit, UsageContract, VideoDeletionRecord
+from .selectors import billing as billing_selectors
+from .selectors import rentals as rentals_selectors
 from .services import billing
 from .services import rentals as services
 
@@ -190,7 +191,7 @@ class UsageContractView(APIView):
         responses={200: UsageContractSerializer, **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        contract = selectors.usage_contract_get(customer=_customer(request))
+        contract = rentals_selectors.usage_contract_get(customer=_customer(request))
         if contract is None:
             raise exceptions.NotFound
         return Response(UsageContractSerializer(contract).data)
@@ -206,7 +207,7 @@ class RentalListView(generics.ListAPIView):
     serializer_class = RentalSerializer
 
     def get_queryset(self) -> Any:
-        return selectors.rental_list(customer=_customer(self.request))
+        return rentals_selectors.rental_list(customer=_customer(self.request))
 
     @extend_schema(
         summary="Request equipment for a site",
@@ -249,7 +250,7 @@ class RentalListView(generics.ListAPIView):
             raise exceptions.ValidationError(
                 {"detail": exc.messages}, code=exc.code or "invalid"
             ) from exc
-        rental = selectors.rental_list(customer=customer).get(pk=rental.pk)
+        rental = rentals_selectors.rental_list(customer=customer).get(pk=rental.pk)
         return Response(RentalSerializer(rental).data, status=status.HTTP_201_CREATED)
 
 
@@ -271,7 +272,7 @@ class RentalDetailView(generics.RetrieveAPIView):
     serializer_class = RentalSerializer
 
     def get_object(self) -> Rental:
-        rentals = selectors.rental_list(customer=_customer(self.request))
+        rentals = rentals_selectors.rental_list(customer=_customer(self.request))
         try:
             return rentals.get(pk=self.kwargs["pk"])
         except Rental.DoesNotExist as exc:
@@ -288,7 +289,7 @@ class UnitListView(generics.ListAPIView):
     serializer_class = UnitSerializer
 
     def get_queryset(self) -> Any:
-        return selectors.rental_unit_list(customer=_customer(self.request))
+        return rentals_selectors.rental_unit_list(customer=_customer(self.request))
 
 
 @extend_schema_view(
@@ -298,7 +299,9 @@ class UnitDetailView(generics.RetrieveAPIView):
     serializer_class = UnitSerializer
 
     def get_object(self) -> RentalUnit:
-        return selectors.rental_unit_get(customer=_customer(self.request), pk=self.kwargs["pk"])
+        return rentals_selectors.rental_unit_get(
+            customer=_customer(self.request), pk=self.kwargs["pk"]
+        )
 
 
 @extend_schema_view(
@@ -311,7 +314,7 @@ class ChargeListView(generics.ListAPIView):
     serializer_class = ChargeSerializer
 
     def get_queryset(self) -> Any:
-        return selectors.charge_list(customer=_customer(self.request))
+        return billing_selectors.charge_list(customer=_customer(self.request))
 
 
 @extend_schema_view(
@@ -321,7 +324,7 @@ class ChargeDetailView(generics.RetrieveAPIView):
     serializer_class = ChargeSerializer
 
     def get_object(self) -> Charge:
-        return selectors.charge_get(customer=_customer(self.request), pk=self.kwargs["pk"])
+        return billing_selectors.charge_get(customer=_customer(self.request), pk=self.kwargs["pk"])
 
 
 @extend_schema_view(
@@ -334,7 +337,7 @@ class PaymentListView(generics.ListAPIView):
     serializer_class = PaymentSerializer
 
     def get_queryset(self) -> Any:
-        return selectors.payment_list(customer=_customer(self.request))
+        return billing_selectors.payment_list(customer=_customer(self.request))
 
 
 @extend_schema_view(
@@ -344,7 +347,7 @@ class PaymentDetailView(generics.RetrieveAPIView):
     serializer_class = PaymentSerializer
 
     def get_object(self) -> Payment:
-        return selectors.payment_get(customer=_customer(self.request), pk=self.kwargs["pk"])
+        return billing_selectors.payment_get(customer=_customer(self.request), pk=self.kwargs["pk"])
 
 
 @extend_schema_view(
@@ -357,7 +360,7 @@ class DeletionListView(generics.ListAPIView):
     serializer_class = DeletionSerializer
 
     def get_queryset(self) -> Any:
-        return selectors.video_deletion_list(customer=_customer(self.request))
+        return rentals_selectors.video_deletion_list(customer=_customer(self.request))
 
 
 class BalanceView(APIView):

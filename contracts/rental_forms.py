@@ -1,4 +1,5 @@
-"""The customer's rental request form (Art. 3, 13(10))."""
+"""Forms of rentals: the customer's request (Art. 3, 13(10)) and the staff forms of the rental's
+admin page (assign units, reject, end, suspend)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cameras.models import Product
+from accounts.clauses import Clause
+from cameras.models import Product, Unit
 
+from .models import Rental
 from .services.rentals import RentalRequestData, backhoe_acknowledgement_text
 
 
@@ -65,3 +68,60 @@ class RentalRequestForm(forms.Form):
                 self.add_error(name if name in self.fields else None, errors)
         else:
             self.add_error(None, exc.messages)
+
+
+# --- Staff: the buttons of the rental's admin page ----------------------------------------------
+
+# The bases staff may give for ending a rental by hand.
+END_CLAUSES = (Clause.ART3, Clause.ART8_2, Clause.ART12_1, Clause.ART12_3)
+
+
+class SerialChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.serial)
+
+
+class AssignUnitsForm(forms.Form):
+    units = SerialChoiceField(
+        queryset=Unit.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label=_("In-stock units of this product"),
+    )
+
+    def __init__(self, *args: Any, rental: Rental, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["units"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = Unit.objects.filter(
+            product_id=rental.product_id, state=Unit.State.IN_STOCK
+        ).order_by("serial")
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("Reason shown to the customer"), widget=forms.Textarea)
+
+
+class EndForm(forms.Form):
+    clause = forms.ChoiceField(
+        label=_("Basis"),
+        choices=[(c.value, c.label) for c in END_CLAUSES],
+        initial=Clause.ART3.value,
+    )
+    ends_on = forms.DateField(
+        label=_("End on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty to end the rental now; a date schedules its end for that day."),
+    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea, required=False)
+
+
+# The bases staff may give for suspending one rental.
+SUSPEND_CLAUSES = (Clause.ART8_1, Clause.ART12_1)
+
+
+class SuspendForm(forms.Form):
+    clause = forms.ChoiceField(
+        label=_("Basis"), choices=[(c.value, c.label) for c in SUSPEND_CLAUSES]
+    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea)

@@ -15,8 +15,9 @@ from accounts.models import User
 from accounts.views import membership_or_404
 from cameras.selectors import product_get
 
-from . import selectors
 from .rental_forms import RentalRequestForm
+from .selectors import billing as billing_selectors
+from .selectors import rentals as rentals_selectors
 from .services import billing
 from .services import rentals as services
 
@@ -31,14 +32,14 @@ def overview(request: HttpRequest) -> HttpResponse:
     """ "My contracts": the usage contract (formation time, terms accepted) and every rental
     under it with its units."""
     customer = membership_or_404(request).customer
-    contract = selectors.usage_contract_get(customer=customer)
+    contract = rentals_selectors.usage_contract_get(customer=customer)
     return render(
         request,
         "contracts/rentals/overview.html",
         {
             "contract": contract,
-            "terms": selectors.usage_contract_terms(contract=contract) if contract else [],
-            "rentals": selectors.rental_list(customer=customer),
+            "terms": rentals_selectors.usage_contract_terms(contract=contract) if contract else [],
+            "rentals": rentals_selectors.rental_list(customer=customer),
         },
     )
 
@@ -74,7 +75,7 @@ def request_create(request: HttpRequest, product_pk: int) -> HttpResponse:
 
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     customer = membership_or_404(request).customer
-    rental = selectors.rental_get(customer=customer, pk=pk)
+    rental = rentals_selectors.rental_get(customer=customer, pk=pk)
     return render(
         request,
         "contracts/rentals/detail.html",
@@ -91,13 +92,13 @@ def unit_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "contracts/rentals/units.html",
-        {"assignments": selectors.rental_unit_list(customer=customer)},
+        {"assignments": rentals_selectors.rental_unit_list(customer=customer)},
     )
 
 
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     customer = membership_or_404(request).customer
-    assignment = selectors.rental_unit_get(customer=customer, pk=pk)
+    assignment = rentals_selectors.rental_unit_get(customer=customer, pk=pk)
     return render(request, "contracts/rentals/unit_detail.html", {"assignment": assignment})
 
 
@@ -108,8 +109,8 @@ def billing_overview(request: HttpRequest) -> HttpResponse:
         "contracts/rentals/billing.html",
         {
             "balance": billing.customer_outstanding_balance(customer=customer),
-            "charges": selectors.charge_list(customer=customer),
-            "payments": selectors.payment_list(customer=customer),
+            "charges": billing_selectors.charge_list(customer=customer),
+            "payments": billing_selectors.payment_list(customer=customer),
         },
     )
 
@@ -119,5 +120,5 @@ def deletion_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "contracts/rentals/deletions.html",
-        {"records": selectors.video_deletion_list(customer=customer)},
+        {"records": rentals_selectors.video_deletion_list(customer=customer)},
     )

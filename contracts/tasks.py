@@ -10,17 +10,17 @@ from datetime import datetime
 
 from celery import shared_task
 
-from .services import billing, lifecycle, privacy, rentals, service_events
-from .services.lifecycle import JobResult
+from .services import billing, cancellations, inactivity, privacy, rentals, service_events
+from .services.jobs import JobResult
 
 JOBS: dict[str, Callable[..., JobResult]] = {
     "interruptions_notify_due": service_events.interruptions_notify_due,
     "service_end_notices_send_due": service_events.service_end_notices_send_due,
-    "cancellation_reminders_send_due": lifecycle.cancellation_reminders_send_due,
-    "cancellations_apply_due": lifecycle.cancellations_apply_due,
+    "cancellation_reminders_send_due": cancellations.cancellation_reminders_send_due,
+    "cancellations_apply_due": cancellations.cancellations_apply_due,
     "service_ends_apply_due": service_events.service_ends_apply_due,
-    "customers_flag_inactive": lifecycle.customers_flag_inactive,
-    "inactivity_escalate_unanswered": lifecycle.inactivity_escalate_unanswered,
+    "customers_flag_inactive": inactivity.customers_flag_inactive,
+    "inactivity_escalate_unanswered": inactivity.inactivity_escalate_unanswered,
 }
 
 

@@ -14,7 +14,7 @@ from ctsportal.api import api_not_found
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.api_urls")),
     path("", include("security.api_urls")),
-    path("", include("contracts.api_urls")),
+    path("", include("contracts.registration_api_urls")),
     path("", include("cameras.api_urls")),
     path("", include("contracts.rental_api_urls")),
     path("cancellation", CancellationView.as_view(), name="api-cancellation"),
@@ -38,7 +38,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
     path("account/", include("security.urls")),
-    path("apply/", include("contracts.urls")),
+    path("apply/", include("contracts.registration_urls")),
     path("company/", include("contracts.lifecycle_urls")),
     path("catalogue/", include("cameras.urls")),
     path("rentals/", include("contracts.rental_urls")),

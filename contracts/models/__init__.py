@@ -1,23 +1,19 @@
 """The contracts app's models, one module per part: registration (the application and the
 usage contract it forms, Art. 4), rentals (equipment, fees, payments and video data
-deletion, Art. 5, 10, 13), lifecycle (suspension, revocation, cancellation, service
-interruptions and ends, Art. 8 and 12) and records (video data records, moderation,
-disclosures, transfers and personal data erasure, Art. 7, 10, 11, 17)."""
+deletion, Art. 5, 10, 13), lifecycle (suspension, revocation, cancellation, the return
+checklist, Art. 12), service_events (interruptions and ends of the service, Art. 8) and
+records (video data records, moderation, disclosures, transfers and personal data erasure,
+Art. 7, 10, 11, 17)."""
 
 from .lifecycle import (
     CANCELLATION_NOTICE,
-    INTERRUPTION_REASON_CHOICES,
     PROVIDER_GROUND_CHOICES,
-    SERVICE_END_NOTICE,
     Cancellation,
     CustomerStanding,
-    ProductCategory,
     ReturnChecklist,
     ReturnItem,
     Revocation,
     RevocationQueueEntry,
-    ServiceEnd,
-    ServiceInterruption,
     Suspension,
 )
 from .records import (
@@ -48,6 +44,13 @@ from .rentals import (
     Rental,
     RentalUnit,
     VideoDeletionRecord,
+)
+from .service_events import (
+    INTERRUPTION_REASON_CHOICES,
+    SERVICE_END_NOTICE,
+    ProductCategory,
+    ServiceEnd,
+    ServiceInterruption,
 )
 
 __all__ = [

@@ -1,6 +1,6 @@
 """Writes of video data records (Art. 2(1), 10): recording what the service holds (by staff,
-by import, by the camera platform), moderation by staff (Art. 7(2), 10(5)) and the log of
-disclosures to third parties without consent (Art. 10(3)).
+by import, by the camera platform) and their deletion at the end of a rental or on return
+(Art. 10(6)(7)). Staff moderation is in ``moderation``, the disclosure log in ``disclosures``.
 
 An import is all or nothing: every row is checked first and a single bad row refuses the
 whole file, with the line number of every bad row."""
@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,19 +23,12 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts.audit import SCHEDULER, audit_record
-from accounts.clauses import Clause
 from accounts.models import Customer, User
 from cameras.models import Unit
-from notices.models import Notice
-from notices.services import notice_create
 
 from ..models import (
-    DisclosureGround,
-    ProhibitedAct,
     Rental,
     RentalUnit,
-    VideoDisclosure,
-    VideoModeration,
     VideoRecord,
 )
 
@@ -281,162 +274,6 @@ def video_records_import(
             },
         )
     return built
-
-
-# --- Moderation (Art. 7(2), 10(5)) -----------------------------------------------------------
-
-
-@transaction.atomic
-def video_record_moderate(
-    *,
-    record: VideoRecord,
-    action: str,
-    prohibited_item: int,
-    note: str,
-    actor: User,
-    request: HttpRequest | None = None,
-) -> VideoModeration:
-    """Staff hide or delete a record that breaches an item of Art. 7(1); no prior notice is
-    needed (Art. 7(2), 10(5)). A deleted record stays deleted; a hidden one may be deleted."""
-    record = VideoRecord.objects.select_for_update().select_related("customer").get(pk=record.pk)
-    if action not in VideoModeration.Action.values:
-        raise ValidationError(_("Unknown moderation action."), code="invalid_action")
-    if prohibited_item not in ProhibitedAct.values:
-        raise ValidationError(
-            {"prohibited_item": _("Cite the item of Art. 7(1) (1 to 18) that is breached.")},
-            code="invalid_item",
-        )
-    if not note.strip():
-        raise ValidationError({"note": _("Say what was found.")}, code="note_required")
-    if record.state == VideoRecord.State.DELETED or (
-        action == VideoModeration.Action.HIDE and record.state == VideoRecord.State.HIDDEN
-    ):
-        raise ValidationError(
-            _("This record is already %(state)s.") % {"state": record.get_state_display()},
-            code="invalid_state",
-        )
-    moderation = VideoModeration(
-        record=record,
-        customer=record.customer,
-        action=action,
-        prohibited_item=prohibited_item,
-        note=note.strip(),
-        clause=Clause.ART10_5,
-        actor=actor,
-    )
-    moderation.full_clean()
-    moderation.save()
-    record.state = (
-        VideoRecord.State.HIDDEN
-        if action == VideoModeration.Action.HIDE
-        else VideoRecord.State.DELETED
-    )
-    record.state_changed_at = moderation.created_at
-    record.full_clean()
-    record.save(update_fields=["state", "state_changed_at", "updated_at"])
-    audit_record(
-        action=f"contracts.video_record.{'hidden' if action == 'hide' else 'deleted'}",
-        actor=actor,
-        customer=record.customer,
-        target=record,
-        clause=Clause.ART10_5,
-        request=request,
-        extra={"art7_1_item": prohibited_item, "moderation": moderation.pk},
-    )
-    return moderation
-
-
-# --- Disclosures to third parties (Art. 10(3)) ----------------------------------------------
-
-
-@dataclass(frozen=True)
-class DisclosureData:
-    ground: int
-    recipient: str
-    what: str
-    disclosed_at: datetime
-    notification: str
-    withhold_reason: str = ""
-    note: str = ""
-
-
-@transaction.atomic
-def video_disclosure_record(
-    *,
-    customer: Customer,
-    records: Iterable[VideoRecord],
-    data: DisclosureData,
-    actor: User,
-    request: HttpRequest | None = None,
-) -> VideoDisclosure:
-    """Staff record a disclosure of the customer's video data without consent, on one of the
-    grounds (1)–(6) of Art. 10(3). Telling the customer is an explicit choice: when chosen,
-    the notice is created with the record; when withheld, the reason is kept."""
-    records = list(records)
-    if any(r.customer_id != customer.pk for r in records):
-        raise ValidationError(
-            {"records": _("Every record disclosed must belong to this customer.")},
-            code="records_other_customer",
-        )
-    if data.ground not in DisclosureGround.values:
-        raise ValidationError({"ground": _("Choose the ground (1) to (6).")}, code="invalid_ground")
-    if data.disclosed_at > timezone.now():
-        raise ValidationError(
-            {"disclosed_at": _("A disclosure is recorded after it happened.")}, code="future"
-        )
-    disclosure = VideoDisclosure(
-        customer=customer,
-        ground=data.ground,
-        recipient=data.recipient.strip(),
-        what=data.what.strip(),
-        disclosed_at=data.disclosed_at,
-        note=data.note.strip(),
-        notification=data.notification,
-        withhold_reason=data.withhold_reason.strip()
-        if data.notification == VideoDisclosure.Notification.WITHHOLD
-        else "",
-        recorded_by=actor,
-    )
-    if (
-        disclosure.notification == VideoDisclosure.Notification.WITHHOLD
-        and not disclosure.withhold_reason
-    ):
-        raise ValidationError(
-            {"withhold_reason": _("Say why the customer is not told.")}, code="reason_required"
-        )
-    disclosure.full_clean()
-    disclosure.save()
-    disclosure.records.set(records)
-    if disclosure.notification == VideoDisclosure.Notification.NOTIFY:
-        notice = notice_create(
-            customer=customer,
-            kind=Notice.Kind.VIDEO_DISCLOSURE,
-            clause=Clause.ART10_3,
-            subject=disclosure,
-            context={
-                "disclosure": disclosure,
-                "ground_label": DisclosureGround(disclosure.ground).label,
-                "records": records,
-            },
-            actor=actor,
-        )
-        disclosure.notice_id_sent = notice.pk
-        disclosure.save(update_fields=["notice_id_sent"])
-    audit_record(
-        action="contracts.video_disclosure.recorded",
-        actor=actor,
-        customer=customer,
-        target=disclosure,
-        clause=Clause.ART10_3,
-        request=request,
-        extra={
-            "ground": disclosure.ground,
-            "recipient": disclosure.recipient,
-            "records": [r.pk for r in records],
-            "notified": disclosure.notification == VideoDisclosure.Notification.NOTIFY,
-        },
-    )
-    return disclosure
 
 
 # --- Deletion at the end of a contract or on return (Art. 10(6)(7)) -------------------------

@@ -33,7 +33,7 @@ from ..models import (
     ServiceInterruption,
 )
 from . import rentals
-from .lifecycle import JobResult, _audit_many
+from .jobs import JobResult, audit_many
 
 S = Customer.Status
 # Customers who still use the service and so are affected by its events.
@@ -381,7 +381,7 @@ def service_ends_apply_due(*, now: datetime | None = None) -> JobResult:
         service_end.state = ServiceEnd.State.APPLIED
         service_end.applied_at = now
         service_end.save(update_fields=["rentals_ended", "state", "applied_at"])
-    _audit_many(
+    audit_many(
         action="contracts.service_end.applied",
         clause=Clause.ART8_2,
         rows=[(None, s, {"rentals_ended": s.rentals_ended}) for s in due],

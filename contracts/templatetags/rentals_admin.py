@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Customer
 
-from ..selectors import units_to_return
+from ..selectors.rentals import units_to_return
 from ..services.billing import customer_liability_cap, customer_outstanding_balance
 
 register = template.Library()

@@ -1,11 +1,11 @@
-"""``{% staff_home as home %}``: the queues and charts of the admin index (contracts.admin_home)."""
+"""``{% staff_home as home %}``: the queues and charts of the admin index (contracts.home_admin)."""
 
 from __future__ import annotations
 
 from django import template
 
-from ..admin_home import StaffHome
-from ..admin_home import staff_home as build
+from ..home_admin import StaffHome
+from ..home_admin import staff_home as build
 
 register = template.Library()
 

@@ -7,8 +7,9 @@ import pytest
 
 from accounts.models import Customer, User
 from contracts.models import RegistrationApplication
-from contracts.selectors import application_checks, revoked_customer_matches
+from contracts.selectors.registration import application_checks, revoked_customer_matches
 from contracts.services import registration as services
+from contracts.services import registration_review
 from tests.contracts.conftest import GOOD_NUMBER, make_applicant, make_draft, make_submitted
 from tests.factories import CustomerFactory, make_owner, valid_corporate_number
 
@@ -77,7 +78,7 @@ def test_active_or_cancelled_customers_are_not_revoked_matches(applicant: User) 
 def test_it_lists_earlier_refusals_and_missing_fields(reviewer: User) -> None:
     first_user = make_applicant("first@kita.example.jp")
     first = make_submitted(first_user)
-    services.application_refuse(
+    registration_review.application_refuse(
         application=first,
         actor=reviewer,
         grounds=["2"],

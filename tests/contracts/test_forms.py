@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.utils import translation
 
-from contracts.forms import ApplicationForm, RefusalForm
+from contracts.registration_forms import ApplicationForm, RefusalForm
 from terms.models import TermsVersion
 from tests.contracts.conftest import GOOD_NUMBER, application_data
 

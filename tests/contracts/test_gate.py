@@ -153,13 +153,13 @@ def test_anonymous_visitors_get_the_normal_login_redirect() -> None:
 
 
 def test_approval_opens_the_portal(reviewer: User) -> None:
-    from contracts.services import registration as services
+    from contracts.services import registration_review
 
     user = make_applicant()
     app = make_submitted(user)
     client = login(user)
     assert client.get("/dashboard/").status_code == 302
-    services.application_approve(application=app, actor=reviewer)
+    registration_review.application_approve(application=app, actor=reviewer)
     assert client.get("/dashboard/").status_code == 200
     assert RegistrationApplication.objects.get(pk=app.pk).state == "approved"
 
@@ -167,12 +167,12 @@ def test_approval_opens_the_portal(reviewer: User) -> None:
 def test_a_refused_applicant_reads_its_own_refusal_notice_only(
     applicant: User, reviewer: User, charlie: User
 ) -> None:
-    from contracts.services import registration as services
+    from contracts.services import registration_review
     from notices.models import Notice
     from notices.services import notice_create
 
     application = make_submitted(applicant)
-    services.application_refuse(
+    registration_review.application_refuse(
         application=application,
         actor=reviewer,
         grounds=["2"],

@@ -13,7 +13,9 @@ import time_machine
 from django.test import Client
 
 from accounts.models import AuditEntry, Customer, User
-from contracts.services import lifecycle as services
+from contracts.services import inactivity
+from contracts.services.jobs import JobResult
+from contracts.services.lifecycle_common import add_months
 from notices.models import Notice
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +46,7 @@ def used_at(customer: Customer, moment: datetime) -> None:
     ],
 )
 def test_calendar_month_arithmetic(day: date, months: int, expected: date) -> None:
-    assert services.add_months(day, months) == expected
+    assert add_months(day, months) == expected
 
 
 @pytest.mark.parametrize(
@@ -60,11 +62,11 @@ def test_calendar_month_arithmetic(day: date, months: int, expected: date) -> No
 def test_the_cutoff_is_three_calendar_months_in_tokyo(
     today: date, first_day_not_inactive: date
 ) -> None:
-    cutoff = services.inactivity_cutoff(today)
+    cutoff = inactivity.inactivity_cutoff(today)
     assert cutoff == datetime.combine(first_day_not_inactive, datetime.min.time(), tzinfo=TOKYO)
     last_inactive_day = first_day_not_inactive - timedelta(days=1)
-    assert services.add_months(last_inactive_day, 3) <= today
-    assert services.add_months(first_day_not_inactive, 3) > today
+    assert add_months(last_inactive_day, 3) <= today
+    assert add_months(first_day_not_inactive, 3) > today
 
 
 def test_a_customer_is_flagged_on_the_day_three_months_have_passed_and_contacted_once(
@@ -72,10 +74,10 @@ def test_a_customer_is_flagged_on_the_day_three_months_have_passed_and_contacted
 ) -> None:
     used_at(customer_a, jst(2026, 11, 30, 18, 0))
     with time_machine.travel(jst(2027, 2, 27, 23, 59), tick=False):
-        assert services.customers_flag_inactive() == services.JobResult(0, 0)
+        assert inactivity.customers_flag_inactive() == JobResult(0, 0)
     with time_machine.travel(jst(2027, 2, 28, 0, 0), tick=False):
-        assert services.customers_flag_inactive() == services.JobResult(1, 1)
-        assert services.customers_flag_inactive() == services.JobResult(0, 0)
+        assert inactivity.customers_flag_inactive() == JobResult(1, 1)
+        assert inactivity.customers_flag_inactive() == JobResult(0, 0)
     customer_a.refresh_from_db()
     assert customer_a.inactivity_contacted_at == jst(2027, 2, 28, 0, 0)
     assert customer_a.status == Customer.Status.ACTIVE
@@ -93,9 +95,9 @@ def test_a_customer_is_flagged_on_the_day_three_months_have_passed_and_contacted
 def test_the_leap_day_counts(customer_a: Customer, alice: User) -> None:
     used_at(customer_a, jst(2027, 11, 30, 9, 0))
     with time_machine.travel(jst(2028, 2, 28, 12, 0), tick=False):
-        assert services.customers_flag_inactive().changed == 0
+        assert inactivity.customers_flag_inactive().changed == 0
     with time_machine.travel(jst(2028, 2, 29, 0, 0), tick=False):
-        assert services.customers_flag_inactive().changed == 1
+        assert inactivity.customers_flag_inactive().changed == 1
 
 
 def test_recent_use_or_another_state_is_never_flagged(
@@ -105,7 +107,7 @@ def test_recent_use_or_another_state_is_never_flagged(
     used_at(customer_b, jst(2026, 1, 1, 9, 0))
     Customer.objects.filter(pk=customer_b.pk).update(status=Customer.Status.SUSPENDED)
     with time_machine.travel(jst(2027, 2, 28, 12, 0), tick=False):
-        assert services.customers_flag_inactive().changed == 0
+        assert inactivity.customers_flag_inactive().changed == 0
 
 
 def test_a_customer_that_never_signed_in_counts_from_its_registration(
@@ -115,31 +117,31 @@ def test_a_customer_that_never_signed_in_counts_from_its_registration(
         last_activity_at=None, created_at=jst(2026, 10, 15, 9, 0)
     )
     with time_machine.travel(jst(2027, 1, 14, 23, 0), tick=False):
-        assert services.customers_flag_inactive().changed == 0
+        assert inactivity.customers_flag_inactive().changed == 0
     with time_machine.travel(jst(2027, 1, 15, 9, 0), tick=False):
-        assert services.customers_flag_inactive().changed == 1
+        assert inactivity.customers_flag_inactive().changed == 1
 
 
 def test_any_use_after_the_contact_clears_the_flag(customer_a: Customer, alice: User) -> None:
     used_at(customer_a, jst(2026, 11, 1, 9, 0))
     with time_machine.travel(jst(2027, 2, 1, 9, 0), tick=False):
-        services.customers_flag_inactive()
+        inactivity.customers_flag_inactive()
     Customer.objects.filter(pk=customer_a.pk).update(last_activity_at=jst(2027, 2, 3, 9, 0))
-    assert not Customer.objects.filter(services.inactivity_flag_active()).exists()
+    assert not Customer.objects.filter(inactivity.inactivity_flag_active()).exists()
     with time_machine.travel(jst(2027, 3, 10, 9, 0), tick=False):
-        services.customers_flag_inactive()
-        assert services.inactivity_escalate_unanswered().changed == 0
+        inactivity.customers_flag_inactive()
+        assert inactivity.inactivity_escalate_unanswered().changed == 0
     customer_a.refresh_from_db()
     assert customer_a.inactivity_contacted_at is None
-    assert list(services.revocation_queue()) == []
+    assert list(inactivity.revocation_queue()) == []
 
 
 def test_the_signed_link_clears_the_flag_in_one_click(customer_a: Customer, alice: User) -> None:
     used_at(customer_a, jst(2026, 11, 1, 9, 0))
     with time_machine.travel(jst(2027, 2, 1, 9, 0), tick=False):
-        services.customers_flag_inactive()
+        inactivity.customers_flag_inactive()
     customer_a.refresh_from_db()
-    url = services.inactivity_confirm_url(customer_a).removeprefix("http://127.0.0.1:8000")
+    url = inactivity.inactivity_confirm_url(customer_a).removeprefix("http://127.0.0.1:8000")
     client = Client()
     page = client.get(url)
     assert page.status_code == 200
@@ -153,7 +155,7 @@ def test_the_signed_link_clears_the_flag_in_one_click(customer_a: Customer, alic
     # The link is spent; the answer restarts the three months.
     assert client.get(url).status_code == 410
     with time_machine.travel(datetime.now(UTC) + timedelta(days=80), tick=False):
-        assert services.customers_flag_inactive().changed == 0
+        assert inactivity.customers_flag_inactive().changed == 0
 
 
 def test_a_forged_link_is_refused(customer_a: Customer) -> None:
@@ -166,13 +168,13 @@ def test_an_unanswered_contact_goes_on_the_revocation_queue_and_nothing_is_revok
 ) -> None:
     used_at(customer_a, jst(2026, 11, 1, 9, 0))
     with time_machine.travel(jst(2027, 2, 1, 9, 0), tick=False):
-        services.customers_flag_inactive()
+        inactivity.customers_flag_inactive()
     with time_machine.travel(jst(2027, 3, 3, 8, 59), tick=False):
-        assert services.inactivity_escalate_unanswered().changed == 0
+        assert inactivity.inactivity_escalate_unanswered().changed == 0
     with time_machine.travel(jst(2027, 3, 3, 9, 0), tick=False):
-        assert services.inactivity_escalate_unanswered().changed == 1
-        assert services.inactivity_escalate_unanswered().changed == 0
-    assert list(services.revocation_queue()) == [customer_a]
+        assert inactivity.inactivity_escalate_unanswered().changed == 1
+        assert inactivity.inactivity_escalate_unanswered().changed == 0
+    assert list(inactivity.revocation_queue()) == [customer_a]
     customer_a.refresh_from_db()
     assert customer_a.status == Customer.Status.ACTIVE
     assert AuditEntry.objects.filter(action="contracts.inactivity.escalated").count() == 1
@@ -182,6 +184,6 @@ def test_the_reply_window_is_a_setting(customer_a: Customer, alice: User, settin
     settings.INACTIVITY_REPLY_DAYS = 10
     used_at(customer_a, jst(2026, 11, 1, 9, 0))
     with time_machine.travel(jst(2027, 2, 1, 9, 0), tick=False):
-        services.customers_flag_inactive()
+        inactivity.customers_flag_inactive()
     with time_machine.travel(jst(2027, 2, 11, 9, 0), tick=False):
-        assert services.inactivity_escalate_unanswered().changed == 1
+        assert inactivity.inactivity_escalate_unanswered().changed == 1

@@ -16,7 +16,8 @@ from django.utils import timezone
 from accounts.clauses import Clause
 from accounts.models import AuditEntry, Customer, User
 from contracts.models import Cancellation, ReturnChecklist, ReturnItem, Revocation, Suspension
-from contracts.services import lifecycle as services
+from contracts.services import cancellations, standing
+from contracts.services.jobs import JobResult
 from notices.models import Notice
 from tests.factories import TEST_PASSWORD, sign_in
 
@@ -42,7 +43,7 @@ def actions(customer: Customer) -> list[str]:
 def test_staff_suspend_on_a_ground_without_notice_and_the_company_is_told(
     customer_a: Customer, alice: User, staff: User
 ) -> None:
-    suspension = services.customer_suspend(
+    suspension = standing.customer_suspend(
         customer=customer_a, actor=staff, ground=Clause.ART12_1_3, note="Unpaid since October."
     )
     customer_a.refresh_from_db()
@@ -58,13 +59,13 @@ def test_staff_suspend_on_a_ground_without_notice_and_the_company_is_told(
 
 def test_suspension_needs_a_ground_of_article_12_1(customer_a: Customer, staff: User) -> None:
     with pytest.raises(ValidationError):
-        services.customer_suspend(customer=customer_a, actor=staff, ground="art8.2", note="x")
+        standing.customer_suspend(customer=customer_a, actor=staff, ground="art8.2", note="x")
     assert not Suspension.objects.exists()
 
 
 def test_only_staff_may_suspend(customer_a: Customer, alice: User) -> None:
     with pytest.raises(PermissionDenied):
-        services.customer_suspend(
+        standing.customer_suspend(
             customer=customer_a, actor=alice, ground=Clause.ART12_1_1, note="x"
         )
 
@@ -75,7 +76,7 @@ def test_only_an_active_company_can_be_suspended(
 ) -> None:
     Customer.objects.filter(pk=customer_a.pk).update(status=status)
     with pytest.raises(ValidationError):
-        services.customer_suspend(
+        standing.customer_suspend(
             customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x"
         )
 
@@ -83,8 +84,8 @@ def test_only_an_active_company_can_be_suspended(
 def test_unsuspend_returns_the_company_to_active_and_tells_it(
     customer_a: Customer, alice: User, staff: User
 ) -> None:
-    services.customer_suspend(customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x")
-    suspension = services.customer_unsuspend(customer=customer_a, actor=staff, note="Paid.")
+    standing.customer_suspend(customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x")
+    suspension = standing.customer_unsuspend(customer=customer_a, actor=staff, note="Paid.")
     customer_a.refresh_from_db()
     assert customer_a.status == S.ACTIVE
     assert suspension.lifted_by == staff
@@ -94,18 +95,18 @@ def test_unsuspend_returns_the_company_to_active_and_tells_it(
 
 def test_unsuspending_an_active_company_is_refused(customer_a: Customer, staff: User) -> None:
     with pytest.raises(ValidationError):
-        services.customer_unsuspend(customer=customer_a, actor=staff, note="x")
+        standing.customer_unsuspend(customer=customer_a, actor=staff, note="x")
 
 
 def test_a_suspended_company_may_still_give_notice_and_returns_to_its_schedule(
     customer_a: Customer, alice: User, staff: User
 ) -> None:
-    services.customer_suspend(customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x")
-    cancellation = services.cancellation_give(customer=customer_a, actor=alice)
+    standing.customer_suspend(customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x")
+    cancellation = cancellations.cancellation_give(customer=customer_a, actor=alice)
     customer_a.refresh_from_db()
     assert customer_a.status == S.SUSPENDED
     assert customer_a.cancellation_effective_at == cancellation.effective_at
-    services.customer_unsuspend(customer=customer_a, actor=staff, note="x")
+    standing.customer_unsuspend(customer=customer_a, actor=staff, note="x")
     customer_a.refresh_from_db()
     assert customer_a.status == S.CANCELLATION_SCHEDULED
 
@@ -119,7 +120,7 @@ def test_revocation_ends_access_opens_the_return_checklist_and_tells_the_company
     sign_in("alice@a.example.jp")
     sign_in("bob@a.example.jp")
     assert UserSession.objects.filter(user__in=[alice, bob]).count() == 2
-    revocation = services.customer_revoke(
+    revocation = standing.customer_revoke(
         customer=customer_a, actor=staff, ground=Clause.ART12_1_2, note="False address."
     )
     customer_a.refresh_from_db()
@@ -135,7 +136,7 @@ def test_revocation_ends_access_opens_the_return_checklist_and_tells_the_company
     assert notice.clause == "art12.1.2"
     assert "0円" in notice.body_text and "第12条第5項" in notice.body_text
     assert "contracts.customer.revoked" in actions(customer_a)
-    from contracts.selectors import return_checklist_current
+    from contracts.selectors.rentals import return_checklist_current
 
     assert return_checklist_current(customer=customer_a) == checklist
 
@@ -143,9 +144,9 @@ def test_revocation_ends_access_opens_the_return_checklist_and_tells_the_company
 def test_revocation_supersedes_a_suspension_and_a_scheduled_cancellation(
     customer_a: Customer, alice: User, staff: User
 ) -> None:
-    cancellation = services.cancellation_give(customer=customer_a, actor=alice)
-    services.customer_suspend(customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x")
-    services.customer_revoke(customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x")
+    cancellation = cancellations.cancellation_give(customer=customer_a, actor=alice)
+    standing.customer_suspend(customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x")
+    standing.customer_revoke(customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x")
     customer_a.refresh_from_db()
     cancellation.refresh_from_db()
     assert customer_a.cancellation_effective_at is None
@@ -156,27 +157,27 @@ def test_revocation_supersedes_a_suspension_and_a_scheduled_cancellation(
 def test_a_revoked_company_cannot_be_revoked_suspended_or_cancelled_again(
     customer_a: Customer, alice: User, staff: User
 ) -> None:
-    services.customer_revoke(customer=customer_a, actor=staff, ground=Clause.ART12_1_7, note="x")
+    standing.customer_revoke(customer=customer_a, actor=staff, ground=Clause.ART12_1_7, note="x")
     with pytest.raises(ValidationError):
-        services.customer_revoke(
+        standing.customer_revoke(
             customer=customer_a, actor=staff, ground=Clause.ART12_1_7, note="x"
         )
     with pytest.raises(ValidationError):
-        services.customer_suspend(
+        standing.customer_suspend(
             customer=customer_a, actor=staff, ground=Clause.ART12_1_7, note="x"
         )
     with pytest.raises(ValidationError):
-        services.cancellation_give(customer=customer_a, actor=staff)
+        cancellations.cancellation_give(customer=customer_a, actor=staff)
     assert Revocation.objects.count() == 1
 
 
 def test_a_revoked_company_is_matched_on_a_later_application(
     customer_a: Customer, staff: User
 ) -> None:
-    from contracts.selectors import revoked_customer_matches
+    from contracts.selectors.registration import revoked_customer_matches
     from tests.contracts.conftest import make_applicant, make_draft
 
-    services.customer_revoke(customer=customer_a, actor=staff, ground=Clause.ART12_1_7, note="x")
+    standing.customer_revoke(customer=customer_a, actor=staff, ground=Clause.ART12_1_7, note="x")
     draft = make_draft(make_applicant(), corporate_number=customer_a.corporate_number)
     assert [m.customer for m in revoked_customer_matches(application=draft)] == [customer_a]
 
@@ -188,7 +189,7 @@ def test_the_owner_gives_notice_exactly_seven_days_ahead_by_default_and_both_sid
     customer_a: Customer, alice: User
 ) -> None:
     with time_machine.travel(T0, tick=False):
-        cancellation = services.cancellation_give(customer=customer_a, actor=alice)
+        cancellation = cancellations.cancellation_give(customer=customer_a, actor=alice)
     assert cancellation.side == Cancellation.Side.CUSTOMER
     assert cancellation.effective_at == T0 + timedelta(days=7)
     customer_a.refresh_from_db()
@@ -206,7 +207,7 @@ def test_the_owner_gives_notice_exactly_seven_days_ahead_by_default_and_both_sid
 
 def test_a_six_day_cancellation_is_refused(customer_a: Customer, alice: User) -> None:
     with time_machine.travel(T0, tick=False), pytest.raises(ValidationError) as excinfo:
-        services.cancellation_give(
+        cancellations.cancellation_give(
             customer=customer_a, actor=alice, effective_at=T0 + timedelta(days=6, hours=23)
         )
     assert excinfo.value.code == "notice_too_short"
@@ -232,41 +233,41 @@ def test_the_database_refuses_a_cancellation_under_seven_days(
 
 def test_a_member_who_is_not_the_owner_cannot_give_notice(customer_a: Customer, bob: User) -> None:
     with pytest.raises(PermissionDenied):
-        services.cancellation_give(customer=customer_a, actor=bob)
+        cancellations.cancellation_give(customer=customer_a, actor=bob)
 
 
 def test_another_companys_owner_cannot_give_notice_for_it(
     customer_a: Customer, charlie: User
 ) -> None:
     with pytest.raises(PermissionDenied):
-        services.cancellation_give(customer=customer_a, actor=charlie)
+        cancellations.cancellation_give(customer=customer_a, actor=charlie)
 
 
 def test_notice_cannot_be_given_twice(customer_a: Customer, alice: User) -> None:
-    services.cancellation_give(customer=customer_a, actor=alice)
+    cancellations.cancellation_give(customer=customer_a, actor=alice)
     with pytest.raises(ValidationError):
-        services.cancellation_give(customer=customer_a, actor=alice)
+        cancellations.cancellation_give(customer=customer_a, actor=alice)
 
 
 def test_staff_give_notice_for_the_provider_and_only_the_provider_may_withdraw_it(
     customer_a: Customer, alice: User, staff: User
 ) -> None:
-    cancellation = services.cancellation_give(
+    cancellation = cancellations.cancellation_give(
         customer=customer_a, actor=staff, effective_at=timezone.now() + timedelta(days=30)
     )
     assert cancellation.side == Cancellation.Side.PROVIDER
     with pytest.raises(PermissionDenied):
-        services.cancellation_withdraw(cancellation=cancellation, actor=alice)
-    services.cancellation_withdraw(cancellation=cancellation, actor=staff)
+        cancellations.cancellation_withdraw(cancellation=cancellation, actor=alice)
+    cancellations.cancellation_withdraw(cancellation=cancellation, actor=staff)
     customer_a.refresh_from_db()
     assert customer_a.status == S.ACTIVE
 
 
 def test_the_owner_withdraws_before_it_takes_effect(customer_a: Customer, alice: User) -> None:
     with time_machine.travel(T0, tick=False):
-        cancellation = services.cancellation_give(customer=customer_a, actor=alice)
+        cancellation = cancellations.cancellation_give(customer=customer_a, actor=alice)
     with time_machine.travel(T0 + timedelta(days=7) - timedelta(seconds=1), tick=False):
-        services.cancellation_withdraw(cancellation=cancellation, actor=alice)
+        cancellations.cancellation_withdraw(cancellation=cancellation, actor=alice)
     cancellation.refresh_from_db()
     customer_a.refresh_from_db()
     assert cancellation.state == Cancellation.State.WITHDRAWN
@@ -280,48 +281,48 @@ def test_withdrawing_after_the_effective_moment_is_refused(
     customer_a: Customer, alice: User
 ) -> None:
     with time_machine.travel(T0, tick=False):
-        cancellation = services.cancellation_give(customer=customer_a, actor=alice)
+        cancellation = cancellations.cancellation_give(customer=customer_a, actor=alice)
     with time_machine.travel(T0 + timedelta(days=7), tick=False), pytest.raises(ValidationError):
-        services.cancellation_withdraw(cancellation=cancellation, actor=alice)
+        cancellations.cancellation_withdraw(cancellation=cancellation, actor=alice)
 
 
 def test_withdrawing_twice_is_refused(customer_a: Customer, alice: User) -> None:
-    cancellation = services.cancellation_give(customer=customer_a, actor=alice)
-    services.cancellation_withdraw(cancellation=cancellation, actor=alice)
+    cancellation = cancellations.cancellation_give(customer=customer_a, actor=alice)
+    cancellations.cancellation_withdraw(cancellation=cancellation, actor=alice)
     with pytest.raises(ValidationError):
-        services.cancellation_withdraw(cancellation=cancellation, actor=alice)
+        cancellations.cancellation_withdraw(cancellation=cancellation, actor=alice)
 
 
 def test_a_date_names_the_end_of_that_day_in_tokyo(customer_a: Customer, alice: User) -> None:
     with time_machine.travel(T0, tick=False):
-        earliest = services.cancellation_earliest_date()
+        earliest = cancellations.cancellation_earliest_date()
         assert str(earliest) == "2026-12-08"
-        effective = services.cancellation_effective_for_date(earliest)
+        effective = cancellations.cancellation_effective_for_date(earliest)
         assert effective == datetime(2026, 12, 8, 15, 0, tzinfo=UTC)  # 00:00 JST on the 9th
-        services.cancellation_give(customer=customer_a, actor=alice, effective_at=effective)
+        cancellations.cancellation_give(customer=customer_a, actor=alice, effective_at=effective)
 
 
 def test_the_reminder_goes_seven_days_before_when_notice_was_given_further_ahead(
     customer_a: Customer, alice: User
 ) -> None:
     with time_machine.travel(T0, tick=False):
-        services.cancellation_give(
+        cancellations.cancellation_give(
             customer=customer_a, actor=alice, effective_at=T0 + timedelta(days=20)
         )
     with time_machine.travel(T0 + timedelta(days=13) - timedelta(seconds=1), tick=False):
-        assert services.cancellation_reminders_send_due() == services.JobResult(0, 0)
+        assert cancellations.cancellation_reminders_send_due() == JobResult(0, 0)
     with time_machine.travel(T0 + timedelta(days=13), tick=False):
-        assert services.cancellation_reminders_send_due() == services.JobResult(1, 1)
-        assert services.cancellation_reminders_send_due() == services.JobResult(0, 0)
+        assert cancellations.cancellation_reminders_send_due() == JobResult(1, 1)
+        assert cancellations.cancellation_reminders_send_due() == JobResult(0, 0)
     [reminder] = notices(customer_a, Notice.Kind.CANCELLATION_REMINDER)
     assert "2026年12月21日 10:00" in reminder.body_text
 
 
 def test_no_reminder_when_notice_was_exactly_seven_days(customer_a: Customer, alice: User) -> None:
     with time_machine.travel(T0, tick=False):
-        services.cancellation_give(customer=customer_a, actor=alice)
+        cancellations.cancellation_give(customer=customer_a, actor=alice)
     with time_machine.travel(T0 + timedelta(days=3), tick=False):
-        assert services.cancellation_reminders_send_due().changed == 0
+        assert cancellations.cancellation_reminders_send_due().changed == 0
     assert not notices(customer_a, Notice.Kind.CANCELLATION_REMINDER)
 
 
@@ -331,13 +332,13 @@ def test_applying_a_due_cancellation_ends_everything_and_tells_the_company(
     sign_in("bob@a.example.jp")
     sign_in("charlie@b.example.jp")
     with time_machine.travel(T0, tick=False):
-        cancellation = services.cancellation_give(customer=customer_a, actor=alice)
+        cancellation = cancellations.cancellation_give(customer=customer_a, actor=alice)
     with time_machine.travel(T0 + timedelta(days=7) - timedelta(seconds=1), tick=False):
-        assert services.cancellations_apply_due().changed == 0
+        assert cancellations.cancellations_apply_due().changed == 0
     with time_machine.travel(T0 + timedelta(days=7, minutes=15), tick=False):
-        result = services.cancellations_apply_due()
-        assert result == services.JobResult(1, 1)
-        assert services.cancellations_apply_due() == services.JobResult(0, 0)
+        result = cancellations.cancellations_apply_due()
+        assert result == JobResult(1, 1)
+        assert cancellations.cancellations_apply_due() == JobResult(0, 0)
     cancellation.refresh_from_db()
     customer_a.refresh_from_db()
     assert cancellation.state == Cancellation.State.APPLIED
@@ -364,10 +365,10 @@ def test_applying_a_due_cancellation_ends_everything_and_tells_the_company(
 
 def test_a_withdrawn_cancellation_is_never_applied(customer_a: Customer, alice: User) -> None:
     with time_machine.travel(T0, tick=False):
-        cancellation = services.cancellation_give(customer=customer_a, actor=alice)
-        services.cancellation_withdraw(cancellation=cancellation, actor=alice)
+        cancellation = cancellations.cancellation_give(customer=customer_a, actor=alice)
+        cancellations.cancellation_withdraw(cancellation=cancellation, actor=alice)
     with time_machine.travel(T0 + timedelta(days=30), tick=False):
-        assert services.cancellations_apply_due().changed == 0
+        assert cancellations.cancellations_apply_due().changed == 0
     customer_a.refresh_from_db()
     assert customer_a.status == S.ACTIVE
 
@@ -376,12 +377,12 @@ def test_the_apply_job_catches_up_after_downtime(
     customer_a: Customer, alice: User, customer_b: Customer, charlie: User
 ) -> None:
     with time_machine.travel(T0, tick=False):
-        services.cancellation_give(customer=customer_a, actor=alice)
+        cancellations.cancellation_give(customer=customer_a, actor=alice)
     with time_machine.travel(T0 + timedelta(days=3), tick=False):
-        services.cancellation_give(customer=customer_b, actor=charlie)
+        cancellations.cancellation_give(customer=customer_b, actor=charlie)
     # The scheduler was down from day 6 to day 40: one run does both, and their reminders
     # are not sent afterwards (the cancellations are no longer scheduled).
     with time_machine.travel(T0 + timedelta(days=40), tick=False):
-        assert services.cancellations_apply_due().changed == 2
-        assert services.cancellation_reminders_send_due().changed == 0
+        assert cancellations.cancellations_apply_due().changed == 2
+        assert cancellations.cancellation_reminders_send_due().changed == 0
     assert set(Customer.objects.values_list("status", flat=True)) == {S.CANCELLED}

@@ -20,7 +20,8 @@ from django.utils import timezone
 from accounts.clauses import Clause
 from accounts.models import Customer, Membership, User
 from contracts.models import Cancellation, ServiceEnd, ServiceInterruption
-from contracts.services import lifecycle
+from contracts.services import cancellations
+from contracts.services.jobs import JobResult
 from contracts.tasks import JOBS
 from notices.models import Notice
 from tests.factories import StaffFactory, valid_corporate_number
@@ -121,7 +122,7 @@ SET_BASED = list(JOBS)
 @pytest.mark.parametrize("job", SET_BASED)
 def test_a_job_takes_as_many_queries_for_1000_customers_as_for_10(job: str) -> None:
     staff = StaffFactory(mfa=False)
-    run: Callable[..., lifecycle.JobResult] = JOBS[job]
+    run: Callable[..., JobResult] = JOBS[job]
     due_for(job, 10, offset=0, staff=staff)
     # Both runs start with the content types uncached, as a worker's first run does.
     ContentType.objects.clear_cache()
@@ -174,7 +175,7 @@ def test_two_concurrent_runs_do_the_work_once(job: str) -> None:
     staff = StaffFactory(mfa=False)
     due_for(job, 30, offset=0, staff=staff)
     barrier = threading.Barrier(2)
-    results: list[lifecycle.JobResult] = []
+    results: list[JobResult] = []
     errors: list[BaseException] = []
 
     def worker() -> None:
@@ -210,7 +211,7 @@ def test_the_apply_job_catches_up_every_missed_day(staff: User) -> None:
         effective_at=T0 - timedelta(days=5)
     )
     with time_machine.travel(T0 + timedelta(days=10), tick=False):
-        assert lifecycle.cancellations_apply_due().changed == 3
+        assert cancellations.cancellations_apply_due().changed == 3
 
 
 @pytest.mark.django_db

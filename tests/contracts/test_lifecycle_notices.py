@@ -11,7 +11,7 @@ import time_machine
 from accounts.clauses import Clause
 from accounts.models import Customer, User
 from contracts.models import ServiceEnd, ServiceInterruption
-from contracts.services import lifecycle, service_events
+from contracts.services import cancellations, inactivity, service_events, standing
 from notices.models import Notice
 
 pytestmark = pytest.mark.django_db
@@ -41,15 +41,15 @@ def test_every_lifecycle_notice_renders_in_both_languages(
     )
     customer_a.refresh_from_db()
     with time_machine.travel(T0, tick=False):
-        lifecycle.customers_flag_inactive()
-        lifecycle.customer_suspend(
+        inactivity.customers_flag_inactive()
+        standing.customer_suspend(
             customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x"
         )
-        lifecycle.customer_unsuspend(customer=customer_a, actor=staff, note="x")
-        cancellation = lifecycle.cancellation_give(
+        standing.customer_unsuspend(customer=customer_a, actor=staff, note="x")
+        cancellation = cancellations.cancellation_give(
             customer=customer_a, actor=alice, effective_at=T0 + timedelta(days=10)
         )
-        lifecycle.cancellation_withdraw(cancellation=cancellation, actor=alice)
+        cancellations.cancellation_withdraw(cancellation=cancellation, actor=alice)
         service_events.interruption_schedule(
             actor=staff,
             scope=ServiceInterruption.Scope.ALL,
@@ -67,17 +67,17 @@ def test_every_lifecycle_notice_renders_in_both_languages(
         )
     with time_machine.travel(T0 + timedelta(days=15), tick=False):
         service_events.service_end_notices_send_due()
-        cancellation = lifecycle.cancellation_give(
+        cancellation = cancellations.cancellation_give(
             customer=customer_a, actor=alice, effective_at=T0 + timedelta(days=30)
         )
     with time_machine.travel(T0 + timedelta(days=23), tick=False):
-        lifecycle.cancellation_reminders_send_due()
+        cancellations.cancellation_reminders_send_due()
     with time_machine.travel(T0 + timedelta(days=30), tick=False):
-        lifecycle.cancellations_apply_due()
+        cancellations.cancellations_apply_due()
     # Revocation is tried on the same company once more (its logins back on, as new).
     Customer.objects.filter(pk=customer_a.pk).update(status=Customer.Status.ACTIVE)
     User.objects.filter(pk=alice.pk).update(is_active=True)
-    lifecycle.customer_revoke(customer=customer_a, actor=staff, ground=Clause.ART12_1_7, note="x")
+    standing.customer_revoke(customer=customer_a, actor=staff, ground=Clause.ART12_1_7, note="x")
 
     sent = Notice.objects.filter(customer=customer_a)
     assert {n.kind for n in sent} == set(EXPECTED)

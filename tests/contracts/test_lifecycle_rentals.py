@@ -20,7 +20,7 @@ from contracts.models import (
     ServiceInterruption,
     VideoDeletionRecord,
 )
-from contracts.services import lifecycle, service_events
+from contracts.services import cancellations, service_events, standing
 from notices.models import Notice
 from tests.contracts.rental_helpers import make_active
 from tests.factories import ProductFactory
@@ -41,7 +41,7 @@ def test_revocation_ends_rentals_brings_charges_due_and_lists_the_units(
         days_in_month=30,
         due_on=date(2027, 1, 31),
     )
-    revocation = lifecycle.customer_revoke(
+    revocation = standing.customer_revoke(
         customer=customer_a, actor=staff, ground=Clause.ART12_1_3, note="Unpaid."
     )
     rental.refresh_from_db()
@@ -62,9 +62,9 @@ def test_an_applied_cancellation_ends_the_rentals_and_lists_the_units(
 ) -> None:
     rental = make_active(customer_a, alice, staff)
     other = make_active(customer_b, charlie, staff)
-    cancellation = lifecycle.cancellation_give(customer=customer_a, actor=alice)
+    cancellation = cancellations.cancellation_give(customer=customer_a, actor=alice)
     with time_machine.travel(cancellation.effective_at + timedelta(minutes=1), tick=False):
-        assert lifecycle.cancellations_apply_due().changed == 1
+        assert cancellations.cancellations_apply_due().changed == 1
     rental.refresh_from_db()
     other.refresh_from_db()
     cancellation.refresh_from_db()

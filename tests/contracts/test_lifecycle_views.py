@@ -14,7 +14,7 @@ from django.urls import resolve
 from accounts.clauses import Clause
 from accounts.models import Customer, User
 from contracts.models import Cancellation
-from contracts.services import lifecycle
+from contracts.services import cancellations, standing
 from ctsportal.access import access_for
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +93,7 @@ def test_staff_without_a_company_get_404(staff_client: Client) -> None:
 def test_another_company_cannot_see_or_withdraw_the_notice(
     alice: User, customer_a: Customer, charlie_client: Client
 ) -> None:
-    cancellation = lifecycle.cancellation_give(customer=customer_a, actor=alice)
+    cancellation = cancellations.cancellation_give(customer=customer_a, actor=alice)
     assert charlie_client.get(API).status_code == 404
     assert charlie_client.delete(API).status_code == 404
     charlie_client.post(PAGE, {"withdraw": "1"})
@@ -128,7 +128,7 @@ def test_the_api_refuses_withdrawal_after_the_effective_moment(
     alice: User, alice_client: Client, customer_a: Customer
 ) -> None:
     with time_machine.travel(T0, tick=False):
-        lifecycle.cancellation_give(customer=customer_a, actor=alice)
+        cancellations.cancellation_give(customer=customer_a, actor=alice)
     with time_machine.travel(T0 + timedelta(days=7, seconds=1), tick=False):
         assert alice_client.delete(API).status_code == 400
 
@@ -136,6 +136,6 @@ def test_the_api_refuses_withdrawal_after_the_effective_moment(
 def test_a_suspended_company_gives_notice_over_the_api(
     alice_client: Client, customer_a: Customer, staff: User
 ) -> None:
-    lifecycle.customer_suspend(customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x")
+    standing.customer_suspend(customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x")
     response = alice_client.post(API, {}, content_type="application/json")
     assert response.status_code == 201

@@ -12,7 +12,7 @@ from django.db import connection
 
 from accounts.models import AuditEntry, User
 from contracts.models import RegistrationApplication, UsageContract
-from contracts.services import registration as services
+from contracts.services import registration_review
 from notices.models import Notice
 from tests.contracts.conftest import make_applicant, make_submitted
 
@@ -48,8 +48,8 @@ def test_racing_decisions_produce_one_decision_and_one_notice(
 
     def decide(kind: str, actor: User) -> Any:
         if kind == "approve":
-            return lambda: services.application_approve(application=app, actor=actor)
-        return lambda: services.application_refuse(
+            return lambda: registration_review.application_approve(application=app, actor=actor)
+        return lambda: registration_review.application_refuse(
             application=app, actor=actor, grounds=["5"], note="重複", message="重複"
         )
 

@@ -290,7 +290,7 @@ def test_moderation_needs_an_item_and_a_note_and_a_deleted_record_stays_deleted(
 ):
     from django.core.exceptions import ValidationError
 
-    from contracts.services.records import video_record_moderate
+    from contracts.services.moderation import video_record_moderate
 
     record = make_video_record(rental_a)
 
@@ -376,7 +376,7 @@ def test_a_disclosure_cannot_name_another_customers_records(
 ):
     from django.core.exceptions import ValidationError
 
-    from contracts.services.records import DisclosureData, video_disclosure_record
+    from contracts.services.disclosures import DisclosureData, video_disclosure_record
 
     with pytest.raises(ValidationError):
         video_disclosure_record(
@@ -396,7 +396,7 @@ def test_a_disclosure_cannot_name_another_customers_records(
 def test_the_disclosure_log_is_hidden_from_customers(
     staff: User, alice_client: Client, customer_a: Customer, rental_a: Rental
 ):
-    from contracts.services.records import DisclosureData, video_disclosure_record
+    from contracts.services.disclosures import DisclosureData, video_disclosure_record
 
     record = make_video_record(rental_a)
     video_disclosure_record(
@@ -475,7 +475,7 @@ def test_staff_add_a_record_in_the_admin(staff_client: Client, rental_a: Rental)
 def test_the_staff_screens_open(
     staff_client: Client, staff: User, customer_a: Customer, rental_a: Rental
 ):
-    from contracts.services.records import DisclosureData, video_disclosure_record
+    from contracts.services.disclosures import DisclosureData, video_disclosure_record
 
     record = make_video_record(rental_a)
     disclosure = video_disclosure_record(

@@ -20,7 +20,7 @@ from contracts.models import (
     RentalUnit,
     VideoDeletionRecord,
 )
-from contracts.selectors import units_to_return
+from contracts.selectors.rentals import units_to_return
 from contracts.services import rentals as services
 from tests.contracts.rental_helpers import (
     make_active,

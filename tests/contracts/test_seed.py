@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from contracts.models import RegistrationApplication
-from contracts.selectors import application_checks
+from contracts.selectors.registration import application_checks
 
 pytestmark = pytest.mark.django_db
 

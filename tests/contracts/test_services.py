@@ -13,6 +13,7 @@ from accounts.clauses import Clause
 from accounts.models import AuditEntry, Customer, Membership, User
 from contracts.models import RegistrationApplication, UsageContract
 from contracts.services import registration as services
+from contracts.services import registration_review
 from notices.models import Notice
 from terms.models import Acceptance, TermsVersion
 from tests.contracts.conftest import (
@@ -30,14 +31,14 @@ State = RegistrationApplication.State
 
 
 def approve(app: RegistrationApplication, actor: User) -> UsageContract:
-    return services.application_approve(application=app, actor=actor)
+    return registration_review.application_approve(application=app, actor=actor)
 
 
 def refuse(app: RegistrationApplication, actor: User, **kw: Any) -> RegistrationApplication:
     kw.setdefault("grounds", ["2"])
     kw.setdefault("note", "法人番号と商号が一致しません。")
     kw.setdefault("message", "ご登録情報を確認できませんでした。")
-    return services.application_refuse(application=app, actor=actor, **kw)
+    return registration_review.application_refuse(application=app, actor=actor, **kw)
 
 
 # --- draft ---------------------------------------------------------------------------------

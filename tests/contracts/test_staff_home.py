@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.clauses import Clause
 from accounts.models import Customer, Incident, SharingFlag, User
-from contracts.admin_home import staff_home
+from contracts.home_admin import staff_home
 from contracts.models import ContractTransfer
 from contracts.services import rentals as rental_services
 from notices.models import Notice

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from accounts.models import Customer, Membership, User
 from contracts.models import RegistrationApplication
 from contracts.services import registration as services
+from contracts.services import registration_review
 from terms.models import Acceptance, TermsVersion
 from tests.contracts.conftest import GOOD_NUMBER, application_data, login, make_applicant
 
@@ -96,7 +97,7 @@ def test_submitting_records_acceptance_and_shows_the_status(applicant: User) -> 
 def test_after_refusal_the_applicant_sees_the_grounds_and_the_note(
     submitted: RegistrationApplication, reviewer: User, applicant: User
 ) -> None:
-    services.application_refuse(
+    registration_review.application_refuse(
         application=submitted,
         actor=reviewer,
         grounds=["2", "3"],
@@ -121,7 +122,7 @@ def test_after_refusal_the_applicant_sees_the_grounds_and_the_note(
 def test_an_approved_company_is_sent_to_the_dashboard(
     submitted: RegistrationApplication, reviewer: User, applicant: User
 ) -> None:
-    services.application_approve(application=submitted, actor=reviewer)
+    registration_review.application_approve(application=submitted, actor=reviewer)
     client = login(applicant)
     assert client.get("/apply/").url == "/dashboard/"
     dashboard = client.get("/dashboard/")
@@ -233,7 +234,7 @@ def test_api_validates_like_the_form(applicant: User) -> None:
 def test_api_shows_the_refusal_grounds(
     submitted: RegistrationApplication, reviewer: User, applicant: User
 ) -> None:
-    services.application_refuse(
+    registration_review.application_refuse(
         application=submitted,
         actor=reviewer,
         grounds=["5"],

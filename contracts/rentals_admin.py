@@ -1,12 +1,12 @@
-"""Staff screens of rentals (Art. 3, 5, 10(6)(7), 13): requests approved by assigning units
-(a button on the rental's page), delivery, returns and wipes per unit, the end of a rental,
-payments, charges and deletion records; CSV exports. Every change goes through a service."""
+"""Staff screens of rentals (Art. 3, 10(6)(7), 13): requests approved by assigning units (a
+button on the rental's page), delivery, returns and wipes per unit, suspension and the end of
+a rental, and the deletion records of video data; CSV export. Every change goes through a
+service. Charges and payments are in ``billing_admin``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
@@ -21,87 +21,16 @@ from django.views.decorators.http import require_POST
 
 from accounts.clauses import Clause
 from cameras.admin import csv_response, staff_user
-from cameras.models import Unit
 
+from .common_admin import ReadOnlyAdminMixin
 from .models import (
     BackhoeAcknowledgement,
-    Charge,
-    Payment,
     Rental,
     RentalUnit,
     VideoDeletionRecord,
 )
-from .services import billing
+from .rental_forms import AssignUnitsForm, EndForm, RejectForm, SuspendForm
 from .services import rentals as services
-
-# The bases staff may give for ending a rental by hand.
-END_CLAUSES = (Clause.ART3, Clause.ART8_2, Clause.ART12_1, Clause.ART12_3)
-
-
-class _ReadOnly:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class SerialChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj.serial)
-
-
-class AssignUnitsForm(forms.Form):
-    units = SerialChoiceField(
-        queryset=Unit.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-        label=gettext_lazy("In-stock units of this product"),
-    )
-
-    def __init__(self, *args: Any, rental: Rental, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["units"]
-        assert isinstance(field, forms.ModelMultipleChoiceField)
-        field.queryset = Unit.objects.filter(
-            product_id=rental.product_id, state=Unit.State.IN_STOCK
-        ).order_by("serial")
-
-
-class RejectForm(forms.Form):
-    reason = forms.CharField(
-        label=gettext_lazy("Reason shown to the customer"), widget=forms.Textarea
-    )
-
-
-class EndForm(forms.Form):
-    clause = forms.ChoiceField(
-        label=gettext_lazy("Basis"),
-        choices=[(c.value, c.label) for c in END_CLAUSES],
-        initial=Clause.ART3.value,
-    )
-    ends_on = forms.DateField(
-        label=gettext_lazy("End on"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=gettext_lazy(
-            "Leave empty to end the rental now; a date schedules its end for that day."
-        ),
-    )
-    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea, required=False)
-
-
-# The bases staff may give for suspending one rental.
-SUSPEND_CLAUSES = (Clause.ART8_1, Clause.ART12_1)
-
-
-class SuspendForm(forms.Form):
-    clause = forms.ChoiceField(
-        label=gettext_lazy("Basis"), choices=[(c.value, c.label) for c in SUSPEND_CLAUSES]
-    )
-    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea)
 
 
 class RentalUnitInline(admin.TabularInline):
@@ -133,7 +62,7 @@ class BackhoeAcknowledgementInline(admin.StackedInline):
 
 
 @admin.register(Rental)
-class RentalAdmin(_ReadOnly, admin.ModelAdmin):
+class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     change_form_template = "admin/contracts/rental/change_form.html"
     list_display = (
         "id",
@@ -432,93 +361,8 @@ class RentalAdmin(_ReadOnly, admin.ModelAdmin):
         return csv_response("rentals", header, rows)
 
 
-class PaymentForm(forms.ModelForm):
-    class Meta:
-        model = Payment
-        fields = ("customer", "amount_yen", "received_on", "method", "reference")
-
-
-@admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
-    form = PaymentForm
-    list_display = ("received_on", "customer", "amount_yen", "method", "reference", "recorded_by")
-    list_filter = (
-        "method",
-        ("received_on", admin.DateFieldListFilter),
-        ("customer", admin.RelatedOnlyFieldListFilter),
-    )
-    list_select_related = ("customer", "recorded_by")
-    search_fields = ("customer__name", "reference")
-    date_hierarchy = "received_on"
-    autocomplete_fields = ("customer",)
-    actions = ("export_csv",)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # A recorded payment is evidence (Art. 13(9) is read from it); a mistake is corrected
-        # by staff outside this screen, not by editing.
-        return obj is None and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def save_model(self, request: HttpRequest, obj: Payment, form: Any, change: bool) -> None:
-        payment = billing.payment_record(
-            customer=obj.customer,
-            amount_yen=obj.amount_yen,
-            received_on=obj.received_on,
-            method=obj.method,
-            reference=obj.reference,
-            actor=staff_user(request),
-            request=request,
-        )
-        obj.pk = payment.pk
-        obj.recorded_by = payment.recorded_by
-
-    @admin.action(description=gettext_lazy("Export the selected payments as CSV"))
-    def export_csv(self, request: HttpRequest, queryset: QuerySet[Payment]) -> HttpResponse:
-        rows = (
-            (
-                p.pk,
-                p.customer.name,
-                p.customer.corporate_number,
-                p.received_on,
-                p.amount_yen,
-                p.method,
-                p.reference,
-            )
-            for p in queryset.select_related("customer").order_by("received_on", "pk")
-        )
-        header = [
-            "id",
-            "customer",
-            "corporate_number",
-            "received_on",
-            "amount_yen",
-            "method",
-            "reference",
-        ]
-        return csv_response("payments", header, rows)
-
-
-@admin.register(Charge)
-class ChargeAdmin(_ReadOnly, admin.ModelAdmin):
-    list_display = (
-        "period",
-        "customer",
-        "rental",
-        "amount_yen",
-        "days_charged",
-        "days_in_month",
-        "due_on",
-        "accelerated_at",
-    )
-    list_filter = ("period", ("customer", admin.RelatedOnlyFieldListFilter))
-    list_select_related = ("customer", "rental__product")
-    search_fields = ("customer__name",)
-
-
 @admin.register(VideoDeletionRecord)
-class VideoDeletionRecordAdmin(_ReadOnly, admin.ModelAdmin):
+class VideoDeletionRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("deleted_at", "customer", "rental", "unit", "storage", "clause", "actor_label")
     list_filter = ("storage", "clause")
     list_select_related = ("customer", "rental__product", "unit__product")

@@ -20,9 +20,9 @@ from ctsportal.access import access
 
 from . import terms_bridge
 from .declarations import declaration_current
-from .forms import ApplicationForm
 from .models import RegistrationApplication
-from .selectors import application_current, application_get, application_list
+from .registration_forms import ApplicationForm
+from .selectors.registration import application_current, application_get, application_list
 from .services import registration as services
 
 

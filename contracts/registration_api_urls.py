@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from . import registration_api as api
 
 urlpatterns = [
     path("application", api.ApplicationView.as_view(), name="api-application"),

@@ -21,7 +21,7 @@ from ctsportal.access import Access
 from . import terms_bridge
 from .declarations import declaration_current
 from .models import NORMALIZED_FIELDS, RegistrationApplication
-from .selectors import application_current
+from .selectors.registration import application_current
 from .services import registration as services
 from .services.registration import EDITABLE_FIELDS
 

@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 
-from .forms_records import ModerationForm, TransferApproveForm, TransferRefuseForm
 from .models import (
     ContractTransfer,
     PersonalDataErasure,
@@ -27,6 +26,8 @@ from .models import (
     VideoModeration,
     VideoRecord,
 )
+from .records_forms import ModerationForm, TransferApproveForm, TransferRefuseForm
+from .services import disclosures, moderation
 from .services import records as record_services
 from .services import transfers as transfer_services
 
@@ -180,7 +181,7 @@ class VideoRecordAdmin(admin.ModelAdmin):
                 "No prior notice to the customer is needed (Art. 7(2), 10(5)); the customer's "
                 "deletion log shows the action and the item cited."
             ),
-            apply=lambda record, data: record_services.video_record_moderate(
+            apply=lambda record, data: moderation.video_record_moderate(
                 record=record,
                 action=action,
                 prohibited_item=data["prohibited_item"],
@@ -254,10 +255,10 @@ class VideoDisclosureAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: VideoDisclosure, form: Any, change: bool
     ) -> None:
         data = form.cleaned_data
-        created = record_services.video_disclosure_record(
+        created = disclosures.video_disclosure_record(
             customer=data["customer"],
             records=data.get("records") or [],
-            data=record_services.DisclosureData(
+            data=disclosures.DisclosureData(
                 ground=int(data["ground"]),
                 recipient=data["recipient"],
                 what=data["what"],

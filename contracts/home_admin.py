@@ -1,9 +1,6 @@
 """The staff operations home: what needs staff today, as queues with a count and a link to
 the filtered list, and small charts of the last six months (server-rendered SVG, no external
-assets). Computed in a fixed number of queries whatever the number of rows.
-
-The inactivity revocation queue (Art. 12(1)(5)) and the service ends (Art. 8(2)) belong to the
-lifecycle models; their queues are added where those models live."""
+assets). Computed in a fixed number of queries whatever the number of rows."""
 
 from __future__ import annotations
 
@@ -19,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Customer, Incident, SharingFlag
 from notices.models import Notice
 
-from .models import ContractTransfer, RegistrationApplication, Rental, RentalUnit
+from .models import ContractTransfer, RegistrationApplication, Rental, RentalUnit, ServiceEnd
+from .services.inactivity import revocation_queue
 
 WEEKS = 26
 CHART_WIDTH = 520
@@ -107,6 +105,20 @@ def staff_queues(*, now: datetime) -> list[Queue]:
                 cancellation_effective_at__lte=week_ahead,
             ).count(),
             _url("admin:accounts_customer_changelist", "status__exact=cancellation_scheduled"),
+        ),
+        Queue(
+            "revocation_queue",
+            str(_("Unanswered inactivity contacts: consider revocation (Art. 12(1)(5))")),
+            revocation_queue().count(),
+            _url("admin:contracts_revocationqueueentry_changelist", ""),
+        ),
+        Queue(
+            "service_ends",
+            str(_("Service ends taking effect in the next 30 days (Art. 8(2))")),
+            ServiceEnd.objects.filter(
+                state=ServiceEnd.State.ANNOUNCED, effective_at__lte=now + timedelta(days=30)
+            ).count(),
+            _url("admin:contracts_serviceend_changelist", "state__exact=announced"),
         ),
         Queue(
             "units_to_return",

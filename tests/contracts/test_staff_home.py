@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.clauses import Clause
 from accounts.models import Customer, Incident, SharingFlag, User
 from contracts.home_admin import staff_home
-from contracts.models import ContractTransfer
+from contracts.models import ContractTransfer, ServiceEnd
 from contracts.services import rentals as rental_services
 from notices.models import Notice
 from notices.services import notice_create
@@ -58,7 +58,35 @@ def _fill(customer_a: Customer, alice: User, staff: User, n: int) -> None:
         )
         rental = make_active(customer_a, alice, staff)
         rental_services.rental_end(rental=rental, actor=staff)
-    # Not in any queue: a cancellation three weeks away, a resolved incident, a live rental.
+        # Contacted for inactivity a month ago, no use since, escalated (Art. 12(1)(5)).
+        CustomerFactory(
+            status=Customer.Status.ACTIVE,
+            last_activity_at=now - timedelta(days=130),
+            inactivity_contacted_at=now - timedelta(days=35),
+            inactivity_escalated_at=now - timedelta(days=1),
+        )
+        ServiceEnd.objects.create(
+            scope=ServiceEnd.Scope.ALL,
+            title=f"end {i}",
+            announced_by=staff,
+            # Announced 40 days ago (Art. 8(2): at least 30 days' notice), ending in 20.
+            announced_at=now - timedelta(days=40),
+            effective_at=now + timedelta(days=20),
+        )
+    # Not in any queue: a cancellation three weeks away, a resolved incident, a live rental,
+    # a contacted customer who used the portal since, a service end two months away.
+    CustomerFactory(
+        status=Customer.Status.ACTIVE,
+        last_activity_at=now - timedelta(days=2),
+        inactivity_contacted_at=now - timedelta(days=35),
+        inactivity_escalated_at=now - timedelta(days=3),
+    )
+    ServiceEnd.objects.create(
+        scope=ServiceEnd.Scope.ALL,
+        title="later",
+        announced_by=staff,
+        effective_at=now + timedelta(days=60),
+    )
     CustomerFactory(
         status=Customer.Status.CANCELLATION_SCHEDULED,
         cancellation_effective_at=now + timedelta(days=21),
@@ -95,6 +123,8 @@ def test_the_admin_index_shows_each_queue_with_its_count_and_link(
     assert _count(body, "cancellations") == 2
     assert _count(body, "units_to_return") == 2
     assert _count(body, "transfers") == 1
+    assert _count(body, "revocation_queue") == 2
+    assert _count(body, "service_ends") == 2
     for link in (
         "/admin/contracts/registrationapplication/?state__exact=submitted",
         "/admin/accounts/incident/?state__in=open,acknowledged",
@@ -103,6 +133,8 @@ def test_the_admin_index_shows_each_queue_with_its_count_and_link(
         "/admin/accounts/customer/?status__exact=cancellation_scheduled",
         "/admin/contracts/rental/?state__in=ending,ended",
         "/admin/contracts/contracttransfer/?state__exact=requested",
+        "/admin/contracts/revocationqueueentry/",
+        "/admin/contracts/serviceend/?state__exact=announced",
     ):
         assert f'href="{link}"' in body, link
         assert staff_client.get(link).status_code == 200, link
@@ -121,10 +153,10 @@ def test_the_home_is_computed_in_a_fixed_number_of_queries(
     staff: User, customer_a: Customer, alice: User, django_assert_num_queries
 ):
     _fill(customer_a, alice, staff, 1)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(12):
         staff_home()
     _fill(customer_a, alice, staff, 3)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(12):
         staff_home()
 
 

@@ -11,7 +11,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy
 
-from cameras.admin import csv_response, staff_user
+from accounts.current import user_of
+from cameras.admin import csv_response
 
 from .common_admin import ReadOnlyAdminMixin
 from .models import (
@@ -57,7 +58,7 @@ class PaymentAdmin(admin.ModelAdmin):
             received_on=obj.received_on,
             method=obj.method,
             reference=obj.reference,
-            actor=staff_user(request),
+            actor=user_of(request),
             request=request,
         )
         obj.pk = payment.pk

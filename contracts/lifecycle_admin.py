@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.current import user_of
 from accounts.models import Customer, User
 
 from .common_admin import ReadOnlyAdminMixin
@@ -80,7 +81,7 @@ def _measure(
         done = 0
         for customer in customers:
             try:
-                run(customer, request.user, form.cleaned_data)  # type: ignore[arg-type]
+                run(customer, user_of(request), form.cleaned_data)
                 done += 1
             except (ValidationError, PermissionDenied) as exc:
                 text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
@@ -311,7 +312,7 @@ class ServiceInterruptionAdmin(admin.ModelAdmin):
     ) -> None:
         data = form.cleaned_data
         created = service_events.interruption_schedule(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=user_of(request),
             scope=data["scope"],
             category=data.get("category") or "",
             customers=list(data.get("customers") or []),
@@ -367,7 +368,7 @@ class ServiceEndAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: ServiceEnd, form: Any, change: bool) -> None:
         data = form.cleaned_data
         created = service_events.service_end_announce(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=user_of(request),
             scope=data["scope"],
             category=data.get("category") or "",
             title=data["title"],

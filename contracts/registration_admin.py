@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts.current import user_of
+
 from .models import COMPANY_FIELDS, CONTACT_FIELDS, RegistrationApplication, UsageContract
 from .registration_forms import RefusalForm
 from .selectors.registration import application_checks, revoked_customer_matches, user_is_reviewer
@@ -110,7 +112,7 @@ class RegistrationApplicationAdmin(_StaffMayView, admin.ModelAdmin):
     )
 
     def has_decide_permission(self, request: HttpRequest) -> bool:
-        return user_is_reviewer(request.user)  # type: ignore[arg-type]
+        return user_is_reviewer(user_of(request))
 
     def get_urls(self) -> list[Any]:
         info = self.opts.app_label, self.opts.model_name
@@ -154,7 +156,7 @@ class RegistrationApplicationAdmin(_StaffMayView, admin.ModelAdmin):
         try:
             registration_review.application_approve(
                 application=application,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=user_of(request),
                 request=request,
             )
         except (ValidationError, PermissionDenied) as exc:
@@ -232,7 +234,7 @@ class RegistrationApplicationAdmin(_StaffMayView, admin.ModelAdmin):
                 try:
                     registration_review.application_refuse(
                         application=application,
-                        actor=request.user,  # type: ignore[arg-type]
+                        actor=user_of(request),
                         grounds=form.cleaned_data["grounds"],
                         note=form.cleaned_data["note"],
                         message=form.cleaned_data["message"],

@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.clauses import Clause
-from cameras.admin import csv_response, staff_user
+from accounts.current import user_of
+from cameras.admin import csv_response
 
 from .common_admin import ReadOnlyAdminMixin
 from .models import (
@@ -177,7 +178,7 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 services.rental_approve(
                     rental=rental,
                     unit_ids=[u.pk for u in form.cleaned_data["units"]],
-                    actor=staff_user(request),
+                    actor=user_of(request),
                     request=request,
                 )
             except ValidationError as exc:
@@ -201,7 +202,7 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             try:
                 services.rental_reject(
                     rental=rental,
-                    actor=staff_user(request),
+                    actor=user_of(request),
                     reason=form.cleaned_data["reason"],
                     request=request,
                 )
@@ -221,13 +222,13 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             try:
                 if ends_on:
                     services.rental_schedule_end(
-                        rental=rental, actor=staff_user(request), ends_on=ends_on, request=request
+                        rental=rental, actor=user_of(request), ends_on=ends_on, request=request
                     )
                     done = _("The rental will end on %(date)s.") % {"date": ends_on}
                 else:
                     services.rental_end(
                         rental=rental,
-                        actor=staff_user(request),
+                        actor=user_of(request),
                         clause=Clause(form.cleaned_data["clause"]),
                         reason=form.cleaned_data["reason"],
                         request=request,
@@ -248,7 +249,7 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             try:
                 services.rental_suspend(
                     rental=rental,
-                    actor=staff_user(request),
+                    actor=user_of(request),
                     clause=Clause(form.cleaned_data["clause"]),
                     reason=form.cleaned_data["reason"],
                     request=request,
@@ -265,9 +266,7 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         rental = get_object_or_404(Rental, pk=pk)
         self._run(
             request,
-            lambda: services.rental_resume(
-                rental=rental, actor=staff_user(request), request=request
-            ),
+            lambda: services.rental_resume(rental=rental, actor=user_of(request), request=request),
             _("The rental is active again."),
         )
         return self._back(rental)
@@ -286,7 +285,7 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         self._run(
             request,
             lambda: services.rental_record_delivery(
-                rental=rental, actor=staff_user(request), request=request
+                rental=rental, actor=user_of(request), request=request
             ),
             _("Delivery recorded: the rental is active and its monthly fee is fixed."),
         )
@@ -300,7 +299,7 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         self._run(
             request,
             lambda: services.rental_unit_return(
-                assignment=item, actor=staff_user(request), request=request
+                assignment=item, actor=user_of(request), request=request
             ),
             _("Return of unit %(serial)s recorded.") % {"serial": item.unit.serial},
         )
@@ -313,7 +312,7 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
         self._run(
             request,
-            lambda: services.unit_wipe(unit=item.unit, actor=staff_user(request), request=request),
+            lambda: services.unit_wipe(unit=item.unit, actor=user_of(request), request=request),
             _("Wipe of unit %(serial)s recorded.") % {"serial": item.unit.serial},
         )
         return self._back(item.rental)

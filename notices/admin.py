@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 
 from accounts.audit import audit_record
 from accounts.clauses import Clause
+from accounts.current import user_of
 from accounts.models import Customer
 
 from . import selectors, services
@@ -184,7 +185,7 @@ class NoticeAdmin(admin.ModelAdmin):
     @admin.action(description=_("Retry delivery of the selected failed notices"))
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[Notice]) -> None:
         retried = sum(
-            services.notice_retry(notice=notice, actor=request.user, request=request)  # type: ignore[arg-type]
+            services.notice_retry(notice=notice, actor=user_of(request), request=request)
             for notice in queryset.filter(state=Notice.State.FAILED)
         )
         skipped = queryset.count() - retried
@@ -214,7 +215,7 @@ class NoticeAdmin(admin.ModelAdmin):
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Notice]) -> HttpResponse:
         audit_record(
             action="notices.notice.exported",
-            actor=request.user,  # type: ignore[arg-type]
+            actor=user_of(request),
             clause=Clause.ART16,
             request=request,
             extra={"count": queryset.count()},
@@ -239,7 +240,7 @@ class NoticeAdmin(admin.ModelAdmin):
         customer = get_object_or_404(Customer, pk=customer_id)
         audit_record(
             action="notices.history.exported",
-            actor=request.user,  # type: ignore[arg-type]
+            actor=user_of(request),
             customer=customer,
             target=customer,
             clause=Clause.ART16,

@@ -16,6 +16,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.current import user_of
+
 from .diff import versions_diff
 from .forms import TermsImportConfirmForm, TermsUploadForm
 from .models import Acceptance, Annex, AnnexEntry, Article, TermsDocument, TermsVersion
@@ -85,7 +87,7 @@ class TermsVersionAdmin(admin.ModelAdmin):
         for version in queryset.select_related("document"):
             already = version.published
             try:
-                terms_version_publish(version=version, actor=request.user, request=request)  # type: ignore[arg-type]
+                terms_version_publish(version=version, actor=user_of(request), request=request)
             except TermsPublishError as exc:
                 self.message_user(request, f"{version}: {exc}", messages.ERROR)
                 continue
@@ -208,7 +210,7 @@ class TermsVersionAdmin(admin.ModelAdmin):
                 publish=data["publish"],
                 structural_change=data["structural_change"],
                 urgent_reason=data["urgent_reason"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=user_of(request),
             )
         except TermsStructureError as exc:
             messages.error(

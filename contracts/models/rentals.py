@@ -363,13 +363,17 @@ class VideoDeletionRecord(models.Model):
                 name="videodeletion_has_subject",
             ),
             models.CheckConstraint(
-                condition=Q(clause__in=["art10.6", "art10.7"]),
+                condition=Q(clause__in=[Clause.ART10_6, Clause.ART10_7]),
                 name="videodeletion_clause_art10",
             ),
             # A wipe of a unit's medium is Art. 10(7); a rental's cloud data is Art. 10(6).
             models.CheckConstraint(
-                condition=(Q(storage="cloud") & Q(clause="art10.6"))
-                | (Q(storage__in=["sd_card", "nas"]) & Q(clause="art10.7") & Q(unit__isnull=False)),
+                condition=(Q(storage="cloud") & Q(clause=Clause.ART10_6))
+                | (
+                    Q(storage__in=["sd_card", "nas"])
+                    & Q(clause=Clause.ART10_7)
+                    & Q(unit__isnull=False)
+                ),
                 name="videodeletion_storage_matches_clause",
             ),
         ]

@@ -30,6 +30,7 @@ from .models import (
     VideoDeletionRecord,
 )
 from .rental_forms import AssignUnitsForm, EndForm, RejectForm, SuspendForm
+from .services import rental_operations
 from .services import rentals as services
 
 
@@ -220,12 +221,12 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             ends_on = form.cleaned_data["ends_on"]
             try:
                 if ends_on:
-                    services.rental_schedule_end(
+                    rental_operations.rental_schedule_end(
                         rental=rental, actor=staff_user(request), ends_on=ends_on, request=request
                     )
                     done = _("The rental will end on %(date)s.") % {"date": ends_on}
                 else:
-                    services.rental_end(
+                    rental_operations.rental_end(
                         rental=rental,
                         actor=staff_user(request),
                         clause=Clause(form.cleaned_data["clause"]),
@@ -246,7 +247,7 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         form = SuspendForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                services.rental_suspend(
+                rental_operations.rental_suspend(
                     rental=rental,
                     actor=staff_user(request),
                     clause=Clause(form.cleaned_data["clause"]),
@@ -265,7 +266,7 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         rental = get_object_or_404(Rental, pk=pk)
         self._run(
             request,
-            lambda: services.rental_resume(
+            lambda: rental_operations.rental_resume(
                 rental=rental, actor=staff_user(request), request=request
             ),
             _("The rental is active again."),
@@ -285,7 +286,7 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         rental = get_object_or_404(Rental, pk=pk)
         self._run(
             request,
-            lambda: services.rental_record_delivery(
+            lambda: rental_operations.rental_record_delivery(
                 rental=rental, actor=staff_user(request), request=request
             ),
             _("Delivery recorded: the rental is active and its monthly fee is fixed."),
@@ -299,7 +300,7 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
         self._run(
             request,
-            lambda: services.rental_unit_return(
+            lambda: rental_operations.rental_unit_return(
                 assignment=item, actor=staff_user(request), request=request
             ),
             _("Return of unit %(serial)s recorded.") % {"serial": item.unit.serial},
@@ -313,7 +314,9 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
         self._run(
             request,
-            lambda: services.unit_wipe(unit=item.unit, actor=staff_user(request), request=request),
+            lambda: rental_operations.unit_wipe(
+                unit=item.unit, actor=staff_user(request), request=request
+            ),
             _("Wipe of unit %(serial)s recorded.") % {"serial": item.unit.serial},
         )
         return self._back(item.rental)

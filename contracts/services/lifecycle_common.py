@@ -25,7 +25,7 @@ from ..models import (
     ReturnItem,
 )
 from ..selectors.rentals import units_to_return_for_customers
-from . import billing, rentals
+from . import billing, rental_ends
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -52,7 +52,7 @@ def rentals_end_counted(
         .annotate(n=Count("pk"))
         .values_list("customer_id", "n")
     )
-    rentals.rentals_end_for_customers(customer_ids=customer_ids, actor=actor, clause=clause)
+    rental_ends.rentals_end_for_customers(customer_ids=customer_ids, actor=actor, clause=clause)
     return {pk: live.get(pk, 0) for pk in customer_ids}
 
 

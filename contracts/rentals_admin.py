@@ -29,7 +29,7 @@ from .models import (
     RentalUnit,
     VideoDeletionRecord,
 )
-from .rental_forms import AssignUnitsForm, EndForm, RejectForm, SuspendForm
+from .rentals_forms import AssignUnitsForm, EndForm, RejectForm, SuspendForm
 from .services import rental_operations
 from .services import rentals as services
 

@@ -116,7 +116,7 @@ def _language() -> str:
 
 class Unit(models.Model):
     """One serial-numbered piece of equipment. Its state changes only through the services
-    of cameras.services and contracts.services.rentals."""
+    of cameras.services and contracts.services.rentals / rental_operations."""
 
     class State(models.TextChoices):
         IN_STOCK = "in_stock", _("In stock")

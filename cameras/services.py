@@ -1,6 +1,6 @@
 """Writes of the catalogue's units that need nothing of the rentals: back into stock,
 retirement, and the bulk import of new serial-numbered units. Assigning, returning and
-wiping a unit belong to a rental (contracts.services.rentals)."""
+wiping a unit belong to a rental (contracts.services.rentals, rental_operations)."""
 
 from __future__ import annotations
 

@@ -30,7 +30,8 @@ from .models import (
     RentalUnit,
     VideoDeletionRecord,
 )
-from .rental_forms import AssignUnitsForm, EndForm, RejectForm, SuspendForm
+from .rentals_forms import AssignUnitsForm, EndForm, RejectForm, SuspendForm
+from .services import rental_operations
 from .services import rentals as services
 
 
@@ -221,12 +222,12 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             ends_on = form.cleaned_data["ends_on"]
             try:
                 if ends_on:
-                    services.rental_schedule_end(
+                    rental_operations.rental_schedule_end(
                         rental=rental, actor=user_of(request), ends_on=ends_on, request=request
                     )
                     done = _("The rental will end on %(date)s.") % {"date": ends_on}
                 else:
-                    services.rental_end(
+                    rental_operations.rental_end(
                         rental=rental,
                         actor=user_of(request),
                         clause=Clause(form.cleaned_data["clause"]),
@@ -247,7 +248,7 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         form = SuspendForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                services.rental_suspend(
+                rental_operations.rental_suspend(
                     rental=rental,
                     actor=user_of(request),
                     clause=Clause(form.cleaned_data["clause"]),
@@ -266,7 +267,9 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         rental = get_object_or_404(Rental, pk=pk)
         self._run(
             request,
-            lambda: services.rental_resume(rental=rental, actor=user_of(request), request=request),
+            lambda: rental_operations.rental_resume(
+                rental=rental, actor=user_of(request), request=request
+            ),
             _("The rental is active again."),
         )
         return self._back(rental)
@@ -284,7 +287,7 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         rental = get_object_or_404(Rental, pk=pk)
         self._run(
             request,
-            lambda: services.rental_record_delivery(
+            lambda: rental_operations.rental_record_delivery(
                 rental=rental, actor=user_of(request), request=request
             ),
             _("Delivery recorded: the rental is active and its monthly fee is fixed."),
@@ -298,7 +301,7 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
         self._run(
             request,
-            lambda: services.rental_unit_return(
+            lambda: rental_operations.rental_unit_return(
                 assignment=item, actor=user_of(request), request=request
             ),
             _("Return of unit %(serial)s recorded.") % {"serial": item.unit.serial},
@@ -312,7 +315,9 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
         self._run(
             request,
-            lambda: services.unit_wipe(unit=item.unit, actor=user_of(request), request=request),
+            lambda: rental_operations.unit_wipe(
+                unit=item.unit, actor=user_of(request), request=request
+            ),
             _("Wipe of unit %(serial)s recorded.") % {"serial": item.unit.serial},
         )
         return self._back(item.rental)

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from celery import shared_task
 
-from .services import billing, cancellations, inactivity, privacy, rentals, service_events
+from .services import billing, cancellations, inactivity, privacy, rental_ends, service_events
 from .services.jobs import JobResult
 
 JOBS: dict[str, Callable[..., JobResult]] = {
@@ -77,7 +77,7 @@ def charges_create() -> int:
 def rentals_end_scheduled() -> int:
     """Ends the rentals whose scheduled end has come, recording the deletion of their cloud
     video data, Art. 10(6) (end_scheduled_rentals)."""
-    return rentals.rentals_end_scheduled()
+    return rental_ends.rentals_end_scheduled()
 
 
 @shared_task(name="contracts.tasks.personal_data_erase")

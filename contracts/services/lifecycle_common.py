@@ -26,7 +26,7 @@ from ..models import (
     ReturnItem,
 )
 from ..selectors.rentals import units_to_return_for_customers
-from . import billing, rentals
+from . import billing, rental_ends
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -53,7 +53,9 @@ def rentals_end_counted(
         .annotate(n=Count("pk"))
         .values_list("customer_id", "n")
     )
-    rentals.rentals_end_for_customers(customer_ids=customer_ids, actor=actor, clause=Clause(clause))
+    rental_ends.rentals_end_for_customers(
+        customer_ids=customer_ids, actor=actor, clause=Clause(clause)
+    )
     return {pk: live.get(pk, 0) for pk in customer_ids}
 
 

@@ -32,7 +32,7 @@ from ..models import (
     ServiceEnd,
     ServiceInterruption,
 )
-from . import rentals
+from . import rental_ends
 from .jobs import JobResult, audit_many
 
 S = Customer.Status
@@ -58,7 +58,7 @@ def _rentals_end_for_category(*, category: str | None, actor: User | None) -> in
     products = Product.objects.all()
     if category:
         products = products.filter(category=category)
-    return rentals.rentals_end_for_products(
+    return rental_ends.rentals_end_for_products(
         product_ids=list(products.values_list("pk", flat=True)),
         actor=actor,
         clause=Clause.ART8_2,

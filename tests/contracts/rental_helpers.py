@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import Customer, User
 from cameras.models import Product, Unit
 from contracts.models import Rental
+from contracts.services import rental_operations
 from contracts.services import rentals as services
 from tests.factories import ProductFactory, UnitFactory, make_usage_contract
 
@@ -64,7 +65,9 @@ def make_active(
     delivered_at = None
     if started is not None:
         delivered_at = timezone.make_aware(datetime(started.year, started.month, started.day, 10))
-    return services.rental_record_delivery(rental=rental, actor=staff, delivered_at=delivered_at)
+    return rental_operations.rental_record_delivery(
+        rental=rental, actor=staff, delivered_at=delivered_at
+    )
 
 
 def bulk_rentals(customer: Customer, staff: User, count: int) -> list[Rental]:

@@ -14,8 +14,7 @@ from django.core.management import call_command
 
 from accounts.models import AuditEntry, Customer, User
 from contracts.models import Charge, Payment
-from contracts.services import billing
-from contracts.services import rentals as services
+from contracts.services import billing, rental_operations
 from tests.contracts.rental_helpers import make_active
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +107,7 @@ def test_charge_job_charges_the_last_partial_month_of_an_ended_rental(
     with time_machine.travel("2026-08-01 10:00 +0900", tick=False):
         rental = make_active(customer_a, alice, staff, started=date(2026, 8, 1))
     with time_machine.travel("2026-09-10 15:00 +0900", tick=False):
-        services.rental_end(rental=rental, actor=staff)
+        rental_operations.rental_end(rental=rental, actor=staff)
     out = StringIO()
     call_command("charge_rentals", "--month", "2026-09", stdout=out)
     assert "1 charge(s) created for 2026-09" in out.getvalue()

@@ -431,21 +431,21 @@ def test_the_disclosure_log_is_hidden_from_customers(
 def test_ending_a_rental_marks_its_cloud_records_deleted_and_a_wipe_its_sd_records(
     staff: User, rental_a: Rental
 ):
-    from contracts.services import rentals as rental_services
+    from contracts.services import rental_operations
 
     unit = rental_a.assignments.get().unit
     cloud = make_video_record(rental_a)
     sd = make_video_record(rental_a, storage="sd_card", unit=unit)
-    rental_services.rental_end(rental=rental_a, actor=staff)
+    rental_operations.rental_end(rental=rental_a, actor=staff)
     cloud.refresh_from_db()
     sd.refresh_from_db()
     assert cloud.state == VideoRecord.State.DELETED and cloud.state_changed_at is not None
     assert sd.state == VideoRecord.State.HELD
     unit.product.recording = "sd_card"
     unit.product.save()
-    rental_services.rental_unit_return(assignment=rental_a.assignments.get(), actor=staff)
+    rental_operations.rental_unit_return(assignment=rental_a.assignments.get(), actor=staff)
     unit.refresh_from_db()
-    rental_services.unit_wipe(unit=unit, actor=staff)
+    rental_operations.unit_wipe(unit=unit, actor=staff)
     sd.refresh_from_db()
     assert sd.state == VideoRecord.State.DELETED
 

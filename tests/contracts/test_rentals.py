@@ -21,6 +21,7 @@ from contracts.models import (
     VideoDeletionRecord,
 )
 from contracts.selectors.rentals import units_to_return
+from contracts.services import rental_ends, rental_operations
 from contracts.services import rentals as services
 from tests.contracts.rental_helpers import (
     make_active,
@@ -219,7 +220,7 @@ def test_the_database_keeps_a_unit_on_at_most_one_live_rental(
 def test_a_returned_unit_may_go_on_a_new_rental(customer_a: Customer, alice: User, staff: User):
     first = make_approved(customer_a, alice, staff)
     assignment = first.assignments.get()
-    services.rental_unit_return(assignment=assignment, actor=staff)
+    rental_operations.rental_unit_return(assignment=assignment, actor=staff)
     second = make_request(customer_a, alice, first.product)
     RentalUnit.objects.create(rental=second, unit=assignment.unit, assigned_by=staff)
 
@@ -252,7 +253,7 @@ def test_delivery_starts_the_rental_and_fixes_the_fee(
     customer_a: Customer, alice: User, staff: User
 ):
     rental = make_approved(customer_a, alice, staff, quantity=2)
-    services.rental_record_delivery(rental=rental, actor=staff)
+    rental_operations.rental_record_delivery(rental=rental, actor=staff)
     rental.refresh_from_db()
     assert rental.state == Rental.State.ACTIVE
     assert rental.started_at is not None
@@ -262,7 +263,7 @@ def test_delivery_starts_the_rental_and_fixes_the_fee(
     rental.refresh_from_db()
     assert rental.monthly_fee_yen == 19600
     with pytest.raises(ValidationError):
-        services.rental_record_delivery(rental=rental, actor=staff)
+        rental_operations.rental_record_delivery(rental=rental, actor=staff)
 
 
 def test_a_started_rental_must_carry_its_fee(customer_a: Customer, alice: User, staff: User):
@@ -277,10 +278,12 @@ def test_suspend_resume_and_schedule_end(customer_a: Customer, alice: User, staf
     from django.utils import timezone
 
     rental = make_active(customer_a, alice, staff)
-    services.rental_suspend(rental=rental, actor=staff, clause=Clause.ART12_1_3, reason="未払い")
-    services.rental_resume(rental=rental, actor=staff)
+    rental_operations.rental_suspend(
+        rental=rental, actor=staff, clause=Clause.ART12_1_3, reason="未払い"
+    )
+    rental_operations.rental_resume(rental=rental, actor=staff)
     ends_on = timezone.localdate() + timedelta(days=10)
-    rental = services.rental_schedule_end(rental=rental, actor=staff, ends_on=ends_on)
+    rental = rental_operations.rental_schedule_end(rental=rental, actor=staff, ends_on=ends_on)
     assert (rental.state, rental.ends_on) == (Rental.State.ENDING, ends_on)
 
 
@@ -291,7 +294,7 @@ def test_ending_a_rental_records_the_cloud_deletion_and_leaves_units_to_return(
     customer_a: Customer, alice: User, staff: User
 ):
     rental = make_active(customer_a, alice, staff, quantity=2)
-    services.rental_end(rental=rental, actor=staff, reason="工事完了")
+    rental_operations.rental_end(rental=rental, actor=staff, reason="工事完了")
     rental.refresh_from_db()
     assert rental.state == Rental.State.ENDED and rental.ended_at is not None
     record = VideoDeletionRecord.objects.get(rental=rental)
@@ -305,15 +308,15 @@ def test_returning_and_wiping_an_sd_unit_records_the_wipe(
     customer_a: Customer, alice: User, staff: User, backhoe: Product
 ):
     rental = make_active(customer_a, alice, staff, product=backhoe)
-    services.rental_end(rental=rental, actor=staff)
+    rental_operations.rental_end(rental=rental, actor=staff)
     assignment = rental.assignments.get()
-    services.rental_unit_return(assignment=assignment, actor=staff)
+    rental_operations.rental_unit_return(assignment=assignment, actor=staff)
     unit = Unit.objects.get(pk=assignment.unit_id)
     assert unit.state == Unit.State.RETURNED
     assert units_to_return(customer=customer_a).count() == 0
     with pytest.raises(ValidationError):
-        services.rental_unit_return(assignment=assignment, actor=staff)
-    services.unit_wipe(unit=unit, actor=staff)
+        rental_operations.rental_unit_return(assignment=assignment, actor=staff)
+    rental_operations.unit_wipe(unit=unit, actor=staff)
     record = VideoDeletionRecord.objects.get(unit=unit)
     assert (record.storage, record.clause, record.rental) == ("sd_card", "art10.7", rental)
     camera_services.unit_restock(unit=unit, actor=staff)
@@ -325,15 +328,15 @@ def test_a_cloud_unit_wipe_records_no_medium_deletion(
 ):
     rental = make_active(customer_a, alice, staff)
     assignment = rental.assignments.get()
-    services.rental_unit_return(assignment=assignment, actor=staff)
-    services.unit_wipe(unit=assignment.unit, actor=staff)
+    rental_operations.rental_unit_return(assignment=assignment, actor=staff)
+    rental_operations.unit_wipe(unit=assignment.unit, actor=staff)
     assert not VideoDeletionRecord.objects.filter(unit=assignment.unit).exists()
 
 
 def test_unit_state_machine_refuses_skipped_steps(customer_a: Customer, alice: User, staff: User):
     unit = UnitFactory()
     with pytest.raises(ValidationError):
-        services.unit_wipe(unit=unit, actor=staff)
+        rental_operations.unit_wipe(unit=unit, actor=staff)
     with pytest.raises(ValidationError):
         camera_services.unit_restock(unit=unit, actor=staff)
     rental = make_approved(customer_a, alice, staff)
@@ -357,7 +360,7 @@ def test_rentals_end_for_customer_ends_every_live_rental(
     approved = make_approved(customer_a, alice, staff)
     pending = make_request(customer_a, alice)
     other = make_active(customer_b, charlie, staff)
-    ended = services.rentals_end_for_customer(
+    ended = rental_ends.rentals_end_for_customer(
         customer=customer_a, actor=staff, clause=Clause.ART12_3, reason="解約"
     )
     assert ended == 3
@@ -375,7 +378,9 @@ def test_rentals_end_for_customer_ends_every_live_rental(
     assert units_to_return(customer=customer_a).count() == 3
     # A second run finds nothing live.
     assert (
-        services.rentals_end_for_customer(customer=customer_a, actor=staff, clause=Clause.ART12_3)
+        rental_ends.rentals_end_for_customer(
+            customer=customer_a, actor=staff, clause=Clause.ART12_3
+        )
         == 0
     )
 
@@ -390,13 +395,13 @@ def test_rentals_end_for_customer_takes_a_fixed_number_of_queries(
 ):
     _live_rentals(customer_a, alice, staff, count)
     # Warm the content-type cache as a running process has it.
-    services.rentals_end_for_customer(
+    rental_ends.rentals_end_for_customer(
         customer=CustomerFactory(), actor=staff, clause=Clause.ART12_3
     )
     # One more than the rental half alone: the video data records marked deleted (Art. 10(6)).
     with django_assert_num_queries(7):
         assert (
-            services.rentals_end_for_customer(
+            rental_ends.rentals_end_for_customer(
                 customer=customer_a, actor=staff, clause=Clause.ART12_1
             )
             == count
@@ -411,7 +416,7 @@ def test_rentals_end_for_products_ends_that_service_for_everyone(
     b = make_active(customer_b, charlie, staff, product=product)
     untouched = make_active(customer_a, alice, staff)
     assert (
-        services.rentals_end_for_products(
+        rental_ends.rentals_end_for_products(
             product_ids=[product.pk], actor=None, clause=Clause.ART8_2
         )
         == 2
@@ -448,8 +453,10 @@ def test_a_scheduled_end_is_applied_by_the_nightly_job_on_its_day(
     with time_machine.travel("2026-10-01 10:00 +0900", tick=False):
         rental = make_active(customer_a, alice, staff)
         other = make_active(customer_a, alice, staff)
-        services.rental_schedule_end(rental=rental, actor=staff, ends_on=date(2026, 10, 20))
-        services.rental_schedule_end(rental=other, actor=staff, ends_on=date(2026, 10, 21))
+        rental_operations.rental_schedule_end(
+            rental=rental, actor=staff, ends_on=date(2026, 10, 20)
+        )
+        rental_operations.rental_schedule_end(rental=other, actor=staff, ends_on=date(2026, 10, 21))
     with time_machine.travel("2026-10-19 23:55 +0900", tick=False):
         assert tasks.rentals_end_scheduled() == 0
     with time_machine.travel("2026-10-20 23:55 +0900", tick=False):

@@ -16,7 +16,7 @@ from accounts.clauses import Clause
 from accounts.models import Customer, Incident, SharingFlag, User
 from contracts.home_admin import staff_home
 from contracts.models import ContractTransfer, ServiceEnd
-from contracts.services import rentals as rental_services
+from contracts.services import rental_operations
 from notices.models import Notice
 from notices.services import notice_create
 from tests.contracts.conftest import make_applicant, make_submitted
@@ -57,7 +57,7 @@ def _fill(customer_a: Customer, alice: User, staff: User, n: int) -> None:
             cancellation_effective_at=now + timedelta(days=3),
         )
         rental = make_active(customer_a, alice, staff)
-        rental_services.rental_end(rental=rental, actor=staff)
+        rental_operations.rental_end(rental=rental, actor=staff)
         # Contacted for inactivity a month ago, no use since, escalated (Art. 12(1)(5)).
         CustomerFactory(
             status=Customer.Status.ACTIVE,

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from contracts.services.rentals import rentals_end_scheduled
+from contracts.services.rental_ends import rentals_end_scheduled
 
 
 class Command(BaseCommand):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import Customer, Membership, User
 from cameras.models import Product, Unit
 from contracts.models import RegistrationApplication, Rental, UsageContract
+from contracts.services import rental_operations
 from contracts.services import rentals as services
 
 IMG = "cameras/img/"
@@ -287,7 +288,7 @@ class Command(BaseCommand):
         )
         unit = Unit.objects.filter(product=product, state=Unit.State.IN_STOCK).order_by("serial")[0]
         services.rental_approve(rental=rental, unit_ids=[unit.pk], actor=staff)
-        return services.rental_record_delivery(
+        return rental_operations.rental_record_delivery(
             rental=rental, actor=staff, delivered_at=timezone.now() - timedelta(days=20)
         )
 

@@ -15,7 +15,7 @@ from accounts.models import User
 from accounts.views import membership_or_404
 from cameras.selectors import product_get
 
-from .rental_forms import RentalRequestForm
+from .rentals_forms import RentalRequestForm
 from .selectors import billing as billing_selectors
 from .selectors import rentals as rentals_selectors
 from .services import billing

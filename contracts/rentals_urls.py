@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import rental_views as views
+from . import rentals_views as views
 
 app_name = "rentals"
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import rental_api as api
+from . import rentals_api as api
 
 urlpatterns = [
     path("contract", api.UsageContractView.as_view(), name="api-contract"),

@@ -1,0 +1,227 @@
+"""The end of rentals with the deletion records of their video data (Art. 10(6)): the locked
+end every end goes through (``rental_operations.rental_end`` ends one rental with it), and the
+set-wise ends that the customer's lifecycle (revocation, cancellation), the end of the service
+or of a product line (Art. 8(2)) and the daily job of scheduled ends need: a fixed number of
+queries whatever the number of rentals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+
+from accounts.audit import SCHEDULER, client_ip
+from accounts.clauses import Clause
+from accounts.models import AuditEntry, Customer, User
+
+from ..models import (
+    Rental,
+    VideoDeletionRecord,
+)
+from .records import (
+    video_records_mark_deleted_for_rentals,
+)
+
+
+def audit_entry(
+    *,
+    action: str,
+    actor: User | None,
+    customer_id: int | None,
+    target: models.Model,
+    content_type: ContentType,
+    clause: Clause,
+    extra: dict[str, Any],
+    request: HttpRequest | None = None,
+) -> AuditEntry:
+    """An audit entry built like ``audit_record`` writes it, for a bulk insert."""
+    return AuditEntry(
+        action=action,
+        actor=actor,
+        actor_label=actor.email if actor is not None else SCHEDULER,
+        customer_id=customer_id,
+        clause=clause,
+        ip_address=client_ip(request),
+        user_agent=(request.META.get("HTTP_USER_AGENT", "") if request else "")[:300],
+        extra=extra,
+        target_type=content_type,
+        target_id=str(target.pk),
+        target_repr=str(target)[:300],
+    )
+
+
+def end_locked(
+    rentals: list[Rental],
+    *,
+    actor: User | None,
+    clause: Clause,
+    reason: str,
+    request: HttpRequest | None = None,
+) -> int:
+    """Ends the given locked live rentals in a fixed number of queries: one update, one
+    insert of the cloud deletion records (Art. 10(6)), one insert of the audit entries."""
+    if not rentals:
+        return 0
+    if actor is not None and not actor.is_authenticated:
+        actor = None
+    now = timezone.now()
+    Rental.objects.filter(pk__in=[r.pk for r in rentals]).update(
+        state=Rental.State.ENDED,
+        ended_at=now,
+        end_clause=clause,
+        end_reason=reason,
+        updated_at=now,
+    )
+    label = actor.email if actor is not None else SCHEDULER
+    VideoDeletionRecord.objects.bulk_create(
+        [
+            VideoDeletionRecord(
+                customer_id=r.customer_id,
+                rental=r,
+                storage=VideoDeletionRecord.Storage.CLOUD,
+                deleted_at=now,
+                actor=actor,
+                actor_label=label,
+                clause=Clause.ART10_6,
+            )
+            for r in rentals
+        ]
+    )
+    video_records_mark_deleted_for_rentals(rental_ids=[r.pk for r in rentals], at=now)
+    content_type = ContentType.objects.get_for_model(Rental)
+    entries = []
+    for r in rentals:
+        for action, basis, extra in (
+            ("contracts.rental.ended", clause, {"ended_at": now.isoformat(), "reason": reason}),
+            ("contracts.video.deleted", Clause.ART10_6, {"storage": "cloud"}),
+        ):
+            entries.append(
+                audit_entry(
+                    action=action,
+                    actor=actor,
+                    customer_id=r.customer_id,
+                    target=r,
+                    content_type=content_type,
+                    clause=basis,
+                    extra=extra,
+                    request=request,
+                )
+            )
+    AuditEntry.objects.bulk_create(entries)
+    return len(rentals)
+
+
+def _end_pending_requests(
+    requests: list[Rental], *, actor: User | None, clause: Clause, reason: str
+) -> None:
+    """Requests not yet decided are declined when the customer or the service ends."""
+    if not requests:
+        return
+    now = timezone.now()
+    text = reason or str(gettext_lazy("The registration or the service ended."))
+    Rental.objects.filter(pk__in=[r.pk for r in requests]).update(
+        state=Rental.State.REJECTED,
+        decided_at=now,
+        decided_by=actor,
+        rejection_reason=text,
+        updated_at=now,
+    )
+    content_type = ContentType.objects.get_for_model(Rental)
+    AuditEntry.objects.bulk_create(
+        [
+            audit_entry(
+                action="contracts.rental.rejected",
+                actor=actor,
+                customer_id=r.customer_id,
+                target=r,
+                content_type=content_type,
+                clause=clause,
+                extra={"reason": text},
+            )
+            for r in requests
+        ]
+    )
+
+
+def end_set(
+    queryset: models.QuerySet[Rental], *, actor: User | None, clause: Clause, reason: str
+) -> int:
+    clause = Clause(clause)
+    if actor is not None and not actor.is_authenticated:
+        actor = None
+    locked = list(
+        queryset.filter(state__in=[*Rental.LIVE_STATES, Rental.State.REQUESTED])
+        .select_for_update()
+        .select_related("product")
+        .order_by("pk")
+    )
+    live = [r for r in locked if r.state != Rental.State.REQUESTED]
+    _end_pending_requests(
+        [r for r in locked if r.state == Rental.State.REQUESTED],
+        actor=actor,
+        clause=clause,
+        reason=reason,
+    )
+    return end_locked(live, actor=actor, clause=clause, reason=reason)
+
+
+@transaction.atomic
+def rentals_end_for_customer(
+    *, customer: Customer, actor: User | None, clause: Clause, reason: str = ""
+) -> int:
+    """Ends every live rental of ``customer`` (its cancellation, Art. 12(3), or revocation,
+    Art. 12(1)), recording the deletion of each rental's cloud video data (Art. 10(6)).
+    Assigned units stay on their rentals awaiting return (``units_to_return``); requests not
+    yet decided are declined. Returns how many live rentals ended. A fixed number of queries
+    whatever the count."""
+    return end_set(
+        Rental.objects.filter(customer=customer), actor=actor, clause=clause, reason=reason
+    )
+
+
+@transaction.atomic
+def rentals_end_for_customers(
+    *, customer_ids: Iterable[int], actor: User | None, clause: Clause, reason: str = ""
+) -> int:
+    """``rentals_end_for_customer`` for many customers at once (the scheduler applying the
+    cancellations due, Art. 12(3)): a fixed number of queries whatever their number."""
+    return end_set(
+        Rental.objects.filter(customer_id__in=list(customer_ids)),
+        actor=actor,
+        clause=clause,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def rentals_end_for_products(
+    *, product_ids: Iterable[int], actor: User | None, clause: Clause, reason: str = ""
+) -> int:
+    """The same as ``rentals_end_for_customer`` for every live rental of these products,
+    whoever the customer (the end of that service, Art. 8(2))."""
+    return end_set(
+        Rental.objects.filter(product_id__in=list(product_ids)),
+        actor=actor,
+        clause=clause,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def rentals_end_scheduled(*, today: date | None = None) -> int:
+    """The beat job: ends every rental whose scheduled end (``ends_on``) is today or earlier,
+    with its cloud video data deletion (Art. 10(6)). It runs late in the evening (Asia/Tokyo)
+    so that the end day is the last day charged. Set-based and idempotent."""
+    today = today or timezone.localdate()
+    return end_set(
+        Rental.objects.filter(state=Rental.State.ENDING, ends_on__lte=today),
+        actor=None,
+        clause=Clause.ART3,
+        reason=str(gettext_lazy("Scheduled end of the rental.")),
+    )

@@ -124,7 +124,7 @@ def test_a_missing_template_of_a_sendable_kind_is_a_system_check_error(
         return real(name, *args, **kwargs)
 
     class TemporaryError(TemplateDoesNotExist):
-        pass
+        """The one template this test pretends is missing."""
 
     monkeypatch.setattr("notices.checks.get_template", without_one)
     messages = check_notice_templates()

@@ -4,9 +4,7 @@ browser, and "approve" posted the change form, answering 403)."""
 
 from __future__ import annotations
 
-import os
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,50 +13,24 @@ from django.contrib.auth.models import Group
 from django.db import connections
 
 from contracts.models import REVIEWERS_GROUP, RegistrationApplication
+from tests.browser.support import new_page, staff_sign_in
 from tests.contracts.conftest import make_applicant, make_submitted
-from tests.factories import STAFF_TOTP_SECRET, TEST_PASSWORD, StaffFactory, valid_corporate_number
+from tests.factories import StaffFactory, valid_corporate_number
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = "/usr/bin/chromium"
-
-
-def totp_now(secret: str) -> str:
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 
 @pytest.fixture
-def staff_page(live_server: Any) -> Iterator[Any]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser`")
-    from playwright.sync_api import sync_playwright
-
+def staff_page(browser: Any, live_server: Any) -> Iterator[Any]:
     reviewer = StaffFactory(email="reviewer@cts.example.jp")
     reviewer.groups.add(Group.objects.get_or_create(name=REVIEWERS_GROUP)[0])
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
-        )
-        try:
-            context = browser.new_context(locale="ja-JP", viewport={"width": 1100, "height": 1400})
-            context.set_default_timeout(15000)
-            page = context.new_page()
-            page.goto(f"{live_server.url}/admin/")
-            page.fill("input[name=login]", reviewer.email)
-            page.fill("input[name=password]", TEST_PASSWORD)
-            page.locator("form:has(input[name=password]) [type=submit]").click()
-            page.wait_for_selector("input[name=code]")
-            page.fill("input[name=code]", totp_now(STAFF_TOTP_SECRET))
-            page.locator("form:has(input[name=code]) [type=submit]").click()
-            page.wait_for_url(re.compile(r"/admin/$"))
-            yield page
-        finally:
-            browser.close()
-            connections.close_all()
+    try:
+        page = new_page(browser)
+        staff_sign_in(page, live_server.url, reviewer.email)
+        yield page
+    finally:
+        connections.close_all()
 
 
 def _application(n: int) -> RegistrationApplication:

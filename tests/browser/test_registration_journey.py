@@ -5,11 +5,8 @@ Screenshots of every step go to test-artifacts/registration/."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,66 +17,20 @@ from django.db import connections
 from accounts.models import Customer
 from contracts.models import REVIEWERS_GROUP, RegistrationApplication, UsageContract
 from terms.models import Acceptance
-from tests.factories import STAFF_TOTP_SECRET, TEST_PASSWORD, StaffFactory, valid_corporate_number
+from tests.browser.support import new_page, shot, staff_sign_in
+from tests.factories import TEST_PASSWORD, StaffFactory, valid_corporate_number
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
 ]
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
-# between browser steps are ordinary synchronous ones.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "registration"
-CHROMIUM = "/usr/bin/chromium"
 OWNER_EMAIL = "owner@hokkaido-doboku.example.jp"
 CORPORATE_NUMBER = valid_corporate_number(246813579)
 
 
 def full_width(text: str) -> str:
     return "".join(chr(ord(c) + 0xFEE0) if "0" <= c <= "9" else c for c in text)
-
-
-def totp_now(secret: str) -> str:
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser`")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def new_page(browser: Any) -> Any:
-    context = browser.new_context(locale="ja-JP", viewport={"width": 1100, "height": 1400})
-    context.set_default_timeout(15000)
-    return context.new_page()
-
-
-def shot(page: Any, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def wait_for_mail(to: str, needle: str) -> str:
@@ -113,17 +64,17 @@ def journey(browser: Any, base: str) -> None:
     page.fill("input[name=given_name_kana]", "ハナコ")
     page.fill("input[name=password1]", TEST_PASSWORD)
     page.fill("input[name=password2]", TEST_PASSWORD)
-    shot(page, "01-signup")
+    shot(page, "registration", "01-signup")
     page.locator("form:has(input[name=password1]) [type=submit]").click()
     page.wait_for_load_state()
-    shot(page, "02-verification-sent")
+    shot(page, "registration", "02-verification-sent")
 
     # 2. Confirm the address with the link from the e-mail.
     body = wait_for_mail(OWNER_EMAIL, "/accounts/confirm-email/")
     match = re.search(r"https?://[^\s/]+(/accounts/confirm-email/\S+)", body)
     assert match, body
     page.goto(base + match.group(1))
-    shot(page, "03-confirm-email")
+    shot(page, "registration", "03-confirm-email")
     page.locator("form [type=submit]").first.click()
     page.wait_for_url(re.compile(r"/apply/$"))
 
@@ -140,7 +91,7 @@ def journey(browser: Any, base: str) -> None:
     page.click("button[value=save]")
     page.wait_for_load_state()
     assert page.locator("#id_postal_code").input_value() == "060-0001"
-    shot(page, "04-draft-saved")
+    shot(page, "registration", "04-draft-saved")
     page.fill("#id_contact_name", "道央 花子")
     page.fill("#id_contact_department", "工事部")
     page.fill("#id_contact_email", "hanako@hokkaido-doboku.example.jp")
@@ -151,12 +102,12 @@ def journey(browser: Any, base: str) -> None:
     for box in page.locator("input[name^=accept_terms_]").all():
         box.check()
     page.check("#id_declaration")
-    shot(page, "05-application-filled")
+    shot(page, "registration", "05-application-filled")
     page.click("button[value=submit]")
     page.wait_for_url(re.compile(r"/apply/$"))
     state = page.locator("[data-testid=application-state]")
     assert state.get_attribute("class") == "status status-submitted"
-    shot(page, "06-application-submitted")
+    shot(page, "registration", "06-application-submitted")
 
     application = RegistrationApplication.objects.get(applicant__email=OWNER_EMAIL)
     assert application.state == RegistrationApplication.State.SUBMITTED
@@ -170,25 +121,18 @@ def journey(browser: Any, base: str) -> None:
     reviewer = StaffFactory(email="reviewer@cts.example.jp")
     reviewer.groups.add(Group.objects.get_or_create(name=REVIEWERS_GROUP)[0])
     staff = new_page(browser)
-    staff.goto(f"{base}/admin/")
-    staff.fill("input[name=login]", reviewer.email)
-    staff.fill("input[name=password]", TEST_PASSWORD)
-    staff.locator("form:has(input[name=password]) [type=submit]").click()
-    staff.wait_for_selector("input[name=code]")
-    staff.fill("input[name=code]", totp_now(STAFF_TOTP_SECRET))
-    staff.locator("form:has(input[name=code]) [type=submit]").click()
-    staff.wait_for_url(re.compile(r"/admin/$"))
+    staff_sign_in(staff, base, reviewer.email)
     staff.goto(f"{base}/admin/contracts/registrationapplication/?state__exact=submitted")
-    shot(staff, "07-admin-queue")
+    shot(staff, "registration", "07-admin-queue")
     staff.goto(f"{base}/admin/contracts/registrationapplication/{application.pk}/change/")
     assert staff.locator("#review-checks").is_visible()
-    shot(staff, "08-admin-review")
+    shot(staff, "registration", "08-admin-review")
     staff.goto(f"{base}/admin/contracts/registrationapplication/?state__exact=submitted")
     staff.check(f"input[name=_selected_action][value='{application.pk}']")
     staff.select_option("select[name=action]", "approve_selected")
     staff.click("button[name=index]")
     staff.wait_for_selector(".messagelist .success")
-    shot(staff, "09-admin-approved")
+    shot(staff, "registration", "09-admin-approved")
 
     application.refresh_from_db()
     assert application.state == RegistrationApplication.State.APPROVED
@@ -208,4 +152,4 @@ def journey(browser: Any, base: str) -> None:
     status = owner.locator("[data-testid=customer-status]")
     assert status.get_attribute("class") == "status status-active"
     assert "北海道土木株式会社" in owner.content()
-    shot(owner, "10-owner-dashboard")
+    shot(owner, "registration", "10-owner-dashboard")

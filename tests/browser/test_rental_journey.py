@@ -6,9 +6,7 @@ test-artifacts/rental/."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +14,9 @@ from django.db import connections
 
 from cameras.models import Product
 from contracts.models import BackhoeAcknowledgement, Rental
-from tests.browser.test_registration_journey import browser, new_page, totp_now  # noqa: F401
+from tests.browser.support import new_page, shot, staff_sign_in
 from tests.conftest import accept_current_terms
 from tests.factories import (
-    STAFF_TOTP_SECRET,
     TEST_PASSWORD,
     CustomerFactory,
     MembershipFactory,
@@ -32,25 +29,17 @@ from tests.factories import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "rental"
 OWNER_EMAIL = "genba@yamanaka-kensetsu.example.jp"
 
 
-def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def test_a_customer_rents_a_backhoe_camera_system(browser: Any, live_server: Any) -> None:  # noqa: F811
+def test_a_customer_rents_a_backhoe_camera_system(browser: Any, live_server: Any) -> None:
     try:
         journey(browser, live_server.url)
     finally:
         connections.close_all()
 
 
-def journey(browser: Any, base: str) -> None:  # noqa: F811
+def journey(browser: Any, base: str) -> None:
     customer = CustomerFactory(name="山中建設株式会社")
     owner = UserFactory(email=OWNER_EMAIL)
     MembershipFactory(user=owner, customer=customer, role="owner")
@@ -87,7 +76,7 @@ def journey(browser: Any, base: str) -> None:  # noqa: F811
     page.wait_for_url(re.compile(r"category=backhoe_camera_system"))
     assert page.locator("[data-testid=product-BH-CAM-2CH]").is_visible()
     assert page.locator("[data-testid=product-NC-LTE-9]").count() == 0
-    shot(page, "01-catalogue")
+    shot(page, "rental", "01-catalogue")
 
     # 2. The product page, then the request form with the Art. 13(10) acknowledgement.
     page.click("[data-testid=product-BH-CAM-2CH] h2 a")
@@ -108,32 +97,25 @@ def journey(browser: Any, base: str) -> None:  # noqa: F811
     assert page.locator(".errorlist").first.is_visible()
     assert not Rental.objects.exists()
     page.check("#id_backhoe_acknowledged")
-    shot(page, "02-request")
+    shot(page, "rental", "02-request")
     page.click("form.card button[type=submit]")
     page.wait_for_url(re.compile(r"/rentals/\d+/$"))
     assert page.locator("[data-testid=rental-state]").get_attribute("class") == (
         "status status-requested"
     )
-    shot(page, "03-requested")
+    shot(page, "rental", "03-requested")
     rental = Rental.objects.get()
     assert BackhoeAcknowledgement.objects.get(rental=rental).user_id == owner.pk
 
     # 3. Staff sign in to the admin and approve with the button on the rental's page.
     admin = new_page(browser)
-    admin.goto(f"{base}/admin/")
-    admin.fill("input[name=login]", staff.email)
-    admin.fill("input[name=password]", TEST_PASSWORD)
-    admin.locator("form:has(input[name=password]) [type=submit]").click()
-    admin.wait_for_selector("input[name=code]")
-    admin.fill("input[name=code]", totp_now(STAFF_TOTP_SECRET))
-    admin.locator("form:has(input[name=code]) [type=submit]").click()
-    admin.wait_for_url(re.compile(r"/admin/$"))
+    staff_sign_in(admin, base, staff.email)
     admin.goto(f"{base}/admin/contracts/rental/{rental.pk}/change/")
     admin.click("#approve-button")
     admin.wait_for_url(re.compile(r"/approve/$"))
     admin.check(f"label:has-text('{serials[0]}') input")
     admin.check(f"label:has-text('{serials[2]}') input")
-    shot(admin, "04-admin-assign")
+    shot(admin, "rental", "04-admin-assign")
     admin.click("#assign-button")
     admin.wait_for_url(re.compile(r"/change/$"))
     assert admin.locator(".messagelist .success").is_visible()
@@ -141,7 +123,7 @@ def journey(browser: Any, base: str) -> None:  # noqa: F811
     admin.click("#deliver-button")
     admin.wait_for_url(re.compile(r"/change/$"))
     assert admin.locator(".messagelist .success").is_visible()
-    shot(admin, "05-admin-delivered")
+    shot(admin, "rental", "05-admin-delivered")
     rental.refresh_from_db()
     assert rental.state == Rental.State.ACTIVE and rental.monthly_fee_yen == 30000
 
@@ -156,7 +138,7 @@ def journey(browser: Any, base: str) -> None:  # noqa: F811
     assert page.locator(f"[data-testid=unit-{serials[0]}]").is_visible()
     assert page.locator(f"[data-testid=unit-{serials[2]}]").is_visible()
     assert page.locator(f"[data-testid=unit-{serials[1]}]").count() == 0
-    shot(page, "06-active-rental")
+    shot(page, "rental", "06-active-rental")
     page.click("nav.main-nav >> text=ご利用機器")
     assert "KMT-35521" in page.locator(f"[data-testid=unit-{serials[0]}]").inner_text()
-    shot(page, "07-my-units")
+    shot(page, "rental", "07-my-units")

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery, Task
+from django.db import InterfaceError, OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ctsportal.settings.local")
 
@@ -10,11 +11,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ctsportal.settings.local")
 class ProjectTask(Task):
     """Default for every project task: acknowledged late (a killed worker's task is
     redelivered), retried a bounded number of times with exponential backoff on the
-    errors a retry can cure. Tasks are written to be idempotent."""
+    errors a retry can cure: the broker's or SMTP server's network, and a database
+    connection lost under the task (a restart or failover of PostgreSQL; the worker opens
+    a new connection for the retry, and the task's transaction left nothing behind). Tasks
+    are written to be idempotent."""
 
     acks_late = True
     reject_on_worker_lost = True
-    autoretry_for = (ConnectionError, TimeoutError, OSError)
+    autoretry_for = (ConnectionError, TimeoutError, OSError, OperationalError, InterfaceError)
     max_retries = 5
     retry_backoff = 5
     retry_backoff_max = 600

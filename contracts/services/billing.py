@@ -9,7 +9,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.http import HttpRequest
 from django.utils import timezone
@@ -74,13 +74,26 @@ def charge_due_on(period: date) -> date:
     return month_end(add_months(month_start(period), 1))
 
 
+def _lock_month(first: date) -> None:
+    """Runs of the same month wait for each other (beat started twice, a staff run beside
+    the scheduled one): the later one then sees the charges of the earlier and creates, and
+    reports, none. The unique constraint alone would keep one charge, but both runs would
+    count and audit them all. Held until the transaction ends; SQLite has a single writer."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"contracts.charges:{first}"]
+            )
+
+
 @transaction.atomic
 def charges_create_for_month(*, period: date, actor: User | None = None) -> int:
     """Creates the charge of every rental that ran during the month of ``period``, at most
     one per rental and month (a unique constraint; a second run creates nothing). Set-based:
-    three queries and one insert whatever the number of rentals. Returns how many charges
+    the month's lock, three queries and one insert whatever the number of rentals. Returns how many charges
     were created."""
     first, last = month_start(period), month_end(period)
+    _lock_month(first)
     rentals = list(
         Rental.objects.filter(
             state__in=Rental.STARTED_STATES,

@@ -90,8 +90,8 @@ def _lock_month(first: date) -> None:
 def charges_create_for_month(*, period: date, actor: User | None = None) -> int:
     """Creates the charge of every rental that ran during the month of ``period``, at most
     one per rental and month (a unique constraint; a second run creates nothing). Set-based:
-    the month's lock, three queries and one insert whatever the number of rentals. Returns how many charges
-    were created."""
+    the month's lock, three queries and one insert whatever the number of rentals. Returns
+    how many charges were created."""
     first, last = month_start(period), month_end(period)
     _lock_month(first)
     rentals = list(

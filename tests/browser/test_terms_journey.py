@@ -70,7 +70,9 @@ def journey(browser: Any, base: str, tmp_path: Path) -> None:
     admin.goto(f"{base}/admin/terms/termsversion/")
     admin.click("a.addlink[href$='/import/']")
     admin.wait_for_url(re.compile(r"/import/$"))
-    admin.select_option("select[name=document]", str(TermsDocument.objects.get(slug="terms-of-use").pk))
+    admin.select_option(
+        "select[name=document]", str(TermsDocument.objects.get(slug="terms-of-use").pk)
+    )
     admin.fill("input[name=label]", label)
     admin.fill("input[name=effective]", effective.isoformat())
     admin.fill("textarea[name=change_summary]", "第12条第3項の解約予告期間を14日に変更しました。")

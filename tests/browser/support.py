@@ -39,6 +39,19 @@ def shot(page: Any, journey: str, name: str) -> None:
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
+def wait_for_mail(to: str, needle: str) -> str:
+    """The body of the first e-mail to ``to`` containing ``needle``, sent by the live server
+    (in this process: Django's locmem outbox), waiting up to 10 seconds for it."""
+    from django.core import mail
+
+    for _ in range(100):
+        for message in mail.outbox:
+            if to in message.to and needle in message.body:
+                return str(message.body)
+        time.sleep(0.1)
+    raise AssertionError(f"no e-mail to {to} containing {needle!r}")
+
+
 def staff_sign_in(page: Any, base: str, email: str, secret: str = STAFF_TOTP_SECRET) -> None:
     """Signs a staff member in to the admin the way a person does: password, then the code."""
     page.goto(f"{base}/admin/")

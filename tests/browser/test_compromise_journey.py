@@ -14,8 +14,7 @@ from django.core import mail
 from django.db import connections
 
 from accounts.models import Incident, User
-from tests.browser.support import new_page, shot
-from tests.browser.test_registration_journey import wait_for_mail
+from tests.browser.support import new_page, shot, wait_for_mail
 from tests.conftest import accept_current_terms
 from tests.factories import (
     TEST_PASSWORD,

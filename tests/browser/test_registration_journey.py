@@ -6,18 +6,16 @@ Screenshots of every step go to test-artifacts/registration/."""
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core import mail
 from django.db import connections
 
 from accounts.models import Customer
 from contracts.models import REVIEWERS_GROUP, RegistrationApplication, UsageContract
 from terms.models import Acceptance
-from tests.browser.support import new_page, shot, staff_sign_in
+from tests.browser.support import new_page, shot, staff_sign_in, wait_for_mail
 from tests.factories import TEST_PASSWORD, StaffFactory, valid_corporate_number
 
 pytestmark = [
@@ -31,15 +29,6 @@ CORPORATE_NUMBER = valid_corporate_number(246813579)
 
 def full_width(text: str) -> str:
     return "".join(chr(ord(c) + 0xFEE0) if "0" <= c <= "9" else c for c in text)
-
-
-def wait_for_mail(to: str, needle: str) -> str:
-    for _ in range(100):
-        for message in mail.outbox:
-            if to in message.to and needle in message.body:
-                return message.body
-        time.sleep(0.1)
-    raise AssertionError(f"no e-mail to {to} containing {needle!r}")
 
 
 def test_a_company_signs_up_applies_and_is_approved(browser: Any, live_server: Any) -> None:

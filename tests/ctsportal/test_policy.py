@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import ResolverMatch
 from knox.models import AuthToken
 
@@ -19,6 +18,7 @@ from ctsportal.policy import THIRD_PARTY, PolicyPermission, access_of, is_declar
 from notices.services import notice_create
 from tests.conftest import accept_current_terms
 from tests.factories import STAFF_TOTP_SECRET, CustomerFactory, MembershipFactory, UserFactory
+from tests.isolation.routes import url_walk
 
 pytestmark = pytest.mark.django_db
 
@@ -175,19 +175,7 @@ def test_another_companys_notice_stays_a_404_for_an_ended_company(charlie: User)
 
 
 def _routes() -> list[tuple[str, ResolverMatch]]:
-    found: list[tuple[str, ResolverMatch]] = []
-
-    def walk(patterns: list, prefix: str, namespaces: list[str]) -> None:
-        for p in patterns:
-            if isinstance(p, URLResolver):
-                walk(p.url_patterns, prefix + str(p.pattern), [*namespaces, p.namespace or ""])
-            elif isinstance(p, URLPattern):
-                spaces = [n for n in namespaces if n]
-                match = ResolverMatch(p.callback, (), {}, p.name, namespaces=spaces)
-                found.append((prefix + str(p.pattern), match))
-
-    walk(get_resolver().url_patterns, "/", [])
-    return found
+    return url_walk()
 
 
 def test_every_route_is_under_the_policy_or_exempt_with_a_reason() -> None:

@@ -1,0 +1,61 @@
+"""Helpers of the isolation sweep: signed-in clients and snapshots of the whole database."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.test import Client
+
+from accounts.models import Membership, User
+from tests.factories import mark_reauthenticated
+
+
+def signed_in(user: User) -> Client:
+    """A browser session of ``user``, re-authenticated just now (sensitive actions pass)."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    mark_reauthenticated(client, user)
+    return client
+
+
+# What any request of a signed-in person writes, whatever it asks for: its own session, its
+# own row of the session list (last seen), and its company's activity mark (Art. 12(1)(5):
+# the inactivity job reads it). Only the acting person's rows are left out of the snapshot;
+# everyone else's are in it in full.
+_ROW = {
+    "django_session": "CASE WHEN x.session_key = %(session_key)s THEN NULL ELSE to_jsonb(x) END",
+    "usersessions_usersession": (
+        "CASE WHEN x.session_key = %(session_key)s THEN NULL ELSE to_jsonb(x) END"
+    ),
+    "accounts_customer": (
+        "CASE WHEN x.id = %(customer_id)s THEN to_jsonb(x) - 'last_activity_at' "
+        "ELSE to_jsonb(x) END"
+    ),
+}
+
+
+def snapshot(client: Client | None = None) -> dict[str, str]:
+    """Row count and a hash of every row of every table, but for the acting session's own
+    bookkeeping (``_ROW``): two snapshots differ if a request changed anything else."""
+    params = {"session_key": "", "customer_id": 0}
+    if client is not None:
+        params["session_key"] = client.session.session_key or ""
+        user_id = client.session.get("_auth_user_id")
+        if user_id is not None:
+            membership = Membership.objects.filter(user_id=user_id).first()
+            params["customer_id"] = membership.customer_id if membership else 0
+    selects = []
+    for table in connection.introspection.table_names():
+        row = _ROW.get(table, "to_jsonb(x)")
+        # Table names come from the database's own catalogue, not from a request.
+        selects.append(
+            f"SELECT '{table}', count({row}) || ':' || "  # noqa: S608
+            f"coalesce(md5(string_agg(({row})::text, ',' ORDER BY ({row})::text)), '') "
+            f"FROM {connection.ops.quote_name(table)} x"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(selects), params)
+        return dict(cursor.fetchall())
+
+
+def changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    return sorted(t for t in before.keys() | after.keys() if before.get(t) != after.get(t))

@@ -1,0 +1,115 @@
+"""Tenant isolation over every route (issue 15): with the real ids of customer B's objects,
+a person of customer A gets 404 for reads and 404 or 405 for writes on every URL pattern of
+the urlconf and every operation of the OpenAPI schema, and nothing changes in the database."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.isolation.objects import Kind, param_of, values_for
+from tests.isolation.routes import WRITE_METHODS, Route, api_operations, routes
+from tests.isolation.support import changed, signed_in, snapshot
+from tests.isolation.world import World
+
+pytestmark = pytest.mark.django_db
+
+WITH_PARAMS = [r for r in routes() if r.params and not r.is_admin]
+OWNED = [r for r in WITH_PARAMS if (p := param_of(r)) is None or p.kind == Kind.OWNED]
+SHARED = [r for r in WITH_PARAMS if (p := param_of(r)) is not None and p.kind == Kind.SHARED]
+LINKS = [r for r in WITH_PARAMS if (p := param_of(r)) is not None and p.kind == Kind.LINK]
+
+
+# The admin's own login and logout, outside ``AdminSite.admin_view``.
+ADMIN_DOOR = {"admin:login", "admin:logout"}
+
+
+def call(client: Client, route: Route, method: str, path: str):
+    if route.is_api:
+        return getattr(client, method)(path, {}, content_type="application/json")
+    return getattr(client, method)(path, {} if method == "post" else None)
+
+
+def documented(route: Route) -> tuple[str, ...]:
+    """The methods the schema documents for an API route; a page: GET and POST."""
+    if route.is_api:
+        return api_operations().get(route.template, ())
+    return ("get", "post")
+
+
+def test_every_route_with_a_parameter_has_an_object_factory(world: World) -> None:
+    for route in WITH_PARAMS:
+        values_for(route, world.b, world)
+
+
+@pytest.mark.parametrize("persona", ["owner", "member"])
+@pytest.mark.parametrize("route", OWNED, ids=str)
+def test_another_customers_object_is_a_404_on_every_method(
+    route: Route, persona: str, world: World
+) -> None:
+    person = world.a.owner if persona == "owner" else world.a.member
+    client = signed_in(person)
+    path = route.path(values_for(route, world.b, world))
+    before = snapshot(client)
+    outcomes = {m: call(client, route, m, path).status_code for m in ("get", *WRITE_METHODS)}
+    # 403 would tell that the object exists: never for another customer's object. 405 only
+    # where the method does not exist at all; every method that exists is a 404.
+    assert set(outcomes.values()) <= {404, 405}, (path, outcomes)
+    assert 404 in outcomes.values(), (path, outcomes)
+    if route.is_api:
+        for method in documented(route):
+            assert call(client, route, method, path)["Content-Type"] == "application/json"
+    assert changed(before, snapshot(client)) == []
+    # The control: the object is real, and its own customer reaches it.
+    owner = signed_in(world.b.owner)
+    reached = owner.get(path)
+    if reached.status_code == 405:
+        reached = call(owner, route, next(m for m in documented(route) if m != "get"), path)
+    assert reached.status_code not in (404, 405), (path, reached.status_code)
+
+
+@pytest.mark.parametrize("route", SHARED, ids=str)
+def test_the_catalogue_and_the_terms_are_the_same_for_every_customer(
+    route: Route, world: World
+) -> None:
+    client = signed_in(world.a.owner)
+    path = route.path(values_for(route, world.b, world))
+    before = snapshot(client)
+    assert client.get(path).status_code == 200, path
+    for method in WRITE_METHODS:
+        assert call(client, route, method, path).status_code < 500, (method, path)
+    assert changed(before, snapshot(client)) == []
+
+
+@pytest.mark.parametrize("route", LINKS, ids=str)
+def test_a_link_of_another_customer_reveals_nothing_and_a_forged_one_fails_cleanly(
+    route: Route, world: World
+) -> None:
+    assert route.access.public, f"{route}: a link's view is declared public"
+    client = signed_in(world.a.owner)
+    values = values_for(route, world.b, world)
+    before = snapshot(client)
+    assert client.get(route.path(values)).status_code < 500
+    forged = {k: f"{v}x" for k, v in values.items()}
+    assert client.get(route.path(forged)).status_code in (200, 302, 400, 404, 410)
+    assert Client().get(route.path(forged)).status_code in (200, 302, 400, 404, 410)
+    assert changed(before, snapshot(client)) == []
+
+
+def test_the_staff_admin_is_closed_to_customers_on_every_route(world: World) -> None:
+    client = signed_in(world.a.owner)
+    before = snapshot(client)
+    wrong = []
+    for route in routes():
+        if not route.is_admin or route.name in ADMIN_DOOR:
+            continue
+        path = route.path(values_for(route, world.b, world))
+        response = client.get(path)
+        if response.status_code != 302 or not response["Location"].startswith("/admin/login/"):
+            wrong.append((path, response.status_code))
+    assert wrong == []
+    # The door itself: a customer's person is refused at the admin's login; its logout
+    # only ends the person's own session.
+    assert client.get("/admin/login/").status_code == 403
+    assert client.post("/admin/logout/").status_code == 302
+    assert changed(before, snapshot(client)) == []

@@ -19,9 +19,9 @@ def signed_in(user: User) -> Client:
 
 # What any request of a signed-in person writes, whatever it asks for: its own session, its
 # own row of the session list (last seen), and its company's activity mark (Art. 12(1)(5):
-# the inactivity job reads it). Only the acting person's rows are left out of the snapshot;
-# everyone else's are in it in full.
-_ROW = {
+# the inactivity job reads it). These tables are compared by content, leaving out only the
+# acting person's rows; every other table by its write counters.
+_BOOKKEEPING = {
     "django_session": "CASE WHEN x.session_key = %(session_key)s THEN NULL ELSE to_jsonb(x) END",
     "usersessions_usersession": (
         "CASE WHEN x.session_key = %(session_key)s THEN NULL ELSE to_jsonb(x) END"
@@ -31,22 +31,32 @@ _ROW = {
         "ELSE to_jsonb(x) END"
     ),
 }
+# Rows inserted, updated and deleted in each table by the current transaction (savepoints
+# included, rolled back or not): any write at all moves them.
+_WRITES = (
+    "SELECT relname, (n_tup_ins || '/' || n_tup_upd || '/' || n_tup_del) "
+    "FROM pg_stat_xact_user_tables WHERE relname <> ALL(%(bookkeeping)s)"
+)
 
 
 def snapshot(client: Client | None = None) -> dict[str, str]:
-    """Row count and a hash of every row of every table, but for the acting session's own
-    bookkeeping (``_ROW``): two snapshots differ if a request changed anything else."""
-    params = {"session_key": "", "customer_id": 0}
+    """What a request could have changed: the transaction's write counters of every table
+    and the content of the bookkeeping tables but for the acting session's own rows. Two
+    snapshots differ if a request wrote anything else."""
+    params: dict[str, object] = {
+        "session_key": "",
+        "customer_id": 0,
+        "bookkeeping": list(_BOOKKEEPING),
+    }
     if client is not None:
         params["session_key"] = client.session.session_key or ""
         user_id = client.session.get("_auth_user_id")
         if user_id is not None:
             membership = Membership.objects.filter(user_id=user_id).first()
             params["customer_id"] = membership.customer_id if membership else 0
-    selects = []
-    for table in connection.introspection.table_names():
-        row = _ROW.get(table, "to_jsonb(x)")
-        # Table names come from the database's own catalogue, not from a request.
+    selects = [_WRITES]
+    for table, row in _BOOKKEEPING.items():
+        # The table names are the constants above.
         selects.append(
             f"SELECT '{table}', count({row}) || ':' || "  # noqa: S608
             f"coalesce(md5(string_agg(({row})::text, ',' ORDER BY ({row})::text)), '') "

@@ -10,7 +10,7 @@ from django.test import Client
 from tests.isolation.objects import Kind, param_of, values_for
 from tests.isolation.routes import WRITE_METHODS, Route, api_operations, routes
 from tests.isolation.support import changed, signed_in, snapshot
-from tests.isolation.world import World
+from tests.isolation.world import World, markers
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +113,34 @@ def test_the_staff_admin_is_closed_to_customers_on_every_route(world: World) -> 
     assert client.get("/admin/login/").status_code == 403
     assert client.post("/admin/logout/").status_code == 302
     assert changed(before, snapshot(client)) == []
+
+
+READABLE = [
+    r
+    for r in routes()
+    if not r.params and not r.is_admin and (not r.is_api or "get" in documented(r))
+]
+
+
+def body_of(response) -> str:
+    if response.streaming:
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("route", READABLE, ids=str)
+def test_no_page_or_list_shows_anything_of_another_customer(route: Route, world: World) -> None:
+    response = signed_in(world.a.owner).get(route.path({}))
+    assert response.status_code < 500, route
+    body = body_of(response)
+    assert [m for m in markers(world.b) if m in body] == [], route
+
+
+def test_the_snapshot_sees_a_write_to_any_table_and_to_another_session(world: World) -> None:
+    from contracts.models import Rental
+
+    client = signed_in(world.a.owner)
+    before = snapshot(client)
+    Rental.objects.filter(pk=world.b.rental.pk).update(site_name="changed")
+    world.b.user_session.__class__.objects.filter(pk=world.b.user_session.pk).update(ip="::1")
+    assert changed(before, snapshot(client)) == ["contracts_rental", "usersessions_usersession"]

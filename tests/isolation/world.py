@@ -4,6 +4,8 @@ built through the services where a person's path goes through one."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -12,9 +14,19 @@ from allauth.account.models import EmailAddress, EmailConfirmationHMAC
 from allauth.account.utils import user_pk_to_url_str
 from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.contrib.sessions.backends.cached_db import SessionStore
 from django.test import override_settings
 from django.utils import timezone
+from fido2.cose import ES256
+from fido2.webauthn import (
+    AttestationObject,
+    AttestedCredentialData,
+    AuthenticatorAttestationResponse,
+    AuthenticatorData,
+    CollectedClientData,
+    RegistrationResponse,
+)
 from knox.models import AuthToken
 
 from accounts.models import Customer, Membership, User
@@ -37,6 +49,7 @@ from notices.services import notice_create
 from security.services.credentials import compromise_token_make
 from security.services.invitations import invitation_create
 from tests.conftest import accept_current_terms
+from tests.contracts.conftest import make_submitted
 from tests.contracts.rental_helpers import make_active
 from tests.factories import (
     CustomerFactory,
@@ -60,6 +73,7 @@ class Tenant:
     member_membership: Membership
     application: RegistrationApplication
     invitation_pk: int
+    invitation_email: str
     invitation_token: str
     rental: Rental
     rental_unit: RentalUnit
@@ -85,6 +99,30 @@ class World:
     b: Tenant
     staff: User
     product: Product
+    # Signed up and applied; the application is not approved yet (Art. 4).
+    applicant: User
+
+
+def _webauthn_credential(user: User) -> dict[str, object]:
+    """A security key's registration as allauth stores it (attestation "none")."""
+    key = ES256.from_cryptography_key(ec.generate_private_key(ec.SECP256R1()).public_key())
+    credential_id = f"key-of-{user.pk}".encode()
+    data = AuthenticatorData.create(
+        hashlib.sha256(b"localhost").digest(),
+        AuthenticatorData.FLAG.UP | AuthenticatorData.FLAG.AT,
+        0,
+        AttestedCredentialData.create(b"\0" * 16, credential_id, key),
+    )
+    response = RegistrationResponse(
+        raw_id=credential_id,
+        response=AuthenticatorAttestationResponse(
+            client_data=CollectedClientData.create(
+                type="webauthn.create", challenge=b"0" * 16, origin="http://localhost"
+            ),
+            attestation_object=AttestationObject.create("none", data, {}),
+        ),
+    )
+    return json.loads(json.dumps(dict(response)))
 
 
 def _tenant(name: str, owner_email: str, member_email: str, staff: User, n: int) -> Tenant:
@@ -96,7 +134,7 @@ def _tenant(name: str, owner_email: str, member_email: str, staff: User, n: int)
     for person in (owner, member):
         accept_current_terms(person)
     contract = make_usage_contract(customer, approver=staff)
-    rental = make_active(customer, owner, staff)
+    rental = make_active(customer, owner, staff, site_name=f"{name}の現場")
     rental_unit = RentalUnit.objects.filter(rental=rental).get()
     charge = Charge.objects.create(
         customer=customer,
@@ -134,7 +172,7 @@ def _tenant(name: str, owner_email: str, member_email: str, staff: User, n: int)
     webauthn = Authenticator.objects.create(
         user=owner,
         type=Authenticator.Type.WEBAUTHN,
-        data={"name": f"key of {owner.email}", "credential": {}},
+        data={"name": f"key of {owner.email}", "credential": _webauthn_credential(owner)},
     )
     customer.inactivity_contacted_at = timezone.now()
     customer.save(update_fields=["inactivity_contacted_at"])
@@ -156,6 +194,7 @@ def _tenant(name: str, owner_email: str, member_email: str, staff: User, n: int)
         member_membership=member_membership,
         application=contract.application,
         invitation_pk=invitation.pk,
+        invitation_email=invitation.email,
         invitation_token=invitation_token,
         rental=rental,
         rental_unit=rental_unit,
@@ -189,4 +228,18 @@ def _build_world() -> World:
     b = _tenant("ビー土木株式会社", "charlie@b.example.jp", "dave@b.example.jp", staff, 2)
     # B has given notice of cancellation too: one more of its rows nobody else may touch.
     cancellation_give(customer=b.customer, actor=b.owner)
-    return World(a=a, b=b, staff=staff, product=ProductFactory())
+    applicant = UserFactory(email="applicant@kita.example.jp")
+    make_submitted(applicant)
+    return World(a=a, b=b, staff=staff, product=ProductFactory(), applicant=applicant)
+
+
+def markers(tenant: Tenant) -> list[str]:
+    """Text that only ``tenant``'s own pages and answers may contain."""
+    return [
+        tenant.customer.name,
+        tenant.customer.corporate_number,
+        tenant.owner.email,
+        tenant.member.email,
+        tenant.rental.site_name,
+        tenant.invitation_email,
+    ]

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 
 from accounts.models import Membership, User
 from tests.factories import mark_reauthenticated
 
+# Sessions opened once for the world's people (``open_sessions``); a test's client joins
+# one instead of signing in again.
+_SESSIONS: dict[int, str] = {}
+
+
+def open_sessions(*users: User) -> None:
+    _SESSIONS.clear()
+    for user in users:
+        client = Client()
+        client.force_login(user)
+        _SESSIONS[user.pk] = client.session.session_key or ""
+
 
 def signed_in(user: User) -> Client:
     """A browser session of ``user``, re-authenticated just now (sensitive actions pass)."""
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
+    if user.pk in _SESSIONS:
+        client.cookies[settings.SESSION_COOKIE_NAME] = _SESSIONS[user.pk]
+    else:
+        client.force_login(user)
     mark_reauthenticated(client, user)
     return client
 

@@ -61,6 +61,7 @@ from tests.factories import (
     make_video_record,
     valid_corporate_number,
 )
+from tests.isolation.support import open_sessions
 
 
 @dataclass
@@ -230,6 +231,7 @@ def _build_world() -> World:
     cancellation_give(customer=b.customer, actor=b.owner)
     applicant = UserFactory(email="applicant@kita.example.jp")
     make_submitted(applicant)
+    open_sessions(a.owner, a.member, b.owner, applicant)
     return World(a=a, b=b, staff=staff, product=ProductFactory(), applicant=applicant)
 
 

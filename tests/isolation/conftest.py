@@ -40,3 +40,9 @@ def bob_client(world: World, db: None) -> Client:
 @pytest.fixture
 def charlie_client(world: World, db: None) -> Client:
     return signed_in(world.b.owner)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    # People made in these tests never sign in with a password (clients join a session).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -85,3 +85,29 @@ def snapshot(client: Client | None = None) -> dict[str, str]:
 
 def changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return sorted(t for t in before.keys() | after.keys() if before.get(t) != after.get(t))
+
+
+def tenant_rows(customer_id: int) -> dict[str, str]:
+    """A hash of every row that belongs to one customer: its own row, and every row of every
+    table that names it (``customer_id``) or one of its people (``user_id``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND column_name IN ('customer_id', 'user_id')"
+        )
+        columns = cursor.fetchall()
+        people = "SELECT user_id FROM accounts_membership WHERE customer_id = %(customer)s"
+        selects = [
+            "SELECT 'accounts_customer', md5(to_jsonb(x)::text) FROM accounts_customer x "
+            "WHERE x.id = %(customer)s"
+        ]
+        for table, column in columns:
+            match = "= %(customer)s" if column == "customer_id" else f"IN ({people})"
+            # The table and column names come from the database's own catalogue.
+            selects.append(
+                f"SELECT '{table}.{column}', count(*) || ':' || "  # noqa: S608
+                f"coalesce(md5(string_agg(to_jsonb(x)::text, ',' ORDER BY to_jsonb(x)::text)), '') "
+                f"FROM {connection.ops.quote_name(table)} x WHERE x.{column} {match}"
+            )
+        cursor.execute(" UNION ALL ".join(selects), {"customer": customer_id})
+        return dict(cursor.fetchall())

@@ -91,6 +91,7 @@ class Tenant:
     reset_key: str
     compromise_token: str
     inactivity_token: str
+    # B's request to transfer its contract (Art. 17); A has none.
     transfer: ContractTransfer | None
 
 
@@ -177,17 +178,6 @@ def _tenant(name: str, owner_email: str, member_email: str, staff: User, n: int)
     )
     customer.inactivity_contacted_at = timezone.now()
     customer.save(update_fields=["inactivity_contacted_at"])
-    transfer = transfer_request(
-        customer=customer,
-        user=owner,
-        data=TransferRequestData(
-            successor_name="株式会社継承",
-            successor_corporate_number=valid_corporate_number(880000 + n),
-            successor_address="東京都港区1-1",
-            successor_contact_name="継承 太郎",
-            successor_contact_email=f"successor-{n}@example.jp",
-        ),
-    )
     return Tenant(
         customer=customer,
         owner=owner,
@@ -212,7 +202,7 @@ def _tenant(name: str, owner_email: str, member_email: str, staff: User, n: int)
         reset_key=default_token_generator.make_token(owner),
         compromise_token=compromise_token_make(owner),
         inactivity_token=inactivity_token(customer),
-        transfer=transfer,
+        transfer=None,
     )
 
 
@@ -229,6 +219,17 @@ def _build_world() -> World:
     b = _tenant("ビー土木株式会社", "charlie@b.example.jp", "dave@b.example.jp", staff, 2)
     # B has given notice of cancellation too: one more of its rows nobody else may touch.
     cancellation_give(customer=b.customer, actor=b.owner)
+    b.transfer = transfer_request(
+        customer=b.customer,
+        user=b.owner,
+        data=TransferRequestData(
+            successor_name="株式会社継承",
+            successor_corporate_number=valid_corporate_number(880002),
+            successor_address="東京都港区1-1",
+            successor_contact_name="継承 太郎",
+            successor_contact_email="successor@example.jp",
+        ),
+    )
     applicant = UserFactory(email="applicant@kita.example.jp")
     make_submitted(applicant)
     open_sessions(a.owner, a.member, b.owner, applicant)

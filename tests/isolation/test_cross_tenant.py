@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.urls.resolvers import ResolverMatch
 
 from tests.isolation.objects import Kind, param_of, values_for
 from tests.isolation.routes import WRITE_METHODS, Route, api_operations, routes
@@ -42,6 +43,18 @@ def test_every_route_with_a_parameter_has_an_object_factory(world: World) -> Non
         values_for(route, world.b, world)
 
 
+def test_a_new_route_with_a_parameter_and_no_factory_fails_saying_how_to_register_one(
+    world: World,
+) -> None:
+    from accounts.views import dashboard
+
+    match = ResolverMatch(dashboard, (), {}, "gadget_detail", namespaces=["rentals"])
+    route = Route("/rentals/gadgets/<int:pk>/", match)
+    with pytest.raises(LookupError, match="Register an object factory") as failure:
+        values_for(route, world.b, world)
+    assert '"rentals:gadget_detail": Param(Kind.OWNED' in str(failure.value)
+
+
 @pytest.mark.parametrize("persona", ["owner", "member"])
 @pytest.mark.parametrize("route", OWNED, ids=str)
 def test_another_customers_object_is_a_404_on_every_method(
@@ -67,9 +80,13 @@ def test_each_object_of_the_sweep_is_real_and_its_own_customer_reaches_it(
     route: Route, world: World
 ) -> None:
     """The control of the test above: a 404 for B's object means something only if B's own
-    owner reaches the very same path."""
+    owner reaches the very same path. A forged value (out of the database's integer range,
+    or unknown) is a 404 for B's owner too, never a 500."""
     owner = signed_in(world.b.owner)
-    path = route.path(values_for(route, world.b, world))
+    values = values_for(route, world.b, world)
+    forged = {k: 2**70 if isinstance(v, int) else f"{v}x" for k, v in values.items()}
+    assert owner.get(route.path(forged)).status_code in (404, 405), forged
+    path = route.path(values)
     reached = owner.get(path)
     if reached.status_code == 405:
         reached = call(owner, route, next(m for m in documented(route) if m != "get"), path)

@@ -74,6 +74,8 @@ def test_an_anonymous_visitor_signs_in_first_except_on_public_views(
             assert response.status_code == 401, (method, path)
             assert response["Content-Type"] == "application/json"
             assert response.json()["code"] == "not_authenticated"
+            forged = Client(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef")
+            assert call(forged, route, method, path).status_code == 401, (method, path)
         else:
             assert response.status_code == 302, (method, path)
             assert response["Location"] == f"/accounts/login/?next={quote(path)}", (method, path)

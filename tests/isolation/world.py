@@ -13,6 +13,7 @@ from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress, EmailConfirmationHMAC
 from allauth.account.utils import user_pk_to_url_str
 from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from allauth.usersessions.models import UserSession
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.contrib.sessions.backends.cached_db import SessionStore
@@ -52,6 +53,7 @@ from tests.conftest import accept_current_terms
 from tests.contracts.conftest import make_submitted
 from tests.contracts.rental_helpers import make_active
 from tests.factories import (
+    STAFF_TOTP_SECRET,
     CustomerFactory,
     MembershipFactory,
     ProductFactory,
@@ -128,13 +130,18 @@ def _webauthn_credential(user: User) -> dict[str, object]:
 
 
 def _tenant(name: str, owner_email: str, member_email: str, staff: User, n: int) -> Tenant:
-    customer = CustomerFactory(name=name, corporate_number=valid_corporate_number(770000 + n))
+    # The company requires two-factor authentication (Art. 6(1)): the sweep runs the whole
+    # policy. Owners have a security key (below), members a TOTP app.
+    customer = CustomerFactory(
+        name=name, corporate_number=valid_corporate_number(770000 + n), mfa_required=True
+    )
     owner = UserFactory(email=owner_email)
     MembershipFactory(user=owner, customer=customer, role=Membership.Role.OWNER)
     member = UserFactory(email=member_email)
     member_membership = MembershipFactory(user=member, customer=customer, role="member")
     for person in (owner, member):
         accept_current_terms(person)
+    TOTP.activate(member, STAFF_TOTP_SECRET)
     contract = make_usage_contract(customer, approver=staff)
     rental = make_active(customer, owner, staff, site_name=f"{name}の現場")
     rental_unit = RentalUnit.objects.filter(rental=rental).get()

@@ -1,6 +1,7 @@
 """The isolation sweep's world is built once for the package, inside a transaction that is
 rolled back at its end; each test runs in a savepoint of it (pytest-django's own), so
-nothing a test does reaches the next one."""
+nothing a test does reaches the next one. The people: alice owns A and bob is a member of A;
+charlie owns B and dave is a member of B; an applicant has applied and waits (world.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.db import transaction
-from django.test import Client
 
-from accounts.models import User
-from tests.isolation.support import signed_in
 from tests.isolation.world import World, build_world
 
 
@@ -20,26 +18,6 @@ def world(django_db_setup: None, django_db_blocker) -> Iterator[World]:
     with django_db_blocker.unblock(), transaction.atomic():
         yield build_world()
         transaction.set_rollback(True)
-
-
-@pytest.fixture
-def alice(world: World, db: None) -> User:
-    return world.a.owner
-
-
-@pytest.fixture
-def alice_client(alice: User) -> Client:
-    return signed_in(alice)
-
-
-@pytest.fixture
-def bob_client(world: World, db: None) -> Client:
-    return signed_in(world.a.member)
-
-
-@pytest.fixture
-def charlie_client(world: World, db: None) -> Client:
-    return signed_in(world.b.owner)
 
 
 @pytest.fixture(autouse=True)

@@ -105,6 +105,12 @@ def api_operations() -> dict[str, tuple[str, ...]]:
     }
 
 
+def methods_of(route: Route, *, writes_only: bool = False) -> list[str]:
+    """The methods the schema documents for an API route; a page's GET and POST."""
+    found = list(api_operations().get(route.template, ())) if route.is_api else ["get", "post"]
+    return [m for m in found if m != "get"] if writes_only else found
+
+
 @cache
 def api_bodies() -> dict[tuple[str, str], str]:
     """{(method, path template): request schema name} of every operation with a JSON body."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection
+from django.http import HttpResponse
 from django.test import Client
 
 from accounts.models import Membership, User
 from tests.factories import mark_reauthenticated
+from tests.isolation.routes import Route
 
 # Sessions opened once for the world's people (``open_sessions``); a test's client joins
 # one instead of signing in again.
@@ -31,6 +33,13 @@ def signed_in(user: User) -> Client:
         client.force_login(user)
     mark_reauthenticated(client, user)
     return client
+
+
+def call(client: Client, route: Route, method: str, path: str) -> HttpResponse:
+    """``method`` on ``path`` with an empty body (JSON for the API, a form for a page)."""
+    if route.is_api:
+        return getattr(client, method)(path, {}, content_type="application/json")
+    return getattr(client, method)(path, {} if method == "post" else None)
 
 
 # What any request of a signed-in person writes, whatever it asks for: its own session, its

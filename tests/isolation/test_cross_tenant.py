@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls.resolvers import ResolverMatch
 
 from tests.isolation.objects import Kind, param_of, values_for
-from tests.isolation.routes import WRITE_METHODS, Route, api_operations, routes
-from tests.isolation.support import changed, signed_in, snapshot
+from tests.isolation.routes import WRITE_METHODS, Route, methods_of, routes
+from tests.isolation.support import call, changed, signed_in, snapshot
 from tests.isolation.world import World, markers
 
 pytestmark = pytest.mark.django_db
@@ -23,19 +23,6 @@ LINKS = [r for r in WITH_PARAMS if (p := param_of(r)) is not None and p.kind == 
 
 # The admin's own login and logout, outside ``AdminSite.admin_view``.
 ADMIN_DOOR = {"admin:login", "admin:logout"}
-
-
-def call(client: Client, route: Route, method: str, path: str):
-    if route.is_api:
-        return getattr(client, method)(path, {}, content_type="application/json")
-    return getattr(client, method)(path, {} if method == "post" else None)
-
-
-def documented(route: Route) -> tuple[str, ...]:
-    """The methods the schema documents for an API route; a page: GET and POST."""
-    if route.is_api:
-        return api_operations().get(route.template, ())
-    return ("get", "post")
 
 
 def test_every_route_with_a_parameter_has_an_object_factory(world: World) -> None:
@@ -89,7 +76,7 @@ def test_each_object_of_the_sweep_is_real_and_its_own_customer_reaches_it(
     path = route.path(values)
     reached = owner.get(path)
     if reached.status_code == 405:
-        reached = call(owner, route, next(m for m in documented(route) if m != "get"), path)
+        reached = call(owner, route, next(m for m in methods_of(route) if m != "get"), path)
     assert reached.status_code not in (404, 405), (path, reached.status_code)
 
 
@@ -143,7 +130,7 @@ def test_the_staff_admin_is_closed_to_customers_on_every_route(world: World) -> 
 READABLE = [
     r
     for r in routes()
-    if not r.params and not r.is_admin and (not r.is_api or "get" in documented(r))
+    if not r.params and not r.is_admin and (not r.is_api or "get" in methods_of(r))
 ]
 
 

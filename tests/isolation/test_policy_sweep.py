@@ -14,8 +14,8 @@ from django.test import Client
 
 from accounts.models import Customer
 from tests.isolation.objects import Kind, param_of, values_for
-from tests.isolation.routes import Route, api_operations, routes
-from tests.isolation.support import changed, signed_in, snapshot
+from tests.isolation.routes import Route, api_operations, methods_of, routes
+from tests.isolation.support import call, changed, signed_in, snapshot
 from tests.isolation.world import World
 
 pytestmark = pytest.mark.django_db
@@ -23,18 +23,6 @@ pytestmark = pytest.mark.django_db
 CUSTOMER_ROUTES = [r for r in routes() if not r.is_admin]
 # Under the policy at all: not public, not the staff admin.
 GUARDED = [r for r in CUSTOMER_ROUTES if not r.access.public]
-
-
-def methods_of(route: Route, *, writes_only: bool = False) -> list[str]:
-    """The schema's methods of an API route; a page's GET and POST."""
-    found = list(api_operations().get(route.template, ())) if route.is_api else ["get", "post"]
-    return [m for m in found if m != "get"] if writes_only else found
-
-
-def call(client: Client, route: Route, method: str, path: str):
-    if route.is_api:
-        return getattr(client, method)(path, {}, content_type="application/json")
-    return getattr(client, method)(path, {} if method == "post" else None)
 
 
 def api_code(response) -> str | None:

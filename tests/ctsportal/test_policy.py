@@ -171,16 +171,12 @@ def test_another_companys_notice_stays_a_404_for_an_ended_company(charlie: User)
     assert _token(user).get(f"/api/v1/notices/{notice.pk}").status_code == 404
 
 
-# --- Every route is declared -------------------------------------------------------------------
-
-
-def _routes() -> list[tuple[str, ResolverMatch]]:
-    return url_walk()
+# --- Every route is declared (the one URL walk: tests/isolation/routes.py) ------------------------
 
 
 def test_every_route_is_under_the_policy_or_exempt_with_a_reason() -> None:
     undeclared = []
-    for route, match in _routes():
+    for route, match in url_walk():
         declared = access_of(match.func, match)
         if not is_declared(match.func, match):
             undeclared.append(route)
@@ -194,9 +190,9 @@ def test_every_route_is_under_the_policy_or_exempt_with_a_reason() -> None:
 
 
 def test_the_walk_sees_pages_api_allauth_and_admin() -> None:
-    routes = {route for route, _ in _routes()}
+    routes = {route for route, _ in url_walk()}
     assert {"/dashboard/", "/api/v1/members", "/accounts/login/", "/admin/"} <= routes
-    names = {m.url_name for _, m in _routes()}
+    names = {m.url_name for _, m in url_walk()}
     assert set(THIRD_PARTY) <= names
 
 

@@ -170,7 +170,7 @@ def _tenant(name: str, owner_email: str, member_email: str, staff: User, n: int)
     notice = notice_create(
         customer=customer, kind="registration_approved", clause="art4.3", subject=customer
     )
-    _token, _secret = AuthToken.objects.create(user=owner)
+    token, _secret = AuthToken.objects.create(user=owner)
     # A session of the owner's, as allauth.usersessions lists it.
     session = SessionStore()
     session["_auth_user_id"] = str(owner.pk)
@@ -201,7 +201,7 @@ def _tenant(name: str, owner_email: str, member_email: str, staff: User, n: int)
         deletion_record=deletion,
         video_record=make_video_record(rental),
         notice=notice,
-        token_key=_token.token_key,
+        token_key=token.token_key,
         user_session=user_session,
         webauthn=webauthn,
         email_key=EmailConfirmationHMAC(EmailAddress.objects.get(user=owner)).key,

@@ -204,7 +204,12 @@ def _tenant(name: str, owner_email: str, member_email: str, staff: User, n: int)
         token_key=token.token_key,
         user_session=user_session,
         webauthn=webauthn,
-        email_key=EmailConfirmationHMAC(EmailAddress.objects.get(user=owner)).key,
+        email_key=EmailConfirmationHMAC(
+            # A second address, not yet confirmed: its link is live.
+            EmailAddress.objects.create(
+                user=owner, email=f"second-{n}@example.jp", verified=False, primary=False
+            )
+        ).key,
         reset_uidb36=user_pk_to_url_str(owner),
         reset_key=default_token_generator.make_token(owner),
         compromise_token=compromise_token_make(owner),
@@ -240,6 +245,9 @@ def _build_world() -> World:
     applicant = UserFactory(email="applicant@kita.example.jp")
     make_submitted(applicant)
     open_sessions(a.owner, a.member, b.owner, applicant)
+    # A password-reset key is bound to the last sign-in, which opening the sessions moved.
+    for tenant in (a, b):
+        tenant.reset_key = default_token_generator.make_token(tenant.owner)
     return World(a=a, b=b, staff=staff, product=ProductFactory(), applicant=applicant)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 from django.http import HttpResponse
 from django.test import Client
 
@@ -14,14 +15,20 @@ from tests.isolation.routes import Route
 # Sessions opened once for the world's people (``open_sessions``); a test's client joins
 # one instead of signing in again.
 _SESSIONS: dict[int, str] = {}
+# The company of each of those sessions' people (its activity mark is bookkeeping).
+_CUSTOMER_OF_SESSION: dict[str, int] = {}
 
 
 def open_sessions(*users: User) -> None:
     _SESSIONS.clear()
+    _CUSTOMER_OF_SESSION.clear()
     for user in users:
         client = Client()
         client.force_login(user)
-        _SESSIONS[user.pk] = client.session.session_key or ""
+        key = client.session.session_key or ""
+        _SESSIONS[user.pk] = key
+        membership = Membership.objects.filter(user=user).first()
+        _CUSTOMER_OF_SESSION[key] = membership.customer_id if membership else 0
 
 
 def signed_in(user: User) -> Client:
@@ -59,26 +66,36 @@ _BOOKKEEPING = {
 # Rows inserted, updated and deleted in each table by the current transaction (savepoints
 # included, rolled back or not): any write at all moves them.
 _WRITES = (
-    "SELECT relname, (n_tup_ins || '/' || n_tup_upd || '/' || n_tup_del) "
-    "FROM pg_stat_xact_user_tables WHERE relname <> ALL(%(bookkeeping)s)"
+    "SELECT c::regclass::text, pg_stat_get_xact_tuples_inserted(c) || '/' || "
+    "pg_stat_get_xact_tuples_updated(c) || '/' || pg_stat_get_xact_tuples_deleted(c) "
+    "FROM unnest(%(tables)s::oid[]) c"
 )
+_TABLES: list[int] = []
+
+
+def _tables(cursor: CursorWrapper) -> list[int]:
+    """Every table of the schema but the bookkeeping ones (they are compared by content)."""
+    if not _TABLES:
+        cursor.execute(
+            "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'r' AND n.nspname = current_schema() AND c.relname <> ALL(%s)",
+            [list(_BOOKKEEPING)],
+        )
+        _TABLES.extend(oid for (oid,) in cursor.fetchall())
+    return _TABLES
 
 
 def snapshot(client: Client | None = None) -> dict[str, str]:
     """What a request could have changed: the transaction's write counters of every table
     and the content of the bookkeeping tables but for the acting session's own rows. Two
     snapshots differ if a request wrote anything else."""
+    session_key = ""
+    if client is not None and settings.SESSION_COOKIE_NAME in client.cookies:
+        session_key = client.cookies[settings.SESSION_COOKIE_NAME].value
     params: dict[str, object] = {
-        "session_key": "",
-        "customer_id": 0,
-        "bookkeeping": list(_BOOKKEEPING),
+        "session_key": session_key,
+        "customer_id": _CUSTOMER_OF_SESSION.get(session_key, 0),
     }
-    if client is not None:
-        params["session_key"] = client.session.session_key or ""
-        user_id = client.session.get("_auth_user_id")
-        if user_id is not None:
-            membership = Membership.objects.filter(user_id=user_id).first()
-            params["customer_id"] = membership.customer_id if membership else 0
     selects = [_WRITES]
     for table, row in _BOOKKEEPING.items():
         # The table names are the constants above.
@@ -88,6 +105,7 @@ def snapshot(client: Client | None = None) -> dict[str, str]:
             f"FROM {connection.ops.quote_name(table)} x"
         )
     with connection.cursor() as cursor:
+        params["tables"] = _tables(cursor)
         cursor.execute(" UNION ALL ".join(selects), params)
         return dict(cursor.fetchall())
 

@@ -155,11 +155,27 @@ def test_no_page_or_list_shows_anything_of_another_customer(route: Route, world:
     assert [m for m in markers(world.b) if m in body] == [], route
 
 
+@pytest.mark.parametrize(
+    ("path", "marker"),
+    [
+        ("/rentals/", lambda t: t.rental.site_name),
+        ("/account/members/", lambda t: t.member.email),
+        ("/api/v1/members", lambda t: t.member.email),
+        ("/api/v1/me", lambda t: t.customer.name),
+    ],
+)
+def test_the_markers_show_on_their_own_customers_pages(path: str, marker, world: World) -> None:
+    """The control of the test above: its markers are what B's own people do see."""
+    assert marker(world.b) in body_of(signed_in(world.b.owner).get(path))
+
+
 def test_the_snapshot_sees_a_write_to_any_table_and_to_another_session(world: World) -> None:
+    from allauth.usersessions.models import UserSession
+
     from contracts.models import Rental
 
     client = signed_in(world.a.owner)
     before = snapshot(client)
     Rental.objects.filter(pk=world.b.rental.pk).update(site_name="changed")
-    world.b.user_session.__class__.objects.filter(pk=world.b.user_session.pk).update(ip="::1")
+    UserSession.objects.filter(pk=world.b.user_session.pk).update(ip="::1")
     assert changed(before, snapshot(client)) == ["contracts_rental", "usersessions_usersession"]

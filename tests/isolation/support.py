@@ -85,16 +85,17 @@ def _tables(cursor: CursorWrapper) -> list[int]:
     return _TABLES
 
 
-def snapshot(client: Client | None = None) -> dict[str, str]:
+def snapshot(client: Client | None = None, *, customer_id: int | None = None) -> dict[str, str]:
     """What a request could have changed: the transaction's write counters of every table
-    and the content of the bookkeeping tables but for the acting session's own rows. Two
-    snapshots differ if a request wrote anything else."""
+    and the content of the bookkeeping tables but for the acting session's own rows (and
+    the activity mark of its company, or of ``customer_id`` for a client without a session).
+    Two snapshots differ if a request wrote anything else."""
     session_key = ""
     if client is not None and settings.SESSION_COOKIE_NAME in client.cookies:
         session_key = client.cookies[settings.SESSION_COOKIE_NAME].value
     params: dict[str, object] = {
         "session_key": session_key,
-        "customer_id": _CUSTOMER_OF_SESSION.get(session_key, 0),
+        "customer_id": customer_id or _CUSTOMER_OF_SESSION.get(session_key, 0),
     }
     selects = [_WRITES]
     for table, row in _BOOKKEEPING.items():

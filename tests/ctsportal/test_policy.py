@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import ResolverMatch
 from knox.models import AuthToken
 
@@ -19,6 +18,7 @@ from ctsportal.policy import THIRD_PARTY, PolicyPermission, access_of, is_declar
 from notices.services import notice_create
 from tests.conftest import accept_current_terms
 from tests.factories import STAFF_TOTP_SECRET, CustomerFactory, MembershipFactory, UserFactory
+from tests.isolation.routes import url_walk
 
 pytestmark = pytest.mark.django_db
 
@@ -171,28 +171,12 @@ def test_another_companys_notice_stays_a_404_for_an_ended_company(charlie: User)
     assert _token(user).get(f"/api/v1/notices/{notice.pk}").status_code == 404
 
 
-# --- Every route is declared -------------------------------------------------------------------
-
-
-def _routes() -> list[tuple[str, ResolverMatch]]:
-    found: list[tuple[str, ResolverMatch]] = []
-
-    def walk(patterns: list, prefix: str, namespaces: list[str]) -> None:
-        for p in patterns:
-            if isinstance(p, URLResolver):
-                walk(p.url_patterns, prefix + str(p.pattern), [*namespaces, p.namespace or ""])
-            elif isinstance(p, URLPattern):
-                spaces = [n for n in namespaces if n]
-                match = ResolverMatch(p.callback, (), {}, p.name, namespaces=spaces)
-                found.append((prefix + str(p.pattern), match))
-
-    walk(get_resolver().url_patterns, "/", [])
-    return found
+# --- Every route is declared (the one URL walk: tests/isolation/routes.py) ------------------------
 
 
 def test_every_route_is_under_the_policy_or_exempt_with_a_reason() -> None:
     undeclared = []
-    for route, match in _routes():
+    for route, match in url_walk():
         declared = access_of(match.func, match)
         if not is_declared(match.func, match):
             undeclared.append(route)
@@ -206,9 +190,9 @@ def test_every_route_is_under_the_policy_or_exempt_with_a_reason() -> None:
 
 
 def test_the_walk_sees_pages_api_allauth_and_admin() -> None:
-    routes = {route for route, _ in _routes()}
+    routes = {route for route, _ in url_walk()}
     assert {"/dashboard/", "/api/v1/members", "/accounts/login/", "/admin/"} <= routes
-    names = {m.url_name for _, m in _routes()}
+    names = {m.url_name for _, m in url_walk()}
     assert set(THIRD_PARTY) <= names
 
 

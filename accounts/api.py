@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ctsportal.access import Access
+from ctsportal.api import service_error
 
 from . import services
 from .current import membership_of, user_of
@@ -147,9 +148,9 @@ def membership_or_404(request: Request) -> Membership:
     return membership
 
 
-def validation_error(exc: ValidationError) -> exceptions.ValidationError:
-    code = exc.code or "invalid"
-    return exceptions.ValidationError({"detail": [" ".join(exc.messages)]}, code=code)
+def validation_error(exc: ValidationError) -> exceptions.APIException:
+    """A service's refusal: 409 for a state conflict, else 400 (ctsportal.api)."""
+    return service_error(exc, field="detail")
 
 
 class MemberSerializer(serializers.Serializer):

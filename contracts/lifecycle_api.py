@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from accounts.models import Membership, User
 from accounts.selectors import membership_get
 from ctsportal.access import Access
+from ctsportal.api import service_error
 
 from .lifecycle_views import CANCELLATION_REASON
 from .models import Cancellation
@@ -42,8 +43,9 @@ def _owner(request: Request) -> Membership:
     return membership
 
 
-def _invalid(exc: ValidationError) -> exceptions.ValidationError:
-    return exceptions.ValidationError({"non_field_errors": exc.messages})
+def _invalid(exc: ValidationError) -> exceptions.APIException:
+    """A service's refusal: 409 for a state conflict, else 400 (ctsportal.api)."""
+    return service_error(exc)
 
 
 class CancellationView(APIView):
@@ -79,7 +81,9 @@ class CancellationView(APIView):
             raise exceptions.PermissionDenied(str(exc)) from exc
         return Response(CancellationSerializer(cancellation).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=CancellationSerializer, summary="Withdraw the notice of cancellation")
+    @extend_schema(
+        responses={200: CancellationSerializer}, summary="Withdraw the notice of cancellation"
+    )
     def delete(self, request: Request) -> Response:
         membership = _owner(request)
         current = cancellations.cancellation_current(customer=membership.customer)

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from accounts.current import membership_of, user_of
 from ctsportal.access import Access
+from ctsportal.api import ReadModelSerializer, service_error
 
 from . import terms_bridge
 from .declarations import declaration_current
@@ -36,7 +37,7 @@ class TermsVersionRefSerializer(serializers.Serializer):
     sha256 = serializers.CharField()
 
 
-class ApplicationSerializer(serializers.ModelSerializer):
+class ApplicationSerializer(ReadModelSerializer):
     refusal_grounds = serializers.SerializerMethodField()
 
     class Meta:
@@ -118,12 +119,9 @@ class ApplicationSubmitSerializer(serializers.Serializer):
     )
 
 
-def _drf_error(exc: DjangoValidationError) -> exceptions.ValidationError:
-    if hasattr(exc, "error_dict"):
-        return exceptions.ValidationError(
-            {k: [str(m) for e in v for m in e.messages] for k, v in exc.error_dict.items()}
-        )
-    return exceptions.ValidationError({"non_field_errors": exc.messages})
+def _drf_error(exc: DjangoValidationError) -> exceptions.APIException:
+    """A service's refusal: 409 for a state conflict, else 400 (ctsportal.api)."""
+    return service_error(exc)
 
 
 def _own_application(request: Request) -> RegistrationApplication:

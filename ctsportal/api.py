@@ -7,10 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
-from rest_framework import exceptions
+from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -48,9 +51,85 @@ class Pagination(PageNumberPagination):
             raise exceptions.ValidationError(errors)
         return super().paginate_queryset(queryset, request, view)
 
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        # The bounds paginate_queryset enforces, so that the schema says what is refused.
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": 200}
+        return parameters
+
 
 def _positive(value: str) -> bool:
     return value.isascii() and value.isdigit() and int(value) >= 1
+
+
+class ReadModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose read-only fields keep ``allow_blank``: DRF drops it from
+    read-only fields, so the schema would promise a choice or an e-mail address where a blank
+    model field (an accessory's recording, a draft's contact address) answers ""."""
+
+    def include_extra_kwargs(
+        self, kwargs: dict[str, Any], extra_kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        allow_blank = kwargs.get("allow_blank", False)
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        if allow_blank and kwargs.get("read_only"):
+            kwargs["allow_blank"] = True
+        return kwargs
+
+
+# --- a service's refusal, as an API error -----------------------------------------------------
+
+# The codes of services' ValidationErrors that say the object's state does not allow the
+# action now (409), rather than that the input is wrong (400).
+CONFLICT_CODES = frozenset(
+    {
+        # registration (Art. 4)
+        "already_registered",
+        "already_decided",
+        "not_draft",
+        "open_application_exists",
+        "open_exists",
+        # cancellation (Art. 12(3))
+        "already_given",
+        "not_cancellable",
+        "not_withdrawable",
+        # members and invitations (Art. 6(1))
+        "owner",
+        "already_owner",
+        "already_member",
+    }
+)
+
+
+class Conflict(exceptions.APIException):
+    """409: the object's state does not allow this now; ``code`` names the conflict."""
+
+    status_code = 409
+    default_code = "conflict"
+    default_detail = gettext_lazy("The object's state does not allow this now.")
+
+
+def service_error(
+    exc: DjangoValidationError, *, field: str = "non_field_errors"
+) -> exceptions.APIException:
+    """A service's ValidationError as the API answers it: a state conflict (its code in
+    ``CONFLICT_CODES``) is a 409 with that code; anything else a 400 naming the fields (or
+    ``field`` for a message that names none)."""
+    code = getattr(exc, "code", None)
+    if code in CONFLICT_CODES:
+        return Conflict(" ".join(exc.messages), code=code)
+    if hasattr(exc, "error_dict"):
+        return exceptions.ValidationError(
+            {
+                name: [str(m) for e in errors for m in e.messages]
+                for name, errors in exc.error_dict.items()
+            }
+        )
+    return exceptions.ValidationError({field: exc.messages}, code=code or "invalid")
 
 
 # --- the error shape, documented ---------------------------------------------------------------
@@ -96,8 +175,14 @@ def add_error_responses(
             "detail": {"type": "string", "description": "Explanation, in the request's language."},
             "errors": {
                 "type": "object",
-                "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                "description": "Field name to messages (400 only).",
+                "additionalProperties": {
+                    "anyOf": [
+                        {"type": "array", "items": {"type": "string"}},
+                        {"type": "object"},
+                    ]
+                },
+                "description": "Field name to messages (400 only); a list or an object in the "
+                "request maps its positions or keys to their own messages.",
             },
         },
         "example": {"code": "terms_not_accepted", "detail": "Please accept the terms."},
@@ -120,6 +205,8 @@ def add_error_responses(
     return result
 
 
+# No CSRF check: it changes nothing, and a write to an unknown path is a 404 like a read.
+@csrf_exempt
 @access(public=True, reason="an unknown API path answers the JSON error shape to anyone")
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     return JsonResponse(

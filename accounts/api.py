@@ -8,7 +8,7 @@ from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -176,7 +176,13 @@ class MemberDetailView(APIView):
     access_policy = Access(sensitive=True)
 
     @extend_schema(
-        responses={204: None},
+        responses={
+            204: None,
+            409: OpenApiResponse(
+                description="The owner cannot be removed; hand the ownership over first "
+                "(code `owner`)."
+            ),
+        },
         summary="Remove a member (owner only); their sessions and tokens end at once",
     )
     def delete(self, request: Request, pk: int) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -61,7 +61,13 @@ class CancellationView(APIView):
 
     @extend_schema(
         request=CancellationGiveSerializer,
-        responses={201: CancellationSerializer},
+        responses={
+            201: CancellationSerializer,
+            409: OpenApiResponse(
+                description="Notice was already given, or the registration cannot be "
+                "cancelled in its state (codes `already_given`, `not_cancellable`)."
+            ),
+        },
         summary="Give notice of cancellation (Art. 12(3))",
     )
     def post(self, request: Request) -> Response:
@@ -82,7 +88,13 @@ class CancellationView(APIView):
         return Response(CancellationSerializer(cancellation).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        responses={200: CancellationSerializer}, summary="Withdraw the notice of cancellation"
+        responses={
+            200: CancellationSerializer,
+            409: OpenApiResponse(
+                description="The notice can no longer be withdrawn (code `not_withdrawable`)."
+            ),
+        },
+        summary="Withdraw the notice of cancellation",
     )
     def delete(self, request: Request) -> Response:
         membership = _owner(request)

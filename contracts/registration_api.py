@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -147,7 +147,14 @@ class ApplicationView(APIView):
 
     @extend_schema(
         request=ApplicationDraftSerializer,
-        responses=ApplicationSerializer,
+        responses={
+            200: ApplicationSerializer,
+            409: OpenApiResponse(
+                description="The company is already registered, an application for its "
+                "corporate number is open, or the application was submitted (codes "
+                "`already_registered`, `open_application_exists`, `not_draft`)."
+            ),
+        },
         summary="Create or update my company's draft application",
     )
     def put(self, request: Request) -> Response:
@@ -171,7 +178,12 @@ class ApplicationSubmitView(APIView):
 
     @extend_schema(
         request=ApplicationSubmitSerializer,
-        responses=ApplicationSerializer,
+        responses={
+            200: ApplicationSerializer,
+            409: OpenApiResponse(
+                description="The application was already submitted (code `not_draft`)."
+            ),
+        },
         summary="Submit my company's draft application (final)",
     )
     def post(self, request: Request) -> Response:

@@ -150,22 +150,41 @@ ERROR_RESPONSES = {
     "400": "Invalid input or query parameters (code `invalid`; `errors` names the fields, "
     "including `page` and `page_size`).",
     "401": "Not signed in, or the token is missing, expired or revoked (code "
-    "`not_authenticated` or `authentication_failed`).",
+    "`not_authenticated` or `authentication_failed`). A public operation answers it too when "
+    "the request carries a bad token.",
     "403": "Refused by the request policy or a role: code "
     + ", ".join(f"`{code}`" for code in POLICY_CODES)
     + ", or `permission_denied`.",
     "404": "No such object for the caller's company (another company's object is a 404 "
-    "too), or no such path (code `not_found`).",
+    "too), the caller has no company, or no such path (code `not_found`).",
     "409": "The object's state does not allow this now (code names the conflict).",
     "429": "Too many requests (code `throttled`); retry after the `Retry-After` header.",
 }
 
 
+def error_statuses(operation: dict[str, Any]) -> set[str]:
+    """The error statuses an operation can answer, from what it takes and who may call it:
+    401 and 429 always (a bad token is refused, every view is throttled); 403 unless it is
+    public (the policy and roles); 400 when it takes a body or query parameters; 404 unless
+    it is public and names no object; and whatever the view itself declares (a 409 of a
+    state conflict, a 400 or 404 of its own)."""
+    public = {} in operation.get("security", [])
+    locations = {parameter["in"] for parameter in operation.get("parameters", [])}
+    statuses = {"401", "429"}
+    if not public:
+        statuses |= {"403", "404"}
+    if "requestBody" in operation or "query" in locations:
+        statuses.add("400")
+    if "path" in locations:
+        statuses.add("404")
+    return statuses | (set(operation["responses"]) & set(ERROR_RESPONSES))
+
+
 def add_error_responses(
     result: dict[str, Any], generator: Any, request: Any, public: bool
 ) -> dict[str, Any]:
-    """drf-spectacular postprocessing hook: every operation documents the shared error
-    responses with one schema, so clients see 400/401/403/404/409/429 everywhere."""
+    """drf-spectacular postprocessing hook: every operation documents the error responses
+    it can answer (``error_statuses``), each with the one error schema."""
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components["Error"] = {
         "type": "object",
@@ -193,11 +212,9 @@ def add_error_responses(
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
-            open_to_all = {} in operation.get("security", [])
-            for status, description in ERROR_RESPONSES.items():
-                if open_to_all and status in ("401", "403"):
-                    continue
-                # A view may document an error of its own (what its 404 means, say): its words
+            for status in sorted(error_statuses(operation)):
+                description = ERROR_RESPONSES[status]
+                # A view may document an error of its own (what its 409 means, say): its words
                 # come first, the shared description and the one schema always follow.
                 own = (responses.get(status) or {}).get("description", "")
                 text = f"{own} {description}" if own and own != description else description

@@ -252,7 +252,7 @@ def _fuzz(
             except hypothesis.errors.Unsatisfiable:
                 # Nothing to make invalid: an operation without parameters or body.
                 assert mode is GenerationMode.NEGATIVE, operation.label
-            except (Exception, FailureGroup) as exc:  # noqa: BLE001 - all reported together
+            except (Exception, FailureGroup) as exc:  # every failure is reported together
                 failures.append(f"{operation.label} ({mode}): {exc}")
     return failures
 

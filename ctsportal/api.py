@@ -3,7 +3,7 @@
 Errors always look like ``{"code": "...", "detail": "...", "errors": {...}}`` so that a
 client can branch on ``code`` without parsing prose (which is translated)."""
 
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -21,7 +21,6 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .access import access
-from .policy import PolicyDenied
 
 
 class Pagination(PageNumberPagination):
@@ -72,8 +71,8 @@ class ReadModelSerializer(serializers.ModelSerializer):
     model field (an accessory's recording, a draft's contact address) answers ""."""
 
     def include_extra_kwargs(
-        self, kwargs: dict[str, Any], extra_kwargs: dict[str, Any]
-    ) -> dict[str, Any]:
+        self, kwargs: MutableMapping[str, Any], extra_kwargs: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
         allow_blank = kwargs.get("allow_blank", False)
         kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
         if allow_blank and kwargs.get("read_only"):
@@ -257,8 +256,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "detail": str(exceptions.ValidationError.default_detail),
             "errors": response.data,
         }
-    elif isinstance(exc, PolicyDenied):
-        body = {"code": str(exc.refusal.code), "detail": exc.refusal.detail, **exc.refusal.extra}
+    elif (refusal := getattr(exc, "refusal", None)) is not None:
+        # ctsportal.policy.PolicyDenied, recognised by its refusal rather than imported: the
+        # policy reads the terms, and accounts/ (which imports these conventions) may not.
+        body = {"code": str(refusal.code), "detail": refusal.detail, **refusal.extra}
     else:
         detail = exc.detail
         code = getattr(exc, "code_override", None) or _first_code(exc.get_codes())

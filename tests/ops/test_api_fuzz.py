@@ -45,8 +45,9 @@ pytestmark = pytest.mark.django_db
 
 SEED = 20261130
 
-# Each operation gets its examples (from the schema), its coverage cases (boundaries and
-# invalid values of every parameter) and MAX_EXAMPLES generated ones.
+# Each operation gets MAX_EXAMPLES generated requests that fit the schema and as many that
+# do not. (Hypothesis is driven here with each operation's strategy: schemathesis's own
+# pytest loader, from_fixture, reads a node attribute that pytest 9.2 no longer has.)
 MAX_EXAMPLES = 8
 
 
@@ -188,9 +189,9 @@ def world(
 
 def _with_real_objects(case: Case, world: World, extra: dict[str, list[Any]] | None = None) -> None:
     """Most generated ids name nothing: a generated value of the right type is mapped,
-    deterministically, to one of the real objects (alice's and charlie's) two times in three,
-    so that the operations read and change real rows and another company's rows answer 404.
-    Values of the wrong type (negative cases) are sent as generated."""
+    deterministically, to one of the real objects (alice's and charlie's) about two times in
+    three, so that the operations read and change real rows and another company's rows
+    answer 404. Values of the wrong type (negative cases) are sent as generated."""
     for name, value in list((case.path_parameters or {}).items()):
         choices = [*world.real.get((name, case.operation.path), []), *(extra or {}).get(name, [])]
         if not choices or type(value) is not type(choices[0]):

@@ -27,7 +27,7 @@ from accounts.validators import (
     validate_postal_code,
 )
 
-PROPERTY = settings(max_examples=300, derandomize=True, database=None, deadline=None)
+PROPERTY = settings(max_examples=150, derandomize=True, database=None, deadline=None)
 
 FULL_WIDTH = str.maketrans("0123456789-", "０１２３４５６７８９－")
 # What Japanese IMEs type between digits (accounts.validators._HYPHENS) and the ASCII one.

@@ -29,7 +29,7 @@ from contracts.services.inactivity import inactivity_cutoff
 from contracts.services.lifecycle_common import TOKYO, add_months, local_date, start_of_day
 from contracts.services.service_events import service_end_validate
 
-PROPERTY = settings(max_examples=300, derandomize=True, database=None, deadline=None)
+PROPERTY = settings(max_examples=150, derandomize=True, database=None, deadline=None)
 
 # Around several leap years (2024, 2028, 2100 is not one, 2000 was).
 DAYS = st.dates(min_value=date(1999, 1, 1), max_value=date(2101, 12, 31))

@@ -107,6 +107,7 @@ class World:
     ids alice must get 404 for."""
 
     alice: User
+    staff: User
     customer: Customer
     secret: str
     # Path parameter values of real objects, per parameter name and path.
@@ -184,7 +185,7 @@ def world(
     real[("label", "/api/v1/terms/{slug}/versions/{label}")] = [v.label for v in versions]
     assert Notice.objects.filter(customer=customer).exists()
     assert all(real.values()), [key for key, values in real.items() if not values]
-    return World(alice=alice, customer=customer, secret=_token(alice), real=real)
+    return World(alice=alice, staff=staff, customer=customer, secret=_token(alice), real=real)
 
 
 def _with_real_objects(case: Case, world: World, extra: dict[str, list[Any]] | None = None) -> None:
@@ -278,6 +279,22 @@ def test_what_ends_the_callers_own_credentials_with_a_fresh_credential_each_time
         case.call_and_validate(headers=world.headers(secret))
 
     failures = _fuzz(send, where=_ends_own_credentials)
+    assert not failures, "\n\n".join(failures)
+
+
+# The camera platform's feed: a provider staff token posts the records it holds.
+STAFF_ONLY = ("POST", "/api/v1/video-records/import")
+
+
+def test_the_record_import_as_the_camera_platforms_staff_token(world: World) -> None:
+    secret = _token(world.staff)
+
+    def send(case: Case) -> None:
+        case.call_and_validate(headers=world.headers(secret))
+
+    failures = _fuzz(
+        send, where=lambda operation: (operation.method.upper(), operation.path) == STAFF_ONLY
+    )
     assert not failures, "\n\n".join(failures)
 
 

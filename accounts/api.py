@@ -8,13 +8,14 @@ from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ctsportal.access import Access
+from ctsportal.api import service_error
 
 from . import services
 from .current import membership_of, user_of
@@ -147,9 +148,9 @@ def membership_or_404(request: Request) -> Membership:
     return membership
 
 
-def validation_error(exc: ValidationError) -> exceptions.ValidationError:
-    code = exc.code or "invalid"
-    return exceptions.ValidationError({"detail": [" ".join(exc.messages)]}, code=code)
+def validation_error(exc: ValidationError) -> exceptions.APIException:
+    """A service's refusal: 409 for a state conflict, else 400 (ctsportal.api)."""
+    return service_error(exc, field="detail")
 
 
 class MemberSerializer(serializers.Serializer):
@@ -175,7 +176,13 @@ class MemberDetailView(APIView):
     access_policy = Access(sensitive=True)
 
     @extend_schema(
-        responses={204: None},
+        responses={
+            204: None,
+            409: OpenApiResponse(
+                description="The owner cannot be removed; hand the ownership over first "
+                "(code `owner`)."
+            ),
+        },
         summary="Remove a member (owner only); their sessions and tokens end at once",
     )
     def delete(self, request: Request, pk: int) -> Response:

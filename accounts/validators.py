@@ -27,8 +27,14 @@ def corporate_number_check_digit(base12: str) -> int:
     return 9 - total % 9
 
 
+def _without(pattern: str, value: str) -> str:
+    # Normalised again once the separators are gone: removing a space can join a combining
+    # mark to the character before it, which NFKC then composes (so normalising is idempotent).
+    return normalize_number_text(re.sub(pattern, "", normalize_number_text(value)))
+
+
 def normalize_corporate_number(value: str) -> str:
-    return re.sub(r"[\s-]", "", normalize_number_text(value))
+    return _without(r"[\s-]", value)
 
 
 def validate_corporate_number(value: str) -> None:
@@ -60,7 +66,7 @@ def validate_postal_code(value: str) -> None:
 
 
 def normalize_phone(value: str) -> str:
-    return re.sub(r"[\s()]", "", normalize_number_text(value))
+    return _without(r"[\s()]", value)
 
 
 def validate_phone(value: str) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import generics, serializers
+from rest_framework import exceptions, generics, serializers
+
+from ctsportal.api import ReadModelSerializer
 
 from .models import Product
 from .selectors import FILTERS, product_get, product_list
@@ -36,7 +39,7 @@ class AccessorySerializer(serializers.ModelSerializer):
         fields = ["id", "model_code", "name"]
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class ProductSerializer(ReadModelSerializer):
     name = serializers.CharField(read_only=True)
     description = serializers.CharField(read_only=True)
     accessories = AccessorySerializer(many=True, read_only=True)
@@ -83,6 +86,18 @@ class ProductListView(generics.ListAPIView):
 
     def get_queryset(self) -> Any:
         params = self.request.query_params
+        # A filter names one of its values: an unknown one is refused, not an empty list.
+        errors = {
+            parameter.name: [
+                _("Choose one of: %(values)s.") % {"values": ", ".join(parameter.enum)}
+            ]
+            for parameter in FILTER_PARAMETERS
+            if parameter.enum
+            and parameter.name in params
+            and params[parameter.name] not in parameter.enum
+        }
+        if errors:
+            raise exceptions.ValidationError(errors)
         return product_list(filters={name: params.get(name, "") for name in (*FILTERS, "q")})
 
 

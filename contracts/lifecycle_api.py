@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from accounts.models import Membership, User
 from accounts.selectors import membership_get
 from ctsportal.access import Access
+from ctsportal.api import service_error
 
 from .lifecycle_views import CANCELLATION_REASON
 from .models import Cancellation
@@ -42,8 +43,9 @@ def _owner(request: Request) -> Membership:
     return membership
 
 
-def _invalid(exc: ValidationError) -> exceptions.ValidationError:
-    return exceptions.ValidationError({"non_field_errors": exc.messages})
+def _invalid(exc: ValidationError) -> exceptions.APIException:
+    """A service's refusal: 409 for a state conflict, else 400 (ctsportal.api)."""
+    return service_error(exc)
 
 
 class CancellationView(APIView):
@@ -59,7 +61,13 @@ class CancellationView(APIView):
 
     @extend_schema(
         request=CancellationGiveSerializer,
-        responses={201: CancellationSerializer},
+        responses={
+            201: CancellationSerializer,
+            409: OpenApiResponse(
+                description="Notice was already given, or the registration cannot be "
+                "cancelled in its state (codes `already_given`, `not_cancellable`)."
+            ),
+        },
         summary="Give notice of cancellation (Art. 12(3))",
     )
     def post(self, request: Request) -> Response:
@@ -79,7 +87,15 @@ class CancellationView(APIView):
             raise exceptions.PermissionDenied(str(exc)) from exc
         return Response(CancellationSerializer(cancellation).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=CancellationSerializer, summary="Withdraw the notice of cancellation")
+    @extend_schema(
+        responses={
+            200: CancellationSerializer,
+            409: OpenApiResponse(
+                description="The notice can no longer be withdrawn (code `not_withdrawable`)."
+            ),
+        },
+        summary="Withdraw the notice of cancellation",
+    )
     def delete(self, request: Request) -> Response:
         membership = _owner(request)
         current = cancellations.cancellation_current(customer=membership.customer)

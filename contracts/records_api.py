@@ -92,7 +92,7 @@ class VideoRecordImportView(APIView):
 
     @extend_schema(
         request=ImportRowSerializer,
-        responses=ImportResultSerializer,
+        responses={201: ImportResultSerializer},
         summary="Import video data records (provider staff only; all or nothing)",
     )
     def post(self, request: Request) -> Response:

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from accounts.current import membership_of, user_of
 from ctsportal.access import Access
+from ctsportal.api import ReadModelSerializer, service_error
 
 from . import terms_bridge
 from .declarations import declaration_current
@@ -36,7 +37,7 @@ class TermsVersionRefSerializer(serializers.Serializer):
     sha256 = serializers.CharField()
 
 
-class ApplicationSerializer(serializers.ModelSerializer):
+class ApplicationSerializer(ReadModelSerializer):
     refusal_grounds = serializers.SerializerMethodField()
 
     class Meta:
@@ -118,12 +119,9 @@ class ApplicationSubmitSerializer(serializers.Serializer):
     )
 
 
-def _drf_error(exc: DjangoValidationError) -> exceptions.ValidationError:
-    if hasattr(exc, "error_dict"):
-        return exceptions.ValidationError(
-            {k: [str(m) for e in v for m in e.messages] for k, v in exc.error_dict.items()}
-        )
-    return exceptions.ValidationError({"non_field_errors": exc.messages})
+def _drf_error(exc: DjangoValidationError) -> exceptions.APIException:
+    """A service's refusal: 409 for a state conflict, else 400 (ctsportal.api)."""
+    return service_error(exc)
 
 
 def _own_application(request: Request) -> RegistrationApplication:
@@ -149,7 +147,14 @@ class ApplicationView(APIView):
 
     @extend_schema(
         request=ApplicationDraftSerializer,
-        responses=ApplicationSerializer,
+        responses={
+            200: ApplicationSerializer,
+            409: OpenApiResponse(
+                description="The company is already registered, an application for its "
+                "corporate number is open, or the application was submitted (codes "
+                "`already_registered`, `open_application_exists`, `not_draft`)."
+            ),
+        },
         summary="Create or update my company's draft application",
     )
     def put(self, request: Request) -> Response:
@@ -173,7 +178,12 @@ class ApplicationSubmitView(APIView):
 
     @extend_schema(
         request=ApplicationSubmitSerializer,
-        responses=ApplicationSerializer,
+        responses={
+            200: ApplicationSerializer,
+            409: OpenApiResponse(
+                description="The application was already submitted (code `not_draft`)."
+            ),
+        },
         summary="Submit my company's draft application (final)",
     )
     def post(self, request: Request) -> Response:

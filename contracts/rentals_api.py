@@ -5,6 +5,7 @@ cap (Art. 3, 4(3), 5, 10(6)(7), 13(9)(10)). Another company's object is a 404.""
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date
 from typing import Any
 
@@ -22,6 +23,7 @@ from accounts.models import Customer, User
 from cameras.api import ERRORS, ErrorSerializer
 from cameras.models import Product
 from cameras.selectors import product_get
+from ctsportal.api import ReadModelSerializer, service_error
 
 from .models import Charge, Payment, Rental, RentalUnit, UsageContract, VideoDeletionRecord
 from .selectors import billing as billing_selectors
@@ -57,7 +59,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RentalSerializer(serializers.ModelSerializer):
+class RentalSerializer(ReadModelSerializer):
     product_model_code = serializers.CharField(source="product.model_code", read_only=True)
     units = AssignmentSerializer(source="assignments", many=True, read_only=True)
 
@@ -245,11 +247,7 @@ class RentalListView(generics.ListAPIView):
                 request=request._request,
             )
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                raise exceptions.ValidationError(exc.message_dict) from exc
-            raise exceptions.ValidationError(
-                {"detail": exc.messages}, code=exc.code or "invalid"
-            ) from exc
+            raise service_error(exc, field="detail") from exc
         rental = rentals_selectors.rental_list(customer=customer).get(pk=rental.pk)
         return Response(RentalSerializer(rental).data, status=status.HTTP_201_CREATED)
 
@@ -363,6 +361,12 @@ class DeletionListView(generics.ListAPIView):
         return rentals_selectors.video_deletion_list(customer=_customer(self.request))
 
 
+def _iso_date(raw: str) -> date:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        raise ValueError(raw)
+    return date.fromisoformat(raw)
+
+
 class BalanceView(APIView):
     @extend_schema(
         summary="Outstanding balance and the liability cap (Art. 13(9)) on a date",
@@ -371,9 +375,10 @@ class BalanceView(APIView):
     )
     def get(self, request: Request) -> Response:
         customer = _customer(request)
-        raw = request.query_params.get("date", "")
+        raw = request.query_params.get("date")
         try:
-            on = date.fromisoformat(raw) if raw else timezone.localdate()
+            # Present, the date is YYYY-MM-DD (not empty, nor ISO's other spellings).
+            on = timezone.localdate() if raw is None else _iso_date(raw)
         except ValueError as exc:
             raise exceptions.ValidationError({"date": ["Use YYYY-MM-DD."]}) from exc
         cap = billing.customer_liability_cap(customer=customer, on=on)

@@ -3,14 +3,17 @@
 Errors always look like ``{"code": "...", "detail": "...", "errors": {...}}`` so that a
 client can branch on ``code`` without parsing prose (which is translated)."""
 
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
-from rest_framework import exceptions
+from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,7 +21,6 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .access import access
-from .policy import PolicyDenied
 
 
 class Pagination(PageNumberPagination):
@@ -48,9 +50,85 @@ class Pagination(PageNumberPagination):
             raise exceptions.ValidationError(errors)
         return super().paginate_queryset(queryset, request, view)
 
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        # The bounds paginate_queryset enforces, so that the schema says what is refused.
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": 200}
+        return parameters
+
 
 def _positive(value: str) -> bool:
     return value.isascii() and value.isdigit() and int(value) >= 1
+
+
+class ReadModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose read-only fields keep ``allow_blank``: DRF drops it from
+    read-only fields, so the schema would promise a choice or an e-mail address where a blank
+    model field (an accessory's recording, a draft's contact address) answers ""."""
+
+    def include_extra_kwargs(
+        self, kwargs: MutableMapping[str, Any], extra_kwargs: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        allow_blank = kwargs.get("allow_blank", False)
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        if allow_blank and kwargs.get("read_only"):
+            kwargs["allow_blank"] = True
+        return kwargs
+
+
+# --- a service's refusal, as an API error -----------------------------------------------------
+
+# The codes of services' ValidationErrors that say the object's state does not allow the
+# action now (409), rather than that the input is wrong (400).
+CONFLICT_CODES = frozenset(
+    {
+        # registration (Art. 4)
+        "already_registered",
+        "already_decided",
+        "not_draft",
+        "open_application_exists",
+        "open_exists",
+        # cancellation (Art. 12(3))
+        "already_given",
+        "not_cancellable",
+        "not_withdrawable",
+        # members and invitations (Art. 6(1))
+        "owner",
+        "already_owner",
+        "already_member",
+    }
+)
+
+
+class Conflict(exceptions.APIException):
+    """409: the object's state does not allow this now; ``code`` names the conflict."""
+
+    status_code = 409
+    default_code = "conflict"
+    default_detail = gettext_lazy("The object's state does not allow this now.")
+
+
+def service_error(
+    exc: DjangoValidationError, *, field: str = "non_field_errors"
+) -> exceptions.APIException:
+    """A service's ValidationError as the API answers it: a state conflict (its code in
+    ``CONFLICT_CODES``) is a 409 with that code; anything else a 400 naming the fields (or
+    ``field`` for a message that names none)."""
+    code = getattr(exc, "code", None)
+    if code in CONFLICT_CODES:
+        return Conflict(" ".join(exc.messages), code=code)
+    if hasattr(exc, "error_dict"):
+        return exceptions.ValidationError(
+            {
+                name: [str(m) for e in errors for m in e.messages]
+                for name, errors in exc.error_dict.items()
+            }
+        )
+    return exceptions.ValidationError({field: exc.messages}, code=code or "invalid")
 
 
 # --- the error shape, documented ---------------------------------------------------------------
@@ -71,22 +149,41 @@ ERROR_RESPONSES = {
     "400": "Invalid input or query parameters (code `invalid`; `errors` names the fields, "
     "including `page` and `page_size`).",
     "401": "Not signed in, or the token is missing, expired or revoked (code "
-    "`not_authenticated` or `authentication_failed`).",
+    "`not_authenticated` or `authentication_failed`). A public operation answers it too when "
+    "the request carries a bad token.",
     "403": "Refused by the request policy or a role: code "
     + ", ".join(f"`{code}`" for code in POLICY_CODES)
     + ", or `permission_denied`.",
     "404": "No such object for the caller's company (another company's object is a 404 "
-    "too), or no such path (code `not_found`).",
+    "too), the caller has no company, or no such path (code `not_found`).",
     "409": "The object's state does not allow this now (code names the conflict).",
     "429": "Too many requests (code `throttled`); retry after the `Retry-After` header.",
 }
 
 
+def error_statuses(operation: dict[str, Any]) -> set[str]:
+    """The error statuses an operation can answer, from what it takes and who may call it:
+    401 and 429 always (a bad token is refused, every view is throttled); 403 unless it is
+    public (the policy and roles); 400 when it takes a body or query parameters; 404 unless
+    it is public and names no object; and whatever the view itself declares (a 409 of a
+    state conflict, a 400 or 404 of its own)."""
+    public = {} in operation.get("security", [])
+    locations = {parameter["in"] for parameter in operation.get("parameters", [])}
+    statuses = {"401", "429"}
+    if not public:
+        statuses |= {"403", "404"}
+    if "requestBody" in operation or "query" in locations:
+        statuses.add("400")
+    if "path" in locations:
+        statuses.add("404")
+    return statuses | (set(operation["responses"]) & set(ERROR_RESPONSES))
+
+
 def add_error_responses(
     result: dict[str, Any], generator: Any, request: Any, public: bool
 ) -> dict[str, Any]:
-    """drf-spectacular postprocessing hook: every operation documents the shared error
-    responses with one schema, so clients see 400/401/403/404/409/429 everywhere."""
+    """drf-spectacular postprocessing hook: every operation documents the error responses
+    it can answer (``error_statuses``), each with the one error schema."""
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components["Error"] = {
         "type": "object",
@@ -96,8 +193,14 @@ def add_error_responses(
             "detail": {"type": "string", "description": "Explanation, in the request's language."},
             "errors": {
                 "type": "object",
-                "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                "description": "Field name to messages (400 only).",
+                "additionalProperties": {
+                    "anyOf": [
+                        {"type": "array", "items": {"type": "string"}},
+                        {"type": "object"},
+                    ]
+                },
+                "description": "Field name to messages (400 only); a list or an object in the "
+                "request maps its positions or keys to their own messages.",
             },
         },
         "example": {"code": "terms_not_accepted", "detail": "Please accept the terms."},
@@ -108,11 +211,9 @@ def add_error_responses(
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
-            open_to_all = {} in operation.get("security", [])
-            for status, description in ERROR_RESPONSES.items():
-                if open_to_all and status in ("401", "403"):
-                    continue
-                # A view may document an error of its own (what its 404 means, say): its words
+            for status in sorted(error_statuses(operation)):
+                description = ERROR_RESPONSES[status]
+                # A view may document an error of its own (what its 409 means, say): its words
                 # come first, the shared description and the one schema always follow.
                 own = (responses.get(status) or {}).get("description", "")
                 text = f"{own} {description}" if own and own != description else description
@@ -120,6 +221,8 @@ def add_error_responses(
     return result
 
 
+# No CSRF check: it changes nothing, and a write to an unknown path is a 404 like a read.
+@csrf_exempt
 @access(public=True, reason="an unknown API path answers the JSON error shape to anyone")
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     return JsonResponse(
@@ -153,8 +256,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "detail": str(exceptions.ValidationError.default_detail),
             "errors": response.data,
         }
-    elif isinstance(exc, PolicyDenied):
-        body = {"code": str(exc.refusal.code), "detail": exc.refusal.detail, **exc.refusal.extra}
+    elif (refusal := getattr(exc, "refusal", None)) is not None:
+        # ctsportal.policy.PolicyDenied, recognised by its refusal rather than imported: the
+        # policy reads the terms, and accounts/ (which imports these conventions) may not.
+        body = {"code": str(refusal.code), "detail": refusal.detail, **refusal.extra}
     else:
         detail = exc.detail
         code = getattr(exc, "code_override", None) or _first_code(exc.get_codes())

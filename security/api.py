@@ -2,7 +2,7 @@
 credentials (Art. 6(3))."""
 
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,7 +31,12 @@ class InvitationSerializer(serializers.Serializer):
 class InvitationCreateView(APIView):
     @extend_schema(
         request=InvitationCreateSerializer,
-        responses={201: InvitationSerializer},
+        responses={
+            201: InvitationSerializer,
+            409: OpenApiResponse(
+                description="The person is already a member (code `already_member`)."
+            ),
+        },
         summary="Invite a colleague (owner only)",
     )
     def post(self, request: Request) -> Response:

@@ -299,7 +299,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["ctsportal.policy.PolicyPermission"],
     "DEFAULT_PAGINATION_CLASS": "ctsportal.api.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "ctsportal.schema.PolicyAutoSchema",
     "EXCEPTION_HANDLER": "ctsportal.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -310,6 +310,9 @@ REST_FRAMEWORK = {
         "user": env("API_THROTTLE_USER", default="600/min"),
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # A JSON API: request bodies are JSON only (a form post's empty field would read as
+    # "absent" and take the default; a form is also what a cross-site page can send).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
 }
 # API tokens: at most API_TOKEN_LIMIT_PER_USER live tokens per person, each valid at most
 # API_TOKEN_MAX_DAYS (accounts.services.api_token_create enforces both).

@@ -130,7 +130,9 @@ def test_the_api_refuses_withdrawal_after_the_effective_moment(
     with time_machine.travel(T0, tick=False):
         cancellations.cancellation_give(customer=customer_a, actor=alice)
     with time_machine.travel(T0 + timedelta(days=7, seconds=1), tick=False):
-        assert alice_client.delete(API).status_code == 400
+        response = alice_client.delete(API)
+    assert response.status_code == 409
+    assert response.json()["code"] == "not_withdrawable"
 
 
 def test_a_suspended_company_gives_notice_over_the_api(

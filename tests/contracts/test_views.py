@@ -216,8 +216,10 @@ def test_api_draft_update_and_submit(applicant: User) -> None:
     assert done.status_code == 200, done.json()
     assert done.json()["state"] == "submitted"
     assert done.json()["terms_accepted"][0]["document"] == "terms-of-use"
+    # A submitted application is a state conflict (409 with its code), not invalid input.
     again = api.put("/api/v1/application", {"address": "x"}, format="json")
-    assert again.status_code == 400
+    assert again.status_code == 409
+    assert again.json()["code"] == "not_draft"
 
 
 def test_api_validates_like_the_form(applicant: User) -> None:

@@ -12,7 +12,7 @@ from drf_spectacular.generators import SchemaGenerator
 from knox.models import AuthToken
 
 from accounts.models import User
-from ctsportal.api import ERROR_RESPONSES, POLICY_CODES
+from ctsportal.api import POLICY_CODES, error_statuses
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,18 +40,54 @@ def _is_error_shape(body: Any) -> bool:
     return isinstance(body, dict) and isinstance(body.get("code"), str) and "detail" in body
 
 
-def test_every_operation_documents_the_error_responses(schema: dict[str, Any]) -> None:
+def test_every_operation_documents_the_error_responses_it_can_answer(
+    schema: dict[str, Any],
+) -> None:
     assert schema["components"]["schemas"]["Error"]["required"] == ["code", "detail"]
     for path, method, operation in _operations(schema):
         public = {} in operation.get("security", [])
-        expected = set(ERROR_RESPONSES) - ({"401", "403"} if public else set())
-        assert expected <= set(operation["responses"]), (method, path)
-        for status in expected:
+        errors = {status for status in operation["responses"] if status >= "400"}
+        assert errors == error_statuses(operation), (method, path)
+        assert {"401", "429"} <= errors
+        assert ("403" in errors) is not public, (method, path)
+        takes_input = "requestBody" in operation or any(
+            parameter["in"] == "query" for parameter in operation.get("parameters", [])
+        )
+        if takes_input:
+            assert "400" in errors, (method, path)
+        for status in errors:
             content = operation["responses"][status]["content"]["application/json"]
             assert content["schema"] == {"$ref": "#/components/schemas/Error"}
         if not public:
             description = operation["responses"]["403"]["description"]
             assert all(code in description for code in POLICY_CODES)
+
+
+def test_only_operations_with_a_state_to_conflict_with_document_409(
+    schema: dict[str, Any],
+) -> None:
+    conflicts = {
+        (method, path)
+        for path, method, operation in _operations(schema)
+        if "409" in operation["responses"]
+    }
+    assert conflicts == {
+        ("PUT", "/api/v1/application"),
+        ("POST", "/api/v1/application/submit"),
+        ("POST", "/api/v1/cancellation"),
+        ("DELETE", "/api/v1/cancellation"),
+        ("DELETE", "/api/v1/members/{id}"),
+        ("POST", "/api/v1/members/invitations"),
+    }
+
+
+def test_the_public_terms_are_documented_open_to_everyone(schema: dict[str, Any]) -> None:
+    public = {
+        (method, path)
+        for path, method, operation in _operations(schema)
+        if {} in operation.get("security", [])
+    }
+    assert public == {("GET", "/api/v1/terms"), ("GET", "/api/v1/terms/{slug}/versions/{label}")}
 
 
 def _concrete(path: str) -> str:

@@ -1,15 +1,15 @@
 """What the scheduler's set-based services share (the lifecycle jobs of Art. 12 and the
 service events of Art. 8): the result a job run reports, and the audit of many rows in one
-INSERT."""
+INSERT, and the chunked run of a job over its due rows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import models, transaction
 
 from accounts.audit import SCHEDULER
 from accounts.models import AuditEntry, User
@@ -21,6 +21,37 @@ class JobResult:
 
     changed: int
     notices: int
+
+
+# Due rows a job acts on per transaction. Bounds a job's memory whatever the backlog (a
+# catch-up after downtime included); up to this many due rows a job runs a fixed number of
+# queries, and each further chunk costs one more round of them.
+CHUNK_SIZE = 2000
+
+M = TypeVar("M", bound=models.Model)
+
+
+def job_run_in_chunks(
+    *, due: Callable[[], models.QuerySet[M]], act: Callable[[list[M]], JobResult]
+) -> JobResult:
+    """Runs ``act`` on the rows ``due()`` selects (locked with ``FOR UPDATE SKIP LOCKED``),
+    CHUNK_SIZE at a time, each chunk in its own transaction: a chunk is done completely or
+    not at all, and whatever a crash leaves undone is still due at the next run. ``act``
+    must make its rows no longer due (that ends the loop, and keeps a repeated or concurrent
+    run from acting twice)."""
+    changed = notices = 0
+    while True:
+        with transaction.atomic():
+            # One row beyond the chunk tells whether another chunk follows, without a query.
+            rows = list(due()[: CHUNK_SIZE + 1])
+            if not rows:
+                break
+            result = act(rows[:CHUNK_SIZE])
+        changed += result.changed
+        notices += result.notices
+        if len(rows) <= CHUNK_SIZE:
+            break
+    return JobResult(changed, notices)
 
 
 def audit_many(

@@ -14,6 +14,7 @@ from .delivery import (
     retry_delay,
 )
 from .outbox import (
+    NOTICE_CHUNK,
     NoticeItem,
     notice_create,
     notice_default_recipients,
@@ -24,6 +25,7 @@ from .outbox import (
 )
 
 __all__ = [
+    "NOTICE_CHUNK",
     "DeliveryOutcome",
     "NoticeItem",
     "notice_claim",

@@ -265,17 +265,18 @@ def notices_create_many(
     clause: Clause,
     items: Iterable[NoticeItem],
     actor: User | None = None,
-    chunk_size: int = NOTICE_CHUNK,
+    chunk_size: int | None = None,
 ) -> int:
     """Notices of one kind to many customers, each with its own subject, period and
-    context. Set-wise: ``chunk_size`` notices at a time, each chunk in four queries
-    (recipients, ids, one INSERT ... ON CONFLICT DO NOTHING, one read back of the ids) and
-    rendered once for the chunk (``notices_fill_many``), so neither the queries nor the
-    memory grow with the number of notices in a chunk. Items whose (customer, kind,
-    subject, period) was already notified are skipped: a repeated or concurrent job sends
-    nothing twice. Returns how many notices this call created."""
+    context. Set-wise: ``chunk_size`` (default NOTICE_CHUNK) notices at a time, each chunk
+    in four queries (recipients, ids, one INSERT ... ON CONFLICT DO NOTHING, one read back
+    of the ids) and rendered once for the chunk (``notices_fill_many``): the queries do not
+    grow with the number of notices in a chunk, and the memory is bounded by the chunk.
+    Items whose (customer, kind, subject, period) was already notified are skipped: a
+    repeated or concurrent job sends nothing twice. Returns how many notices this call created."""
     if kind not in Notice.Kind.values:
         raise ValueError(f"Unknown notice kind: {kind}")
+    chunk_size = chunk_size or NOTICE_CHUNK
     created = 0
     chunk: list[NoticeItem] = []
     for item in items:

@@ -39,6 +39,11 @@ def parse_args() -> argparse.Namespace:
         ),
     )
     parser.add_argument(
+        "--per-notice",
+        action="store_true",
+        help="publish one notice_deliver task per notice (the retry path) instead of batches",
+    )
+    parser.add_argument(
         "--broker-url",
         # A Redis database of its own: a test run's cache.clear() elsewhere must not wipe it.
         default=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/15"),
@@ -182,10 +187,12 @@ def main() -> None:
     ids = list(Notice.objects.order_by("pk").values_list("pk", flat=True))
     sample_ids, batch_ids = ids[: args.sample], ids[args.sample :]
 
-    # --- SQL queries per notice, on a sample delivered in this process --------------------
+    # --- SQL queries per notice, on a sample delivered in this process as the worker does ---
     with CaptureQueriesContext(connection) as captured:
-        for notice_id in sample_ids:
-            assert services.notice_deliver(notice_id=notice_id).status == "sent"
+        for start in range(0, len(sample_ids), services.DELIVERY_BATCH):
+            batch = sample_ids[start : start + services.DELIVERY_BATCH]
+            outcomes = services.notices_deliver(notice_ids=batch)
+            assert {o.status for o in outcomes.values()} == {"sent"}
     queries_per_notice = len(captured.captured_queries) / len(sample_ids)
 
     env = {**os.environ, "CONN_MAX_AGE": "60"}
@@ -232,6 +239,10 @@ def main() -> None:
                 ping.apply_async(producer=producer)
 
     def publish_notices() -> None:
+        # As the outbox queues them after a commit: one task per DELIVERY_BATCH notices.
+        if not args.per_notice:
+            services.notices_queue_delivery(batch_ids)
+            return
         with app.producer_or_acquire() as producer:
             for notice_id in batch_ids:
                 notice_deliver.apply_async((notice_id,), producer=producer)
@@ -245,7 +256,9 @@ def main() -> None:
     print(f"notices: n={args.n}, concurrency={args.concurrency}, broker={args.broker_url}")
     ping_rate = run_phase("no-op task (ctsportal.ping)", publish_pings, lambda: backlog() == 0)
     received_before = sink.handler.count()
-    notice_rate = run_phase("notice_deliver", publish_notices, notices_done)
+    notice_rate = run_phase(
+        "notice_deliver" if args.per_notice else "notices_deliver", publish_notices, notices_done
+    )
     received = sink.handler.count() - received_before
     failed = Notice.objects.filter(state=Notice.State.FAILED).count()
     purge()
@@ -253,7 +266,8 @@ def main() -> None:
 
     print(f"no-op tasks per second:  {ping_rate:10.1f}")
     print(f"notices per second:      {notice_rate:10.1f}")
-    print(f"SQL queries per notice:  {queries_per_notice:10.2f}")
+    batches = "one task per notice" if args.per_notice else f"{services.DELIVERY_BATCH} a task"
+    print(f"SQL queries per notice:  {queries_per_notice:10.2f}  ({batches})")
     print(f"ratio notices / no-op:   {notice_rate / ping_rate:10.3f}")
     print(f"e-mails at the sink:     {received:10d}  (notices {args.n}, failed {failed})")
 

@@ -7,9 +7,12 @@ The names below are the package's public interface: ``from notices.services impo
 notice_create`` is how other apps create a notice."""
 
 from .delivery import (
+    DELIVERY_BATCH,
     DeliveryOutcome,
     notice_claim,
     notice_deliver,
+    notices_claim,
+    notices_deliver,
     notices_requeue_due,
     retry_delay,
 )
@@ -22,9 +25,11 @@ from .outbox import (
     notice_retry,
     notices_create_bulk,
     notices_create_many,
+    notices_queue_delivery,
 )
 
 __all__ = [
+    "DELIVERY_BATCH",
     "NOTICE_CHUNK",
     "DeliveryOutcome",
     "NoticeItem",
@@ -34,8 +39,11 @@ __all__ = [
     "notice_deliver",
     "notice_mark_read",
     "notice_retry",
+    "notices_claim",
     "notices_create_bulk",
     "notices_create_many",
+    "notices_deliver",
+    "notices_queue_delivery",
     "notices_requeue_due",
     "retry_delay",
 ]

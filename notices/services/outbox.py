@@ -4,7 +4,7 @@ commit. Also staff retries and the per-person read marker."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ from accounts.clauses import Clause
 from accounts.models import Customer, Membership, User
 from notices.models import PERSONAL_KINDS, Notice, NoticeRead
 
+from .delivery import DELIVERY_BATCH
 from .rendering import notice_fill, notices_fill_many
 
 
@@ -47,19 +48,21 @@ def _subject_key(subject: models.Model | None) -> tuple[ContentType | None, str]
     return ContentType.objects.get_for_model(subject), str(subject.pk)
 
 
+def notices_queue_delivery(notice_ids: Sequence[int]) -> None:
+    """Publishes the delivery of these notices now: one task per DELIVERY_BATCH of them."""
+    from notices.tasks import notices_deliver
+
+    ids = list(notice_ids)
+    for start in range(0, len(ids), DELIVERY_BATCH):
+        notices_deliver.delay(ids[start : start + DELIVERY_BATCH])
+
+
 def _queue_delivery(notice_ids: list[int]) -> None:
-    """Queues one delivery task per notice once the surrounding transaction commits; a
+    """Queues the delivery of the notices once the surrounding transaction commits; a
     rolled-back event queues nothing."""
     if not notice_ids:
         return
-
-    def publish() -> None:
-        from notices.tasks import notice_deliver
-
-        for notice_id in notice_ids:
-            notice_deliver.delay(notice_id)
-
-    transaction.on_commit(publish)
+    transaction.on_commit(lambda: notices_queue_delivery(notice_ids))
 
 
 # The content digest of a notice inserted but not yet rendered.

@@ -8,7 +8,9 @@ its own Redis database for the broker. For each phase the queue is filled first 
 worker started afterwards, so both rates measure consumption only, not publishing. Prints
 notices per second, SQL queries per notice (counted on a sample delivered in this process)
 and the ratio to the no-op rate: the figure that matters, as it says how much of the
-worker's capacity the outbox's own work (claim, SMTP, record) takes."""
+worker's capacity the outbox's own work (claim, SMTP, record) takes. Last, the rate of the
+SMTP conversation alone (the same e-mail sent by as many plain processes to the same sink,
+no Celery, no database): the ceiling no delivery task can pass."""
 
 from __future__ import annotations
 
@@ -127,6 +129,7 @@ def main() -> None:
 
     django.setup()
     import redis
+    from django.core.mail import EmailMultiAlternatives
     from django.core.management import call_command
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -253,6 +256,49 @@ def main() -> None:
             and not Notice.objects.exclude(state=Notice.State.SENT).exists()
         )
 
+    def smtp_only_rate(notice_id: int) -> float:
+        """The ceiling set by the SMTP conversation itself: ``concurrency`` processes send
+        a notice's e-mail, byte for byte, ``n`` times in all to the same sink, each over
+        one connection, with nothing else around it."""
+        from email import policy
+
+        from notices.services.delivery import _message_id
+
+        notice = Notice.objects.get(pk=notice_id)
+        message = EmailMultiAlternatives(
+            subject=notice.mail_subject,
+            body=notice.body_text,
+            from_email="portal@cts.example.jp",
+            to=list(notice.recipients),
+            headers={"Message-ID": _message_id(notice), "X-CTS-Notice-ID": str(notice.pk)},
+        )
+        message.attach_alternative(notice.body_html, "text/html")
+        payload = Path(tempfile.gettempdir()) / "bench-notices-message.eml"
+        payload.write_bytes(message.message().as_bytes(policy=policy.SMTP))
+        per_process = args.n // args.concurrency
+        script = (
+            "import smtplib, sys, pathlib\n"
+            "data = pathlib.Path(sys.argv[2]).read_bytes()\n"
+            "smtp = smtplib.SMTP('127.0.0.1', int(sys.argv[1]))\n"
+            "for _ in range(int(sys.argv[3])):\n"
+            f"    smtp.sendmail('portal@cts.example.jp', {list(notice.recipients)!r}, data)\n"
+            "smtp.quit()\n"
+        )
+        before = sink.handler.count()
+        start = time.monotonic()
+        senders = [
+            subprocess.Popen(
+                [sys.executable, "-c", script, str(sink.port), str(payload), str(per_process)]
+            )
+            for _ in range(args.concurrency)
+        ]
+        for sender in senders:
+            sender.wait()
+        elapsed = time.monotonic() - start
+        sent = sink.handler.count() - before
+        print(f"  SMTP alone: {sent} in {elapsed:.2f}s")
+        return sent / elapsed
+
     print(f"notices: n={args.n}, concurrency={args.concurrency}, broker={args.broker_url}")
     ping_rate = run_phase("no-op task (ctsportal.ping)", publish_pings, lambda: backlog() == 0)
     received_before = sink.handler.count()
@@ -262,6 +308,7 @@ def main() -> None:
     received = sink.handler.count() - received_before
     failed = Notice.objects.filter(state=Notice.State.FAILED).count()
     purge()
+    sink_rate = smtp_only_rate(sample_ids[0])
     sink.__exit__()
 
     print(f"no-op tasks per second:  {ping_rate:10.1f}")
@@ -269,6 +316,8 @@ def main() -> None:
     batches = "one task per notice" if args.per_notice else f"{services.DELIVERY_BATCH} a task"
     print(f"SQL queries per notice:  {queries_per_notice:10.2f}  ({batches})")
     print(f"ratio notices / no-op:   {notice_rate / ping_rate:10.3f}")
+    print(f"SMTP alone, per second:  {sink_rate:10.1f}  (the same e-mail, no Celery, no database)")
+    print(f"ratio notices / SMTP:    {notice_rate / sink_rate:10.3f}")
     print(f"e-mails at the sink:     {received:10d}  (notices {args.n}, failed {failed})")
 
 

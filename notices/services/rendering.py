@@ -11,7 +11,13 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.template import Context
-from django.template.base import Node, TokenType, Variable, VariableNode
+from django.template.base import (
+    Node,
+    TokenType,
+    Variable,
+    VariableNode,
+    render_value_in_context,
+)
 from django.template.defaulttags import AutoEscapeControlNode, ForNode, IfNode, LoadNode, WithNode
 from django.template.loader import get_template
 from django.template.loader_tags import BlockNode, ExtendsNode, IncludeNode
@@ -156,6 +162,9 @@ class _Hole:
     # string (the company's name, a link), which is the common case and the one Django's
     # generic path makes slow.
     lookups: tuple[str, ...] | None = None
+    # For ``{{ a.b|filter:"x" }}`` whose filters do not depend on autoescaping: the expression,
+    # under which its filtered value is kept for the notice's other templates.
+    memo_key: str | None = None
 
 
 @dataclass
@@ -181,13 +190,20 @@ class _Skeleton:
         if " as " in f" {contents} ":
             # A tag that sets a variable for the nodes after it cannot be deferred.
             raise _PerNoticeValueRead(contents)
-        lookups = None
+        lookups = memo_key = None
         if isinstance(node, VariableNode):
             expression = node.filter_expression
             var = expression.var
             simple = isinstance(var, Variable) and bool(var.lookups) and not var.translate
             if simple and not expression.filters and not var.message_context:
                 lookups = tuple(var.lookups)
+            elif simple and all(
+                # Literal arguments only (a loop variable would differ from place to place).
+                not getattr(func, "needs_autoescape", False)
+                and not any(is_variable for is_variable, _arg in args)
+                for func, args in expression.filters
+            ):
+                memo_key = expression.token
         self.holes.append(
             _Hole(
                 node=node,
@@ -197,6 +213,7 @@ class _Skeleton:
                 use_tz=context.use_tz,
                 template=context.template,
                 lookups=lookups,
+                memo_key=memo_key,
             )
         )
         return f"\x00{len(self.holes) - 1}\x00"
@@ -212,7 +229,9 @@ class _Skeleton:
         self.pieces = [int(p) if i % 2 else p for i, p in enumerate(parts)]
         return True
 
-    def fill(self, values: dict[str, Any]) -> str:
+    def fill(self, values: dict[str, Any], memo: dict[str, Any]) -> str:
+        """The template's text for one notice. ``memo`` is shared by the notice's templates:
+        an expression shown in the subject, the text and the HTML (a date) is resolved once."""
         out: list[str] = []
         contexts: dict[int, Context] = {}
         for piece in self.pieces:
@@ -238,7 +257,14 @@ class _Skeleton:
                 context.template = hole.template
                 context.push(values)
                 contexts[id(hole.base)] = context
-            out.append(str(_node_render(hole.node, context)))
+            if hole.memo_key is None:
+                out.append(str(_node_render(hole.node, context)))
+                continue
+            # What VariableNode.render does, with the filters' result kept for the other
+            # templates of this notice.
+            if hole.memo_key not in memo:
+                memo[hole.memo_key] = hole.node.filter_expression.resolve(context)  # type: ignore[attr-defined]
+            out.append(str(render_value_in_context(memo[hole.memo_key], context)))
         return "".join(out)
 
 
@@ -342,9 +368,10 @@ def notices_fill_many(
                     **{key: context[key] for key in context if key in per_notice},
                 }
                 rendered = []
+                memo: dict[str, Any] = {}
                 for part, (tpl, skeleton) in enumerate(zip(templates, skeletons, strict=True)):
                     if skeleton is not None:
-                        output = skeleton.fill(values)
+                        output = skeleton.fill(values, memo)
                     else:
                         full = _full_context(notice, customer, context)
                         output = tpl.render(Context(full, autoescape=part == 2))

@@ -121,4 +121,4 @@ def test_a_per_notice_value_inside_a_filter_tag_is_rendered_in_full() -> None:
     plain = Template("{% if shared %}{{ customer.name|upper }}{% endif %} / {{ shared }}")
     skeleton = _skeleton(plain, {"shared": "s"}, per_notice, autoescape=False)
     assert skeleton is not None
-    assert skeleton.fill({"customer": Customer(name="abc")}) == "ABC / s"
+    assert skeleton.fill({"customer": Customer(name="abc")}, {}) == "ABC / s"

@@ -10,7 +10,8 @@ notices per second, SQL queries per notice (counted on a sample delivered in thi
 and the ratio to the no-op rate: the figure that matters, as it says how much of the
 worker's capacity the outbox's own work (claim, SMTP, record) takes. Last, the rate of the
 SMTP conversation alone (the same e-mail sent by as many plain processes to the same sink,
-no Celery, no database): the ceiling no delivery task can pass."""
+no Celery, no database), and the notices' rate with an e-mail backend that sends nothing:
+what bounds the delivery, measured."""
 
 from __future__ import annotations
 
@@ -201,13 +202,15 @@ def main() -> None:
     env = {**os.environ, "CONN_MAX_AGE": "60"}
     log = Path(tempfile.gettempdir()) / "bench-notices-worker.log"
 
-    def run_phase(label: str, publish: object, done: object) -> float:
+    def run_phase(
+        label: str, publish: object, done: object, worker_env: dict[str, str] | None = None
+    ) -> float:
         purge()
         t_publish = time.monotonic()
         publish()  # type: ignore[operator]
         published_in = time.monotonic() - t_publish
         queued = backlog()
-        worker = Worker(env, args.concurrency, log)
+        worker = Worker(worker_env or env, args.concurrency, log)
         try:
             deadline = time.monotonic() + args.timeout
             # The clock starts when the worker takes its first message.
@@ -260,8 +263,6 @@ def main() -> None:
         """The ceiling set by the SMTP conversation itself: ``concurrency`` processes send
         a notice's e-mail, byte for byte, ``n`` times in all to the same sink, each over
         one connection, with nothing else around it."""
-        from email import policy
-
         from notices.services.delivery import _message_id
 
         notice = Notice.objects.get(pk=notice_id)
@@ -274,7 +275,8 @@ def main() -> None:
         )
         message.attach_alternative(notice.body_html, "text/html")
         payload = Path(tempfile.gettempdir()) / "bench-notices-message.eml"
-        payload.write_bytes(message.message().as_bytes(policy=policy.SMTP))
+        # As Django's SMTP backend sends it.
+        payload.write_bytes(message.message().as_bytes(linesep="\r\n"))  # type: ignore[call-arg]
         per_process = args.n // args.concurrency
         script = (
             "import smtplib, sys, pathlib\n"
@@ -307,6 +309,17 @@ def main() -> None:
     )
     received = sink.handler.count() - received_before
     failed = Notice.objects.filter(state=Notice.State.FAILED).count()
+    # The same notices again with an e-mail backend that sends nothing: what the claim,
+    # the records and the task cost without the SMTP conversation.
+    Notice.objects.filter(pk__in=batch_ids).update(
+        state=Notice.State.PENDING, sent_at=None, attempts=0, claimed_at=None
+    )
+    no_smtp_rate = run_phase(
+        "notices_deliver, no SMTP (dummy backend)",
+        publish_notices,
+        notices_done,
+        {**env, "EMAIL_URL": "dummymail://"},
+    )
     purge()
     sink_rate = smtp_only_rate(sample_ids[0])
     sink.__exit__()
@@ -316,6 +329,7 @@ def main() -> None:
     batches = "one task per notice" if args.per_notice else f"{services.DELIVERY_BATCH} a task"
     print(f"SQL queries per notice:  {queries_per_notice:10.2f}  ({batches})")
     print(f"ratio notices / no-op:   {notice_rate / ping_rate:10.3f}")
+    print(f"notices without SMTP:    {no_smtp_rate:10.1f}  (ratio {no_smtp_rate / ping_rate:.3f})")
     print(f"SMTP alone, per second:  {sink_rate:10.1f}  (the same e-mail, no Celery, no database)")
     print(f"ratio notices / SMTP:    {notice_rate / sink_rate:10.3f}")
     print(f"e-mails at the sink:     {received:10d}  (notices {args.n}, failed {failed})")

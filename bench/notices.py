@@ -25,9 +25,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from accounts.clauses import Clause
-
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Run as a script, bench/ itself comes first on the path, and its http.py would shadow the
+# standard library's http package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BASE_DIR / "bench"]
 sys.path.insert(0, str(BASE_DIR))
 
 
@@ -136,6 +137,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
+    from accounts.clauses import Clause
     from accounts.models import Customer, Membership, User
     from ctsportal.celery import app, ping
     from notices import services

@@ -235,7 +235,6 @@ def cancellation_reminders_send_due(*, now: datetime | None = None) -> JobResult
                 effective_at__lte=now + CANCELLATION_NOTICE,
                 given_at__lt=models.F("effective_at") - CANCELLATION_NOTICE,
             )
-            .order_by("effective_at", "pk")
         )
 
     def act(due: list[Cancellation]) -> JobResult:
@@ -254,7 +253,7 @@ def cancellation_reminders_send_due(*, now: datetime | None = None) -> JobResult
         )
         return JobResult(len(due), created)
 
-    return job_run_in_chunks(due=due, act=act)
+    return job_run_in_chunks(due=due, act=act, order=("effective_at", "pk"))
 
 
 def cancellations_apply_due(*, now: datetime | None = None) -> JobResult:
@@ -268,10 +267,13 @@ def cancellations_apply_due(*, now: datetime | None = None) -> JobResult:
             Cancellation.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("customer")
             .filter(state=Cancellation.State.SCHEDULED, effective_at__lte=now)
-            .order_by("effective_at", "pk")
         )
 
-    return job_run_in_chunks(due=due, act=lambda due: _cancellations_apply(due, now=now))
+    return job_run_in_chunks(
+        due=due,
+        act=lambda due: _cancellations_apply(due, now=now),
+        order=("effective_at", "pk"),
+    )
 
 
 def _cancellations_apply(due: list[Cancellation], *, now: datetime) -> JobResult:

@@ -150,7 +150,6 @@ def customers_flag_inactive(*, now: datetime | None = None) -> JobResult:
             Customer.objects.select_for_update(skip_locked=True)
             .annotate(last_use=_last_use())
             .filter(status=S.ACTIVE, inactivity_contacted_at__isnull=True, last_use__lt=cutoff)
-            .order_by("pk")
         )
 
     def act(due: list[Any]) -> JobResult:
@@ -199,7 +198,6 @@ def inactivity_escalate_unanswered(*, now: datetime | None = None) -> JobResult:
                 inactivity_escalated_at__isnull=True,
                 inactivity_contacted_at__lte=deadline,
             )
-            .order_by("pk")
         )
 
     def act(due: list[Customer]) -> JobResult:

@@ -14,12 +14,15 @@ worker still costs at most one extra copy). Those records are committed without 
 the WAL flush (``synchronous_commit = off`` for the batch only): a crash of the worker loses
 none of them; only a crash of the PostgreSQL server itself within a fraction of a second
 could lose a record, and that notice would then be sent once more after the lease, as after
-a worker crash."""
+a worker crash. A killed worker's claimed but unsent notices wait for the lease before the
+sweep hands them to another worker; a batch still running at half the lease hands its unsent
+notices back itself, so no claim expires while its notice is still about to be sent."""
 
 from __future__ import annotations
 
 import logging
 import smtplib
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,6 +60,7 @@ _DELIVERY_FIELDS = (
     "body_html",
     "attempts",
     "content_sha256",
+    "claimed_at",
 )
 
 
@@ -75,7 +79,8 @@ def notices_claim(*, notice_ids: Sequence[int]) -> list[Notice]:
         WHERE id = ANY(%(ids)s)
           AND recipients <> '[]'::jsonb
           AND (state = %(pending)s OR (state = %(sending)s AND claimed_at < %(stale)s))
-        RETURNING id, recipients, mail_subject, body_text, body_html, attempts, content_sha256"""
+        RETURNING id, recipients, mail_subject, body_text, body_html, attempts, content_sha256,
+                  claimed_at"""
     params: dict[str, Any] = {
         "ids": list(notice_ids),
         "now": now,
@@ -221,10 +226,31 @@ def notices_deliver(*, notice_ids: Sequence[int]) -> dict[int, DeliveryOutcome]:
     connection for them all, and each outcome recorded before the next notice is sent.
     Notices not claimed (sent, failed, in flight elsewhere) are "skipped"."""
     outcomes = {pk: DeliveryOutcome("skipped") for pk in notice_ids}
+    # The claims must not outlive their lease while waiting their turn (a slow SMTP server):
+    # past half of it, the rest are handed back and retried on their own.
+    deadline = time.monotonic() + settings.NOTICE_SENDING_LEASE / 2
     with _records_without_flush_wait():
-        for index, notice in enumerate(notices_claim(notice_ids=notice_ids)):
+        claimed = notices_claim(notice_ids=notice_ids)
+        for index, notice in enumerate(claimed):
+            if time.monotonic() > deadline:
+                for rest in _release(claimed[index:]):
+                    outcomes[rest] = DeliveryOutcome("retry", retry_in=1)
+                break
             outcomes[notice.pk] = _attempt(notice, check_connection=index == 0)
     return outcomes
+
+
+def _release(notices: Sequence[Notice]) -> list[int]:
+    """Hands claimed, unsent notices back (pending again, the attempt not counted), if the
+    claim is still this one's; returns their ids."""
+    released = []
+    for notice in notices:
+        changed = Notice.objects.filter(
+            pk=notice.pk, state=Notice.State.SENDING, claimed_at=notice.claimed_at
+        ).update(state=Notice.State.PENDING, claimed_at=None, attempts=F("attempts") - 1)
+        if changed:
+            released.append(notice.pk)
+    return released
 
 
 @contextmanager

@@ -251,3 +251,21 @@ def test_a_batch_is_claimed_at_once_and_skips_what_is_not_claimable(
         first.pk: services.DeliveryOutcome("skipped"),
         second.pk: services.DeliveryOutcome("skipped"),
     }
+
+
+def test_a_batch_hands_back_what_it_could_not_send_within_half_its_lease(
+    alice: User, customer_a: Customer, settings
+) -> None:
+    first, second = (make_notice(customer_a, period=f"slow-{n}") for n in range(2))
+    # No time at all: the batch claims both, then hands both back before sending anything.
+    settings.NOTICE_SENDING_LEASE = 0
+    outcomes = services.notices_deliver(notice_ids=[first.pk, second.pk])
+    assert {o.status for o in outcomes.values()} == {"retry"}
+    assert mail.outbox == []
+    for notice in (first, second):
+        notice.refresh_from_db()
+        assert (notice.state, notice.attempts, notice.claimed_at) == (
+            Notice.State.PENDING,
+            0,
+            None,
+        )

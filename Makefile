@@ -9,7 +9,7 @@ PORT ?= 8000
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: install run test lint typecheck pytest services browser messages clean bench-deps bench-http
+.PHONY: install run test lint typecheck pytest services browser messages clean bench-deps bench-http bench-jobs bench-notices
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,14 @@ bench-deps:
 # The request path under gunicorn (production settings, PostgreSQL, Redis): bench/http.py.
 bench-http: install services bench-deps
 	$(BIN)/python bench/http.py
+
+# The lifecycle jobs at 10,000 and 100,000 customers: bench/jobs.py.
+bench-jobs: install services
+	$(BIN)/python bench/jobs.py
+
+# Notices delivered by a real worker to a local SMTP sink, against a no-op task: bench/notices.py.
+bench-notices: install services
+	$(BIN)/python bench/notices.py
 
 # lint-imports: the apps import downwards only (contracts in pyproject.toml).
 lint: install

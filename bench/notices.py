@@ -8,7 +8,10 @@ its own Redis database for the broker. For each phase the queue is filled first 
 worker started afterwards, so both rates measure consumption only, not publishing. Prints
 notices per second, SQL queries per notice (counted on a sample delivered in this process)
 and the ratio to the no-op rate: the figure that matters, as it says how much of the
-worker's capacity the outbox's own work (claim, SMTP, record) takes."""
+worker's capacity the outbox's own work (claim, SMTP, record) takes. Last, the rate of the
+SMTP conversation alone (the same e-mail sent by as many plain processes to the same sink,
+no Celery, no database), and the notices' rate with an e-mail backend that sends nothing:
+what bounds the delivery, measured."""
 
 from __future__ import annotations
 
@@ -22,9 +25,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from accounts.clauses import Clause
-
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Run as a script, bench/ itself comes first on the path, and its http.py would shadow the
+# standard library's http package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BASE_DIR / "bench"]
 sys.path.insert(0, str(BASE_DIR))
 
 
@@ -37,6 +41,11 @@ def parse_args() -> argparse.Namespace:
         default=os.environ.get(
             "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ctsportal_bench"
         ),
+    )
+    parser.add_argument(
+        "--per-notice",
+        action="store_true",
+        help="publish one notice_deliver task per notice (the retry path) instead of batches",
     )
     parser.add_argument(
         "--broker-url",
@@ -122,11 +131,13 @@ def main() -> None:
 
     django.setup()
     import redis
+    from django.core.mail import EmailMultiAlternatives
     from django.core.management import call_command
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
+    from accounts.clauses import Clause
     from accounts.models import Customer, Membership, User
     from ctsportal.celery import app, ping
     from notices import services
@@ -182,22 +193,26 @@ def main() -> None:
     ids = list(Notice.objects.order_by("pk").values_list("pk", flat=True))
     sample_ids, batch_ids = ids[: args.sample], ids[args.sample :]
 
-    # --- SQL queries per notice, on a sample delivered in this process --------------------
+    # --- SQL queries per notice, on a sample delivered in this process as the worker does ---
     with CaptureQueriesContext(connection) as captured:
-        for notice_id in sample_ids:
-            assert services.notice_deliver(notice_id=notice_id).status == "sent"
+        for start in range(0, len(sample_ids), services.DELIVERY_BATCH):
+            batch = sample_ids[start : start + services.DELIVERY_BATCH]
+            outcomes = services.notices_deliver(notice_ids=batch)
+            assert {o.status for o in outcomes.values()} == {"sent"}
     queries_per_notice = len(captured.captured_queries) / len(sample_ids)
 
     env = {**os.environ, "CONN_MAX_AGE": "60"}
     log = Path(tempfile.gettempdir()) / "bench-notices-worker.log"
 
-    def run_phase(label: str, publish: object, done: object) -> float:
+    def run_phase(
+        label: str, publish: object, done: object, worker_env: dict[str, str] | None = None
+    ) -> float:
         purge()
         t_publish = time.monotonic()
         publish()  # type: ignore[operator]
         published_in = time.monotonic() - t_publish
         queued = backlog()
-        worker = Worker(env, args.concurrency, log)
+        worker = Worker(worker_env or env, args.concurrency, log)
         try:
             deadline = time.monotonic() + args.timeout
             # The clock starts when the worker takes its first message.
@@ -232,6 +247,10 @@ def main() -> None:
                 ping.apply_async(producer=producer)
 
     def publish_notices() -> None:
+        # As the outbox queues them after a commit: one task per DELIVERY_BATCH notices.
+        if not args.per_notice:
+            services.notices_queue_delivery(batch_ids)
+            return
         with app.producer_or_acquire() as producer:
             for notice_id in batch_ids:
                 notice_deliver.apply_async((notice_id,), producer=producer)
@@ -242,19 +261,79 @@ def main() -> None:
             and not Notice.objects.exclude(state=Notice.State.SENT).exists()
         )
 
+    def smtp_only_rate(notice_id: int) -> float:
+        """The ceiling set by the SMTP conversation itself: ``concurrency`` processes send
+        a notice's e-mail, byte for byte, ``n`` times in all to the same sink, each over
+        one connection, with nothing else around it."""
+        from notices.services.delivery import _message_id
+
+        notice = Notice.objects.get(pk=notice_id)
+        message = EmailMultiAlternatives(
+            subject=notice.mail_subject,
+            body=notice.body_text,
+            from_email="portal@cts.example.jp",
+            to=list(notice.recipients),
+            headers={"Message-ID": _message_id(notice), "X-CTS-Notice-ID": str(notice.pk)},
+        )
+        message.attach_alternative(notice.body_html, "text/html")
+        payload = Path(tempfile.gettempdir()) / "bench-notices-message.eml"
+        # As Django's SMTP backend sends it.
+        payload.write_bytes(message.message().as_bytes(linesep="\r\n"))  # type: ignore[call-arg]
+        per_process = args.n // args.concurrency
+        script = (
+            "import smtplib, sys, pathlib\n"
+            "data = pathlib.Path(sys.argv[2]).read_bytes()\n"
+            "smtp = smtplib.SMTP('127.0.0.1', int(sys.argv[1]))\n"
+            "for _ in range(int(sys.argv[3])):\n"
+            f"    smtp.sendmail('portal@cts.example.jp', {list(notice.recipients)!r}, data)\n"
+            "smtp.quit()\n"
+        )
+        before = sink.handler.count()
+        start = time.monotonic()
+        senders = [
+            subprocess.Popen(
+                [sys.executable, "-c", script, str(sink.port), str(payload), str(per_process)]
+            )
+            for _ in range(args.concurrency)
+        ]
+        for sender in senders:
+            sender.wait()
+        elapsed = time.monotonic() - start
+        sent = sink.handler.count() - before
+        print(f"  SMTP alone: {sent} in {elapsed:.2f}s")
+        return sent / elapsed
+
     print(f"notices: n={args.n}, concurrency={args.concurrency}, broker={args.broker_url}")
     ping_rate = run_phase("no-op task (ctsportal.ping)", publish_pings, lambda: backlog() == 0)
     received_before = sink.handler.count()
-    notice_rate = run_phase("notice_deliver", publish_notices, notices_done)
+    notice_rate = run_phase(
+        "notice_deliver" if args.per_notice else "notices_deliver", publish_notices, notices_done
+    )
     received = sink.handler.count() - received_before
     failed = Notice.objects.filter(state=Notice.State.FAILED).count()
+    # The same notices again with an e-mail backend that sends nothing: what the claim,
+    # the records and the task cost without the SMTP conversation.
+    Notice.objects.filter(pk__in=batch_ids).update(
+        state=Notice.State.PENDING, sent_at=None, attempts=0, claimed_at=None
+    )
+    no_smtp_rate = run_phase(
+        "notices_deliver, no SMTP (dummy backend)",
+        publish_notices,
+        notices_done,
+        {**env, "EMAIL_URL": "dummymail://"},
+    )
     purge()
+    sink_rate = smtp_only_rate(sample_ids[0])
     sink.__exit__()
 
     print(f"no-op tasks per second:  {ping_rate:10.1f}")
     print(f"notices per second:      {notice_rate:10.1f}")
-    print(f"SQL queries per notice:  {queries_per_notice:10.2f}")
+    batches = "one task per notice" if args.per_notice else f"{services.DELIVERY_BATCH} a task"
+    print(f"SQL queries per notice:  {queries_per_notice:10.2f}  ({batches})")
     print(f"ratio notices / no-op:   {notice_rate / ping_rate:10.3f}")
+    print(f"notices without SMTP:    {no_smtp_rate:10.1f}  (ratio {no_smtp_rate / ping_rate:.3f})")
+    print(f"SMTP alone, per second:  {sink_rate:10.1f}  (the same e-mail, no Celery, no database)")
+    print(f"ratio notices / SMTP:    {notice_rate / sink_rate:10.3f}")
     print(f"e-mails at the sink:     {received:10d}  (notices {args.n}, failed {failed})")
 
 

@@ -26,11 +26,22 @@ def notice_deliver(self: Task, notice_id: int) -> str:
     return outcome.status
 
 
+@shared_task(name="notices.tasks.notices_deliver", autoretry_for=())
+def notices_deliver(notice_ids: list[int]) -> dict[str, int]:
+    """Delivers a batch of notices (how the outbox queues them). A notice whose attempt
+    failed and may succeed later gets its own retry task after its backoff."""
+    counts: dict[str, int] = {}
+    for notice_id, outcome in services.notices_deliver(notice_ids=notice_ids).items():
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        if outcome.retry_in is not None:
+            notice_deliver.apply_async((notice_id,), countdown=outcome.retry_in)
+    return counts
+
+
 @shared_task(name="notices.tasks.notices_sweep", autoretry_for=())
 def notices_sweep() -> int:
     """Every minute (CELERY_BEAT_SCHEDULE): re-queues notices whose task was lost or whose
     worker died mid-delivery (Art. 16: a notice is never lost)."""
     ids = services.notices_requeue_due()
-    for notice_id in ids:
-        notice_deliver.delay(notice_id)
+    services.notices_queue_delivery(ids)
     return len(ids)

@@ -33,7 +33,7 @@ from ..models import (
     ReturnChecklist,
     Suspension,
 )
-from .jobs import JobResult, audit_many
+from .jobs import JobResult, audit_many, job_run_in_chunks
 from .lifecycle_common import (
     TOKYO,
     end_access,
@@ -219,54 +219,64 @@ def cancellation_current(*, customer: Customer) -> Cancellation | None:
     )
 
 
-@transaction.atomic
 def cancellation_reminders_send_due(*, now: datetime | None = None) -> JobResult:
     """Art. 12(3): 7 days before a cancellation takes effect, a reminder to the customer,
     when the notice was given further ahead than that."""
     now = now or timezone.now()
-    due = list(
-        Cancellation.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("customer")
-        .filter(
-            state=Cancellation.State.SCHEDULED,
-            reminded_at__isnull=True,
-            effective_at__gt=now,
-            effective_at__lte=now + CANCELLATION_NOTICE,
-            given_at__lt=models.F("effective_at") - CANCELLATION_NOTICE,
+
+    def due() -> models.QuerySet[Cancellation]:
+        return (
+            Cancellation.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("customer")
+            .filter(
+                state=Cancellation.State.SCHEDULED,
+                reminded_at__isnull=True,
+                effective_at__gt=now,
+                effective_at__lte=now + CANCELLATION_NOTICE,
+                given_at__lt=models.F("effective_at") - CANCELLATION_NOTICE,
+            )
         )
-    )
-    if not due:
-        return JobResult(0, 0)
-    Cancellation.objects.filter(pk__in=[c.pk for c in due]).update(reminded_at=now)
-    created = notices_create_many(
-        kind=Notice.Kind.CANCELLATION_REMINDER,
-        clause=Clause.ART12_3,
-        items=[
-            NoticeItem(customer=c.customer, subject=c, context={"cancellation": c}) for c in due
-        ],
-    )
-    audit_many(
-        action="contracts.cancellation.reminded",
-        clause=Clause.ART12_3,
-        rows=[(c.customer_id, c, {"effective_at": c.effective_at.isoformat()}) for c in due],
-    )
-    return JobResult(len(due), len(created))
+
+    def act(due: list[Cancellation]) -> JobResult:
+        Cancellation.objects.filter(pk__in=[c.pk for c in due]).update(reminded_at=now)
+        created = notices_create_many(
+            kind=Notice.Kind.CANCELLATION_REMINDER,
+            clause=Clause.ART12_3,
+            items=[
+                NoticeItem(customer=c.customer, subject=c, context={"cancellation": c}) for c in due
+            ],
+        )
+        audit_many(
+            action="contracts.cancellation.reminded",
+            clause=Clause.ART12_3,
+            rows=[(c.customer_id, c, {"effective_at": c.effective_at.isoformat()}) for c in due],
+        )
+        return JobResult(len(due), created)
+
+    return job_run_in_chunks(due=due, act=act, order=("effective_at", "pk"))
 
 
-@transaction.atomic
 def cancellations_apply_due(*, now: datetime | None = None) -> JobResult:
     """Art. 12(3), 10(6), 12(5): on the effective date every rental ends, the members'
     sessions end and their logins are disabled, the video data's deletion is recorded, the
     return checklist opens, and the customer is told (cancellation_applied)."""
     now = now or timezone.now()
-    due = list(
-        Cancellation.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("customer")
-        .filter(state=Cancellation.State.SCHEDULED, effective_at__lte=now)
-        .order_by("effective_at", "pk")
+
+    def due() -> models.QuerySet[Cancellation]:
+        return (
+            Cancellation.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("customer")
+            .filter(state=Cancellation.State.SCHEDULED, effective_at__lte=now)
+        )
+
+    return job_run_in_chunks(
+        due=due,
+        act=lambda due: _cancellations_apply(due, now=now),
+        order=("effective_at", "pk"),
     )
-    if not due:
-        return JobResult(0, 0)
+
+
+def _cancellations_apply(due: list[Cancellation], *, now: datetime) -> JobResult:
     customers = [c.customer for c in due]
     ended = rentals_end_counted(
         customer_ids=[c.customer_id for c in due], actor=None, clause=Clause.ART12_3
@@ -316,4 +326,4 @@ def cancellations_apply_due(*, now: datetime | None = None) -> JobResult:
         clause=Clause.ART10_6,
         rows=[(c.customer_id, c, {"deleted_at": now.isoformat()}) for c in due],
     )
-    return JobResult(len(due), len(created))
+    return JobResult(len(due), created)

@@ -5,6 +5,7 @@ staff's revocation queue. Nothing is revoked automatically (that is ``standing``
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -23,7 +24,7 @@ from accounts.models import Customer
 from notices.models import Notice
 from notices.services import NoticeItem, notices_create_many
 
-from .jobs import JobResult, audit_many
+from .jobs import JobResult, audit_many, job_run_in_chunks
 from .lifecycle_common import (
     add_months,
     local_date,
@@ -132,7 +133,6 @@ def inactivity_flag_active() -> Q:
     )
 
 
-@transaction.atomic
 def customers_flag_inactive(*, now: datetime | None = None) -> JobResult:
     """Daily (Art. 12(1)(5)): clears the flag of customers who used the service since the
     contact, then flags active customers with no use for three calendar months and sends
@@ -143,70 +143,76 @@ def customers_flag_inactive(*, now: datetime | None = None) -> JobResult:
         inactivity_flag_active()
     ).update(inactivity_contacted_at=None, inactivity_escalated_at=None)
     cutoff = inactivity_cutoff(local_date(now))
-    due = list(
-        Customer.objects.select_for_update(skip_locked=True)
-        .annotate(last_use=_last_use())
-        .filter(status=S.ACTIVE, inactivity_contacted_at__isnull=True, last_use__lt=cutoff)
-        .order_by("pk")
-    )
-    if not due:
-        return JobResult(0, 0)
-    Customer.objects.filter(pk__in=[c.pk for c in due]).update(inactivity_contacted_at=now)
     reply_by = now + timedelta(days=settings.INACTIVITY_REPLY_DAYS)
-    for customer in due:
-        customer.inactivity_contacted_at = now
-    created = notices_create_many(
-        kind=Notice.Kind.INACTIVITY_CONTACT,
-        clause=Clause.ART12_1_5,
-        items=[
-            NoticeItem(
-                customer=c,
-                period=now.isoformat(),
-                context={
-                    "last_use": c.last_use,
-                    "reply_by": reply_by,
-                    "confirm_url": inactivity_confirm_url(c),
-                },
-            )
-            for c in due
-        ],
-    )
-    audit_many(
-        action="contracts.inactivity.contacted",
-        clause=Clause.ART12_1_5,
-        rows=[(c.pk, c, {"last_use": c.last_use.isoformat()}) for c in due],
-    )
-    return JobResult(len(due), len(created))
+
+    def due() -> models.QuerySet[Any]:
+        return (
+            Customer.objects.select_for_update(skip_locked=True)
+            .annotate(last_use=_last_use())
+            .filter(status=S.ACTIVE, inactivity_contacted_at__isnull=True, last_use__lt=cutoff)
+        )
+
+    def act(due: list[Any]) -> JobResult:
+        # Customers annotated with ``last_use``.
+        Customer.objects.filter(pk__in=[c.pk for c in due]).update(inactivity_contacted_at=now)
+        for customer in due:
+            customer.inactivity_contacted_at = now
+        created = notices_create_many(
+            kind=Notice.Kind.INACTIVITY_CONTACT,
+            clause=Clause.ART12_1_5,
+            items=[
+                NoticeItem(
+                    customer=c,
+                    period=now.isoformat(),
+                    context={
+                        "last_use": c.last_use,
+                        "reply_by": reply_by,
+                        "confirm_url": inactivity_confirm_url(c),
+                    },
+                )
+                for c in due
+            ],
+        )
+        audit_many(
+            action="contracts.inactivity.contacted",
+            clause=Clause.ART12_1_5,
+            rows=[(c.pk, c, {"last_use": c.last_use.isoformat()}) for c in due],
+        )
+        return JobResult(len(due), created)
+
+    return job_run_in_chunks(due=due, act=act)
 
 
-@transaction.atomic
 def inactivity_escalate_unanswered(*, now: datetime | None = None) -> JobResult:
     """Daily: a contact left unanswered (no answer, no use) for INACTIVITY_REPLY_DAYS puts
     the customer on staff's revocation queue. Staff decide; nothing is revoked here."""
     now = now or timezone.now()
     deadline = now - timedelta(days=settings.INACTIVITY_REPLY_DAYS)
-    due = list(
-        Customer.objects.select_for_update(skip_locked=True)
-        .filter(inactivity_flag_active())
-        .filter(
-            status=S.ACTIVE,
-            inactivity_escalated_at__isnull=True,
-            inactivity_contacted_at__lte=deadline,
+
+    def due() -> models.QuerySet[Customer]:
+        return (
+            Customer.objects.select_for_update(skip_locked=True)
+            .filter(inactivity_flag_active())
+            .filter(
+                status=S.ACTIVE,
+                inactivity_escalated_at__isnull=True,
+                inactivity_contacted_at__lte=deadline,
+            )
         )
-        .order_by("pk")
-    )
-    if not due:
-        return JobResult(0, 0)
-    Customer.objects.filter(pk__in=[c.pk for c in due]).update(inactivity_escalated_at=now)
-    audit_many(
-        action="contracts.inactivity.escalated",
-        clause=Clause.ART12_1_5,
-        rows=[
-            (c.pk, c, {"contacted_at": c.inactivity_contacted_at.isoformat()})  # type: ignore[union-attr]
-            for c in due
-        ],
-    )
-    return JobResult(len(due), 0)
+
+    def act(due: list[Customer]) -> JobResult:
+        Customer.objects.filter(pk__in=[c.pk for c in due]).update(inactivity_escalated_at=now)
+        audit_many(
+            action="contracts.inactivity.escalated",
+            clause=Clause.ART12_1_5,
+            rows=[
+                (c.pk, c, {"contacted_at": c.inactivity_contacted_at.isoformat()})  # type: ignore[union-attr]
+                for c in due
+            ],
+        )
+        return JobResult(len(due), 0)
+
+    return job_run_in_chunks(due=due, act=act)
 
 
 def revocation_queue() -> models.QuerySet[Customer]:

@@ -23,7 +23,7 @@ from accounts.clauses import Clause
 from accounts.models import Customer, User
 from cameras.models import Product
 from notices.models import Notice
-from notices.services import NoticeItem, notices_create_many
+from notices.services import NOTICE_CHUNK, NoticeItem, notices_create_many
 
 from ..models import (
     INTERRUPTION_REASON_CHOICES,
@@ -93,16 +93,19 @@ def _interruption_notify(interruption: ServiceInterruption, *, actor: User | Non
     ServiceInterruption.objects.filter(pk=interruption.pk).update(notified_at=now)
     interruption.notified_at = now
     transaction.on_commit(lambda: cache.delete(CURRENT_INTERRUPTIONS_KEY))
-    created = notices_create_many(
+    # Streamed (a server-side cursor) and created chunk by chunk: memory stays bounded
+    # however many customers the interruption concerns.
+    return notices_create_many(
         kind=Notice.Kind.SERVICE_INTERRUPTION,
         clause=Clause(interruption.reason),
-        items=[
+        items=(
             NoticeItem(customer=c, subject=interruption, context={"interruption": interruption})
             for c in interruption_affected_customers(interruption)
-        ],
+            .order_by("pk")
+            .iterator(chunk_size=NOTICE_CHUNK)
+        ),
         actor=actor,
     )
-    return len(created)
 
 
 def interruption_validate(
@@ -278,21 +281,20 @@ def _service_end_notify(service_end: ServiceEnd, *, period: str, actor: User | N
         subject=service_end,
         period=period,
     )
-    created = notices_create_many(
+    return notices_create_many(
         kind=Notice.Kind.SERVICE_END,
         clause=Clause.ART8_2,
-        items=[
+        items=(
             NoticeItem(
                 customer=c,
                 subject=service_end,
                 period=period,
                 context={"service_end": service_end, "reminder": period == "reminder"},
             )
-            for c in customers
-        ],
+            for c in customers.order_by("pk").iterator(chunk_size=NOTICE_CHUNK)
+        ),
         actor=actor,
     )
-    return len(created)
 
 
 def service_end_validate(*, effective_at: datetime, now: datetime | None = None) -> None:

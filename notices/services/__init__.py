@@ -7,13 +7,17 @@ The names below are the package's public interface: ``from notices.services impo
 notice_create`` is how other apps create a notice."""
 
 from .delivery import (
+    DELIVERY_BATCH,
     DeliveryOutcome,
     notice_claim,
     notice_deliver,
+    notices_claim,
+    notices_deliver,
     notices_requeue_due,
     retry_delay,
 )
 from .outbox import (
+    NOTICE_CHUNK,
     NoticeItem,
     notice_create,
     notice_default_recipients,
@@ -21,9 +25,12 @@ from .outbox import (
     notice_retry,
     notices_create_bulk,
     notices_create_many,
+    notices_queue_delivery,
 )
 
 __all__ = [
+    "DELIVERY_BATCH",
+    "NOTICE_CHUNK",
     "DeliveryOutcome",
     "NoticeItem",
     "notice_claim",
@@ -32,8 +39,11 @@ __all__ = [
     "notice_deliver",
     "notice_mark_read",
     "notice_retry",
+    "notices_claim",
     "notices_create_bulk",
     "notices_create_many",
+    "notices_deliver",
+    "notices_queue_delivery",
     "notices_requeue_due",
     "retry_delay",
 ]

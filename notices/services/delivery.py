@@ -5,19 +5,36 @@ workers, a redelivered message and the sweep can never both send it. The one win
 a worker killed after the SMTP server accepted the message and before ``sent`` is recorded:
 once the lease (NOTICE_SENDING_LEASE) expires the notice is claimed and sent again, so a
 crash may cost at most one extra copy per killed delivery. Every copy carries the same
-Message-ID, so most mail clients show them as one."""
+Message-ID, so most mail clients show them as one.
+
+Throughput: the outbox queues one task per batch of notices (``notices_deliver``): one
+conditional UPDATE ... RETURNING claims the whole batch, one SMTP connection carries it, and
+each notice's outcome is one UPDATE, recorded before the next notice is sent (so a killed
+worker still costs at most one extra copy). Those records are committed without waiting for
+the WAL flush (``synchronous_commit = off`` for the batch only): a crash of the worker loses
+none of them; only a crash of the PostgreSQL server itself within a fraction of a second
+could lose a record, and that notice would then be sent once more after the lease, as after
+a worker crash. A killed worker's claimed but unsent notices wait for the lease before the
+sweep hands them to another worker; a batch still running at half the lease hands its unsent
+notices back itself, so no claim expires while its notice is still about to be sent."""
 
 from __future__ import annotations
 
 import logging
 import smtplib
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import DatabaseError
+from django.db import connection as db_connection
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -34,10 +51,59 @@ class DeliveryOutcome:
     retry_in: int | None = None
 
 
+# The columns delivery needs; the claim returns them (in this order).
+_DELIVERY_FIELDS = (
+    "id",
+    "recipients",
+    "mail_subject",
+    "body_text",
+    "body_html",
+    "attempts",
+    "content_sha256",
+    "claimed_at",
+)
+
+
+def notices_claim(*, notice_ids: Sequence[int]) -> list[Notice]:
+    """Claims for one delivery attempt each of the notices that is pending (or left in
+    ``sending`` by a dead worker beyond the lease) and has recipients; skips the others (sent,
+    failed, in flight elsewhere). One conditional UPDATE ... RETURNING: of any number of
+    concurrent callers exactly one changes (and gets) each row."""
+    if not notice_ids:
+        return []
+    now = timezone.now()
+    lease = timedelta(seconds=settings.NOTICE_SENDING_LEASE)
+    sql = """
+        UPDATE notices_notice
+        SET state = %(sending)s, claimed_at = %(now)s, attempts = attempts + 1
+        WHERE id = ANY(%(ids)s)
+          AND recipients <> '[]'::jsonb
+          AND (state = %(pending)s OR (state = %(sending)s AND claimed_at < %(stale)s))
+        RETURNING id, recipients, mail_subject, body_text, body_html, attempts, content_sha256,
+                  claimed_at"""
+    params: dict[str, Any] = {
+        "ids": list(notice_ids),
+        "now": now,
+        "stale": now - lease,
+        "pending": Notice.State.PENDING,
+        "sending": Notice.State.SENDING,
+    }
+    if db_connection.vendor != "postgresql":
+        # SQLite (``make run``): no RETURNING with ANY(); one claim at a time, same rule.
+        return [n for n in (notice_claim(notice_id=pk) for pk in notice_ids) if n is not None]
+    # raw(): the returned columns are mapped by name and converted (recipients is JSON).
+    claimed = list(Notice.objects.raw(sql, params))
+    claimed.sort(key=lambda n: n.pk)
+    return claimed
+
+
 def notice_claim(*, notice_id: int) -> Notice | None:
     """Claims the notice for one delivery attempt, or returns None if it is sent, failed or
     in flight elsewhere. A conditional UPDATE: of any number of concurrent callers exactly
     one changes the row. A ``sending`` claim older than the lease is a dead worker's."""
+    if db_connection.vendor == "postgresql":
+        claimed = notices_claim(notice_ids=[notice_id])
+        return claimed[0] if claimed else None
     now = timezone.now()
     lease = timedelta(seconds=settings.NOTICE_SENDING_LEASE)
     claimable = Q(state=Notice.State.PENDING) | Q(
@@ -50,9 +116,7 @@ def notice_claim(*, notice_id: int) -> Notice | None:
     )
     if changed != 1:
         return None
-    return Notice.objects.only(
-        "id", "recipients", "mail_subject", "body_text", "body_html", "attempts", "content_sha256"
-    ).get(pk=notice_id)
+    return Notice.objects.only(*_DELIVERY_FIELDS).get(pk=notice_id)
 
 
 def _message_id(notice: Notice) -> str:
@@ -65,7 +129,7 @@ def _message_id(notice: Notice) -> str:
 _open_connection: dict[tuple[str, str, int], BaseEmailBackend] = {}
 
 
-def _mail_connection() -> BaseEmailBackend:
+def _mail_connection(*, check_alive: bool = True) -> BaseEmailBackend:
     key = (
         settings.EMAIL_BACKEND,
         getattr(settings, "EMAIL_HOST", ""),
@@ -73,7 +137,7 @@ def _mail_connection() -> BaseEmailBackend:
     )
     connection = _open_connection.pop(key, None)
     smtp = getattr(connection, "connection", None)
-    if connection is not None and smtp is not None:
+    if connection is not None and smtp is not None and check_alive:
         # The server may have dropped an idle connection; NOOP tells before anything is sent.
         try:
             alive = smtp.noop()[0] == 250
@@ -96,14 +160,14 @@ def _close_quietly(connection: BaseEmailBackend) -> None:
         logger.debug("closing a broken SMTP connection failed", exc_info=True)
 
 
-def _send(notice: Notice) -> None:
-    connection = _mail_connection()
+def _send(notice: Notice, *, check_connection: bool) -> None:
+    smtp = _mail_connection(check_alive=check_connection)
     message = EmailMultiAlternatives(
         subject=notice.mail_subject,
         body=notice.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=list(notice.recipients),
-        connection=connection,
+        connection=smtp,
         headers={
             # The same Message-ID on every copy: a crash-induced duplicate shows up as one.
             "Message-ID": _message_id(notice),
@@ -118,9 +182,9 @@ def _send(notice: Notice) -> None:
     except Exception:
         # After a failure the connection's state is unknown: start afresh next time.
         for key, open_connection in list(_open_connection.items()):
-            if open_connection is connection:
+            if open_connection is smtp:
                 del _open_connection[key]
-        _close_quietly(connection)
+        _close_quietly(smtp)
         raise
 
 
@@ -149,8 +213,70 @@ def notice_deliver(*, notice_id: int) -> DeliveryOutcome:
     notice = notice_claim(notice_id=notice_id)
     if notice is None:
         return DeliveryOutcome("skipped")
+    return _attempt(notice, check_connection=True)
+
+
+# Notices per delivery task: enough to spread a task's and a claim's cost thin, few enough
+# that a batch is done long before the claim's lease expires.
+DELIVERY_BATCH = 50
+
+
+def notices_deliver(*, notice_ids: Sequence[int]) -> dict[int, DeliveryOutcome]:
+    """One delivery attempt for each of the notices: one claim for them all, one SMTP
+    connection for them all, and each outcome recorded before the next notice is sent.
+    Notices not claimed (sent, failed, in flight elsewhere) are "skipped"."""
+    outcomes = {pk: DeliveryOutcome("skipped") for pk in notice_ids}
+    # The claims must not outlive their lease while waiting their turn (a slow SMTP server):
+    # past half of it, the rest are handed back and retried on their own.
+    deadline = time.monotonic() + settings.NOTICE_SENDING_LEASE / 2
+    with _records_without_flush_wait():
+        claimed = notices_claim(notice_ids=notice_ids)
+        for index, notice in enumerate(claimed):
+            if time.monotonic() > deadline:
+                for rest in _release(claimed[index:]):
+                    outcomes[rest] = DeliveryOutcome("retry", retry_in=1)
+                break
+            outcomes[notice.pk] = _attempt(notice, check_connection=index == 0)
+    return outcomes
+
+
+def _release(notices: Sequence[Notice]) -> list[int]:
+    """Hands claimed, unsent notices back (pending again, the attempt not counted), if the
+    claim is still this one's; returns their ids."""
+    released = []
+    for notice in notices:
+        changed = Notice.objects.filter(
+            pk=notice.pk, state=Notice.State.SENDING, claimed_at=notice.claimed_at
+        ).update(state=Notice.State.PENDING, claimed_at=None, attempts=F("attempts") - 1)
+        if changed:
+            released.append(notice.pk)
+    return released
+
+
+@contextmanager
+def _records_without_flush_wait() -> Iterator[None]:
+    """Commits of this session do not wait for the WAL flush (see the module docstring).
+    Outside a transaction only: inside one, its commit decides."""
+    active = db_connection.vendor == "postgresql" and not db_connection.in_atomic_block
+    if active:
+        with db_connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO OFF")
     try:
-        _send(notice)
+        yield
+    finally:
+        if active:
+            try:
+                with db_connection.cursor() as cursor:
+                    cursor.execute("RESET synchronous_commit")
+            except DatabaseError:
+                # A broken session must not be reused with the setting still on.
+                db_connection.close()
+
+
+def _attempt(notice: Notice, *, check_connection: bool) -> DeliveryOutcome:
+    """Sends a claimed notice and records the outcome."""
+    try:
+        _send(notice, check_connection=check_connection)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         base = Notice.objects.filter(pk=notice.pk, state=Notice.State.SENDING)

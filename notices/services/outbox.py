@@ -4,6 +4,7 @@ commit. Also staff retries and the per-person read marker."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,8 @@ from accounts.clauses import Clause
 from accounts.models import Customer, Membership, User
 from notices.models import PERSONAL_KINDS, Notice, NoticeRead
 
-from .rendering import notice_fill
+from .delivery import DELIVERY_BATCH
+from .rendering import notice_fill, notices_fill_many
 
 
 def notice_default_recipients(*, customer: Customer) -> list[str]:
@@ -46,19 +48,21 @@ def _subject_key(subject: models.Model | None) -> tuple[ContentType | None, str]
     return ContentType.objects.get_for_model(subject), str(subject.pk)
 
 
+def notices_queue_delivery(notice_ids: Sequence[int]) -> None:
+    """Publishes the delivery of these notices now: one task per DELIVERY_BATCH of them."""
+    from notices.tasks import notices_deliver
+
+    ids = list(notice_ids)
+    for start in range(0, len(ids), DELIVERY_BATCH):
+        notices_deliver.delay(ids[start : start + DELIVERY_BATCH])
+
+
 def _queue_delivery(notice_ids: list[int]) -> None:
-    """Queues one delivery task per notice once the surrounding transaction commits; a
+    """Queues the delivery of the notices once the surrounding transaction commits; a
     rolled-back event queues nothing."""
     if not notice_ids:
         return
-
-    def publish() -> None:
-        from notices.tasks import notice_deliver
-
-        for notice_id in notice_ids:
-            notice_deliver.delay(notice_id)
-
-    transaction.on_commit(publish)
+    transaction.on_commit(lambda: notices_queue_delivery(notice_ids))
 
 
 # The content digest of a notice inserted but not yet rendered.
@@ -253,19 +257,44 @@ def _allocate_notice_ids(count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+# Notices rendered and inserted at a time by notices_create_many: bounds its memory.
+NOTICE_CHUNK = 2000
+
+
 @transaction.atomic
 def notices_create_many(
-    *, kind: Notice.Kind, clause: Clause, items: list[NoticeItem], actor: User | None = None
-) -> list[Notice]:
+    *,
+    kind: Notice.Kind,
+    clause: Clause,
+    items: Iterable[NoticeItem],
+    actor: User | None = None,
+    chunk_size: int | None = None,
+) -> int:
     """Notices of one kind to many customers, each with its own subject, period and
-    context, in a fixed number of queries whatever their number (recipients, ids, one
-    INSERT ... ON CONFLICT DO NOTHING, one read back). Items whose (customer, kind, subject,
-    period) was already notified are skipped: a repeated or concurrent job sends nothing
-    twice. Returns the notices created by this call."""
+    context. Set-wise: ``chunk_size`` (default NOTICE_CHUNK) notices at a time, each chunk
+    in four queries (recipients, ids, one INSERT ... ON CONFLICT DO NOTHING, one read back
+    of the ids) and rendered once for the chunk (``notices_fill_many``): the queries do not
+    grow with the number of notices in a chunk, and the memory is bounded by the chunk.
+    Items whose (customer, kind, subject, period) was already notified are skipped: a
+    repeated or concurrent job sends nothing twice. Returns how many notices this call created."""
     if kind not in Notice.Kind.values:
         raise ValueError(f"Unknown notice kind: {kind}")
-    if not items:
-        return []
+    chunk_size = chunk_size or NOTICE_CHUNK
+    created = 0
+    chunk: list[NoticeItem] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == chunk_size:
+            created += _notices_create_chunk(kind=kind, clause=clause, items=chunk, actor=actor)
+            chunk = []
+    if chunk:
+        created += _notices_create_chunk(kind=kind, clause=clause, items=chunk, actor=actor)
+    return created
+
+
+def _notices_create_chunk(
+    *, kind: Notice.Kind, clause: Clause, items: list[NoticeItem], actor: User | None
+) -> int:
     if connection.vendor != "postgresql":
         # SQLite (``make run``) has no sequences to draw from: one notice at a time.
         before = set(Notice.objects.filter(kind=kind).values_list("pk", flat=True))
@@ -281,7 +310,7 @@ def notices_create_many(
             )
             for item in items
         ]
-        return [n for n in made if n.pk not in before]
+        return len({n.pk for n in made} - before)
     recipients = _recipients_by_customer(customer_ids=sorted({i.customer.pk for i in items}))
     now = timezone.now()
     rows: dict[str, tuple[NoticeItem, Notice]] = {}
@@ -300,17 +329,17 @@ def notices_create_many(
             now=now,
         )
         rows.setdefault(notice.dedupe_key, (item, notice))
-    for (item, notice), pk in zip(rows.values(), _allocate_notice_ids(len(rows)), strict=True):
+    for (_item, notice), pk in zip(rows.values(), _allocate_notice_ids(len(rows)), strict=True):
         notice.pk = pk
-        notice_fill(notice, customer=item.customer, context=item.context)
+    # Rendered after the ids are drawn so the text can link to the notice's own page.
+    notices_fill_many([(notice, item.customer, item.context) for item, notice in rows.values()])
     notices = [notice for _item, notice in rows.values()]
     Notice.objects.bulk_create(notices, ignore_conflicts=True)
     inserted = set(
         Notice.objects.filter(pk__in=[n.pk for n in notices]).values_list("pk", flat=True)
     )
-    created = [n for n in notices if n.pk in inserted]
-    _queue_delivery([n.pk for n in created if n.state == Notice.State.PENDING])
-    return created
+    _queue_delivery([n.pk for n in notices if n.pk in inserted and n.state == Notice.State.PENDING])
+    return len(inserted)
 
 
 @transaction.atomic

@@ -187,3 +187,29 @@ def test_the_reply_window_is_a_setting(customer_a: Customer, alice: User, settin
         inactivity.customers_flag_inactive()
     with time_machine.travel(jst(2027, 2, 11, 9, 0), tick=False):
         assert inactivity.inactivity_escalate_unanswered().changed == 1
+
+
+def test_a_backlog_larger_than_a_chunk_is_done_chunk_by_chunk_and_once(
+    monkeypatch: pytest.MonkeyPatch, django_assert_max_num_queries: Any
+) -> None:
+    from contracts.services import jobs
+    from tests.factories import CustomerFactory, MembershipFactory
+
+    monkeypatch.setattr(jobs, "CHUNK_SIZE", 2)
+    customers = [CustomerFactory() for _ in range(5)]
+    for customer in customers:
+        MembershipFactory(customer=customer, role="owner")
+        used_at(customer, jst(2026, 8, 1, 12, 0))
+    with time_machine.travel(jst(2026, 11, 30, 9, 0), tick=False):
+        # Three chunks of at most two customers, each its own transaction.
+        assert inactivity.customers_flag_inactive() == JobResult(5, 5)
+        # Nothing left: the flags' clean-up and one empty selection (in a savepoint).
+        with django_assert_max_num_queries(4):
+            assert inactivity.customers_flag_inactive() == JobResult(0, 0)
+    assert Notice.objects.filter(kind=Notice.Kind.INACTIVITY_CONTACT).count() == 5
+    assert AuditEntry.objects.filter(action="contracts.inactivity.contacted").count() == len(
+        customers
+    )
+    assert not Customer.objects.filter(
+        pk__in=[c.pk for c in customers], inactivity_contacted_at__isnull=True
+    ).exists()

@@ -160,6 +160,33 @@ def test_a_job_run_twice_changes_and_sends_nothing_more(job: str) -> None:
         assert again.changed == 0
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("job", SET_BASED)
+def test_a_job_works_through_a_backlog_chunk_by_chunk_once(
+    job: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contracts.services import jobs
+    from notices.services import outbox
+
+    monkeypatch.setattr(jobs, "CHUNK_SIZE", 3)
+    monkeypatch.setattr(outbox, "NOTICE_CHUNK", 3)
+    staff = StaffFactory(mfa=False)
+    due_for(job, 7, offset=0, staff=staff)
+    with time_machine.travel(T0, tick=False):
+        done = JOBS[job]()
+        again = JOBS[job]()
+    if job in ("customers_flag_inactive", "inactivity_escalate_unanswered") or job.startswith(
+        "cancellation"
+    ):
+        assert done.changed == 7
+    if job not in ("service_ends_apply_due", "inactivity_escalate_unanswered"):
+        # Each of the seven customers told (the service end's reminder too), each once.
+        assert done.notices == Notice.objects.count() >= 7
+        assert Notice.objects.values("customer", "period").distinct().count() == done.notices
+    assert again.notices == 0
+    assert Notice.objects.count() == done.notices
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     "job",

@@ -228,3 +228,44 @@ def test_an_smtp_connection_dropped_by_the_server_is_reopened(
         again.stop()
     assert sink.handler.notice_ids == [first.pk]
     assert handler.notice_ids == [second.pk]
+
+
+def test_a_batch_is_claimed_at_once_and_skips_what_is_not_claimable(
+    alice: User, customer_a: Customer, django_assert_max_num_queries
+) -> None:
+    first, second, done = (make_notice(customer_a, period=f"batch-{n}") for n in range(3))
+    assert services.notice_deliver(notice_id=done.pk).status == "sent"
+    mail.outbox.clear()
+    # One claim for the batch, then one record per notice.
+    with django_assert_max_num_queries(3):
+        outcomes = services.notices_deliver(notice_ids=[first.pk, second.pk, done.pk])
+    assert {pk: o.status for pk, o in outcomes.items()} == {
+        first.pk: "sent",
+        second.pk: "sent",
+        done.pk: "skipped",
+    }
+    assert sorted(int(m.extra_headers["X-CTS-Notice-ID"]) for m in mail.outbox) == sorted(
+        [first.pk, second.pk]
+    )
+    assert services.notices_deliver(notice_ids=[first.pk, second.pk]) == {
+        first.pk: services.DeliveryOutcome("skipped"),
+        second.pk: services.DeliveryOutcome("skipped"),
+    }
+
+
+def test_a_batch_hands_back_what_it_could_not_send_within_half_its_lease(
+    alice: User, customer_a: Customer, settings
+) -> None:
+    first, second = (make_notice(customer_a, period=f"slow-{n}") for n in range(2))
+    # No time at all: the batch claims both, then hands both back before sending anything.
+    settings.NOTICE_SENDING_LEASE = 0
+    outcomes = services.notices_deliver(notice_ids=[first.pk, second.pk])
+    assert {o.status for o in outcomes.values()} == {"retry"}
+    assert mail.outbox == []
+    for notice in (first, second):
+        notice.refresh_from_db()
+        assert (notice.state, notice.attempts, notice.claimed_at) == (
+            Notice.State.PENDING,
+            0,
+            None,
+        )

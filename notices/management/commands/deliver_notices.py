@@ -26,8 +26,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         ids = services.notices_requeue_due(grace_seconds=0 if options["now"] else None)
         counts: dict[str, int] = {}
-        for notice_id in ids:
-            outcome = services.notice_deliver(notice_id=notice_id)
-            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        for start in range(0, len(ids), services.DELIVERY_BATCH):
+            batch = ids[start : start + services.DELIVERY_BATCH]
+            for outcome in services.notices_deliver(notice_ids=batch).values():
+                counts[outcome.status] = counts.get(outcome.status, 0) + 1
         summary = ", ".join(f"{status}: {n}" for status, n in sorted(counts.items())) or "none"
         self.stdout.write(f"{len(ids)} notices due ({summary}).")

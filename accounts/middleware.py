@@ -12,7 +12,9 @@ from django.contrib.auth import (
     logout,
 )
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthenticationMiddleware
+from django.contrib.auth.middleware import (
+    AuthenticationMiddleware as DjangoAuthenticationMiddleware,
+)
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -78,6 +80,8 @@ class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
     def process_request(self, request: HttpRequest) -> None:
         super().process_request(request)
         request.user = SimpleLazyObject(lambda: _person(request))  # type: ignore[assignment]
+
+
 from .signals import LAST_SEEN_SESSION_KEY, SIGNED_IN_AT_SESSION_KEY
 
 

@@ -54,10 +54,10 @@ def membership_of(request: HttpRequest | Request) -> Membership | None:
 _NOT_LOADED = object()
 
 
-def _membership_loaded_with(user: Any) -> Membership | None | object:
+def _membership_loaded_with(user: Any) -> Membership | object | None:
     """The membership read with the user (``accounts.middleware.person_get`` selects it with
     its company in the same query), or ``_NOT_LOADED`` (an API token's user, a test's)."""
-    relation = User.membership.related  # type: ignore[attr-defined]
+    relation = User.membership.related
     if not relation.is_cached(user):
         return _NOT_LOADED
     membership = relation.get_cached_value(user)
@@ -78,7 +78,7 @@ def forget_membership(request: HttpRequest | Request) -> None:
         delattr(holder, _MEMO)
     user = request.user
     if user is not None and user.is_authenticated:
-        relation = User.membership.related  # type: ignore[attr-defined]
+        relation = User.membership.related
         if relation.is_cached(user):
             relation.delete_cached_value(user)
 

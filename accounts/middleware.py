@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from .audit import client_ip
 from .models import User
 from .services import customer_touch_activity
+from .signals import LAST_SEEN_SESSION_KEY, SIGNED_IN_AT_SESSION_KEY
 
 
 def _backend_user(backend: Any, user_id: Any) -> User | None:
@@ -80,9 +81,6 @@ class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
     def process_request(self, request: HttpRequest) -> None:
         super().process_request(request)
         request.user = SimpleLazyObject(lambda: _person(request))  # type: ignore[assignment]
-
-
-from .signals import LAST_SEEN_SESSION_KEY, SIGNED_IN_AT_SESSION_KEY
 
 
 def _session_touch(request: HttpRequest, user: object) -> None:

@@ -81,13 +81,13 @@ def scale_customer(
 
     assigned = RentalUnit.objects.filter(rental__customer=customer).count()
     if assigned < units:
-        existing = set(
+        serials = set(
             Unit.objects.filter(serial__startswith=SERIAL_PREFIX).values_list("serial", flat=True)
         )
         Unit.objects.bulk_create(
             Unit(product=product, serial=serial, state=Unit.State.ASSIGNED)
             for serial in (f"{SERIAL_PREFIX}{n:05d}" for n in range(units))
-            if serial not in existing
+            if serial not in serials
         )
         free = list(
             Unit.objects.filter(serial__startswith=SERIAL_PREFIX, assignments__isnull=True)

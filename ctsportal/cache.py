@@ -14,6 +14,11 @@ from django.utils.functional import cached_property
 
 
 class RedisCacheClient(DjangoRedisCacheClient):
+    # Django's own attributes (not in django-stubs).
+    _client: Any
+    _get_connection_pool: Any
+    _get_connection_pool_index: Any
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._clients: dict[int, Any] = {}
@@ -29,6 +34,9 @@ class RedisCacheClient(DjangoRedisCacheClient):
 
 
 class RedisCache(DjangoRedisCache):
+    _servers: Any
+    _options: Any
+
     @cached_property
     def _cache(self) -> RedisCacheClient:
         return RedisCacheClient(self._servers, **self._options)

@@ -20,7 +20,6 @@ from tests.factories import StaffFactory, valid_corporate_number
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-
 @pytest.fixture
 def staff_page(browser: Any, live_server: Any) -> Iterator[Any]:
     reviewer = StaffFactory(email="reviewer@cts.example.jp")

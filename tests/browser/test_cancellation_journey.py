@@ -22,7 +22,6 @@ pytestmark = [
 ]
 
 
-
 def test_the_owner_gives_and_withdraws_notice_of_cancellation(
     browser: Any, live_server: Any, alice: User, customer_a: Customer
 ) -> None:

@@ -50,7 +50,14 @@ DEMO_STAFF = "admin@cts.example.jp"
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per measurement")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds over every page; each page's figure is its median round, so that a "
+        "change of the machine's load during the run weighs on every page alike",
+    )
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--port", type=int, default=0, help="gunicorn's port (default: a free one)")
@@ -214,13 +221,27 @@ def _ms(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def wrk(args: argparse.Namespace, name: str, path: str, cookies: dict[str, str] | None) -> Figure:
+def wrk(
+    args: argparse.Namespace,
+    name: str,
+    path: str,
+    cookies: dict[str, str] | None,
+    *,
+    warm_up: bool = True,
+) -> Figure:
     url = f"http://127.0.0.1:{args.port}{path}"
     command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", "--latency"]
+    header = "; ".join(f"{k}={v}" for k, v in (cookies or {}).items())
     if cookies:
-        command += ["-H", "Cookie: " + "; ".join(f"{k}={v}" for k, v in cookies.items())]
-    # A short warm-up (caches, connections), then the measurement.
-    subprocess.run([*command, "-d2s", url], capture_output=True, check=True)
+        command += ["-H", "Cookie: " + header]
+    if warm_up:
+        # The page itself must answer (not a redirect to sign in or to accept the terms).
+        check = urllib.request.Request(url, headers={"Cookie": header} if header else {})
+        with urllib.request.urlopen(check, timeout=60) as response:  # noqa: S310 (http://127.0.0.1)
+            if response.status != 200 or response.url != url:
+                raise SystemExit(f"{path} answered {response.status} at {response.url}")
+        # A short warm-up (caches, connections), then the measurement.
+        subprocess.run([*command, "-d2s", url], capture_output=True, check=True)
     out = subprocess.run(
         [*command, f"-d{args.duration}s", url], capture_output=True, check=True, text=True
     ).stdout
@@ -260,26 +281,28 @@ def main() -> None:
     signed_in = {"sessionid": cookies["sessionid"]}
     wanted = targets(scale)
     server = Server(env, args.port)
+    pages: list[tuple[str, str, dict[str, str] | None]] = [
+        ("bare WSGI hello", "/bench/bare", None),
+        ("Django hello", "/bench/hello", None),
+        ("typical page", "/bench/typical", {"bench_session": cookies["bench_session"]}),
+        *((path, path, signed_in) for path in wanted if args.only in path),
+        *((f"{path} (anonymous)", path, None) for path in ANONYMOUS if args.only in path),
+    ]
+    rounds: list[list[Figure]] = []
     try:
-        figures = [
-            wrk(args, "bare WSGI hello", "/bench/bare", None),
-            wrk(args, "Django hello", "/bench/hello", None),
-            wrk(
-                args, "typical page", "/bench/typical", {"bench_session": cookies["bench_session"]}
-            ),
-        ]
-        for path in wanted:
-            if args.only in path:
-                figures.append(wrk(args, path, path, signed_in))
-        for path in ANONYMOUS:
-            if args.only in path:
-                figures.append(wrk(args, f"{path} (anonymous)", path, None))
+        for number in range(args.rounds):
+            rounds.append([wrk(args, *page, warm_up=number == 0) for page in pages])
     finally:
         server.stop()
+    figures = [
+        sorted(measured, key=lambda f: f.rps)[len(measured) // 2]
+        for measured in zip(*rounds, strict=True)
+    ]
     hello, typical = figures[1].rps, figures[2].rps
     print(
         f"gunicorn 2 workers, production settings, PostgreSQL + Redis; wrk -t{args.threads} "
-        f"-c{args.connections} -d{args.duration}s; the demo owner's company: {scale.rentals} "
+        f"-c{args.connections} -d{args.duration}s, median of {args.rounds} rounds; "
+        f"the demo owner's company: {scale.rentals} "
         f"rentals, {scale.units} units, {scale.notices} notices; load average "
         + " ".join(f"{x:.2f}" for x in os.getloadavg())
     )

@@ -44,8 +44,25 @@ def membership_of(request: HttpRequest | Request) -> Membership | None:
     memo: tuple[Any, Membership | None] | None = getattr(holder, _MEMO, None)
     if memo is not None and memo[0] == user.pk:
         return memo[1]
-    membership = membership_get(user=user)
+    membership = _membership_loaded_with(user)
+    if membership is _NOT_LOADED:
+        membership = membership_get(user=user)
     setattr(holder, _MEMO, (user.pk, membership))
+    return membership  # type: ignore[return-value]
+
+
+_NOT_LOADED = object()
+
+
+def _membership_loaded_with(user: Any) -> Membership | object | None:
+    """The membership read with the user (``accounts.middleware.person_get`` selects it with
+    its company in the same query), or ``_NOT_LOADED`` (an API token's user, a test's)."""
+    relation = User.membership.related
+    if not relation.is_cached(user):
+        return _NOT_LOADED
+    membership = relation.get_cached_value(user)
+    if membership is not None and not Membership.customer.is_cached(membership):
+        return _NOT_LOADED
     return membership
 
 
@@ -59,6 +76,11 @@ def forget_membership(request: HttpRequest | Request) -> None:
     holder = _django_request(request)
     if hasattr(holder, _MEMO):
         delattr(holder, _MEMO)
+    user = request.user
+    if user is not None and user.is_authenticated:
+        relation = User.membership.related
+        if relation.is_cached(user):
+            relation.delete_cached_value(user)
 
 
 # --- Cached per-person facts -------------------------------------------------------------------

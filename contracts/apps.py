@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class ContractsConfig(AppConfig):
     name = "contracts"
     verbose_name = _("Registrations and contracts")
+
+    def ready(self) -> None:
+        from accounts.sessions import shared_fact_key_add
+
+        from .services.service_events import CURRENT_INTERRUPTIONS_KEY
+
+        # Every customer page shows the current interruptions' banner (Art. 8(1)).
+        shared_fact_key_add(CURRENT_INTERRUPTIONS_KEY)

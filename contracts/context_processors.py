@@ -21,6 +21,6 @@ def lifecycle_banners(request: HttpRequest) -> dict[str, Any]:
         return {}
     customer = membership.customer
     return {
-        "service_interruptions": interruptions_for_customer(customer=customer),
+        "service_interruptions": interruptions_for_customer(customer=customer, request=request),
         "cancellation_effective_at": customer.cancellation_effective_at,
     }

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.views import membership_or_404
 from cameras.selectors import product_get
+from ctsportal.paging import page_of
 
 from .rentals_forms import RentalRequestForm
 from .selectors import billing as billing_selectors
@@ -29,8 +30,8 @@ def _user(request: HttpRequest) -> User:
 
 
 def overview(request: HttpRequest) -> HttpResponse:
-    """ "My contracts": the usage contract (formation time, terms accepted) and every rental
-    under it with its units."""
+    """ "My contracts": the usage contract (formation time, terms accepted) and the rentals
+    under it with their units, a page at a time."""
     customer = membership_or_404(request).customer
     contract = rentals_selectors.usage_contract_get(customer=customer)
     return render(
@@ -39,7 +40,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         {
             "contract": contract,
             "terms": rentals_selectors.usage_contract_terms(contract=contract) if contract else [],
-            "rentals": rentals_selectors.rental_list(customer=customer),
+            "page": page_of(request, rentals_selectors.rental_list(customer=customer)),
         },
     )
 
@@ -92,7 +93,7 @@ def unit_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "contracts/rentals/units.html",
-        {"assignments": rentals_selectors.rental_unit_list(customer=customer)},
+        {"page": page_of(request, rentals_selectors.rental_unit_list(customer=customer))},
     )
 
 
@@ -109,8 +110,10 @@ def billing_overview(request: HttpRequest) -> HttpResponse:
         "contracts/rentals/billing.html",
         {
             "balance": billing.customer_outstanding_balance(customer=customer),
-            "charges": billing_selectors.charge_list(customer=customer),
-            "payments": billing_selectors.payment_list(customer=customer),
+            "page": page_of(request, billing_selectors.charge_list(customer=customer)),
+            "payments": page_of(
+                request, billing_selectors.payment_list(customer=customer), param="payments"
+            ),
         },
     )
 
@@ -120,5 +123,5 @@ def deletion_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "contracts/rentals/deletions.html",
-        {"records": rentals_selectors.video_deletion_list(customer=customer)},
+        {"page": page_of(request, rentals_selectors.video_deletion_list(customer=customer))},
     )

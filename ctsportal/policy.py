@@ -220,10 +220,10 @@ def _state_refusal(
     return None
 
 
-def _terms_pending(user: Any) -> bool:
+def _terms_pending(user: Any, request: HttpRequest | None = None) -> bool:
     from terms.selectors import pending_version_ids
 
-    return bool(pending_version_ids(user=user))
+    return bool(pending_version_ids(user=user, request=request))
 
 
 def _recently_confirmed(request: HttpRequest, user: Any, by_token: bool) -> bool:
@@ -260,7 +260,7 @@ def evaluate(
     refusal = _state_refusal(request, customer, access, method)
     if refusal is not None:
         return refusal
-    if not access.terms_exempt and _terms_pending(user):
+    if not access.terms_exempt and _terms_pending(user, request):
         return Refusal(
             Code.TERMS_NOT_ACCEPTED,
             _("Please accept the terms in force before using the API (Art. 15)."),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.current import membership_of, user_of
 from ctsportal.access import access
+from ctsportal.paging import page_of
 
 from . import selectors, services
 
@@ -29,7 +29,7 @@ def notice_list_view(request: HttpRequest) -> HttpResponse:
         notices = selectors.notice_list_section(
             customer=membership.customer, user=user_of(request), section=section
         )
-        page = Paginator(notices, 50).get_page(request.GET.get("page"))
+        page = page_of(request, notices)
     return render(request, "notices/notice_list.html", {"page": page, "section": section})
 
 

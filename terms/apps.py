@@ -20,7 +20,13 @@ class TermsConfig(AppConfig):
     verbose_name = _("Terms of use")
 
     def ready(self) -> None:
+        from accounts.sessions import shared_fact_key_add
+
         from .models import TermsDocument, TermsVersion
+        from .selectors import CURRENT_CACHE_KEY
+
+        # The terms gate reads the versions in force on every signed-in request.
+        shared_fact_key_add(CURRENT_CACHE_KEY)
 
         for model in (TermsDocument, TermsVersion):
             post_save.connect(_clear_current, sender=model, dispatch_uid=f"terms-clear-{model}")

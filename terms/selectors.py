@@ -6,6 +6,7 @@ provider's time zone: a version published for a future date binds from that date
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -13,9 +14,10 @@ from typing import Any
 from django.core.cache import cache
 from django.db import models
 from django.db.models import OuterRef, Subquery
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from accounts.models import Customer, Membership, User
+from accounts.sessions import session_fact_get, session_fact_keep, shared_fact
 
 from .models import (
     Acceptance,
@@ -70,12 +72,26 @@ def current_version_refs() -> list[CurrentVersion]:
     return _current_refs(cache.get(CURRENT_CACHE_KEY))
 
 
+def current_versions_stamped() -> tuple[str, list[CurrentVersion]]:
+    """``current_version_refs`` with the stamp of the cache entry they come from. A new entry
+    gets a new stamp: after every save of a version or document (``current_cache_clear``)
+    and every new day. What is cached from the versions in force (the public terms page) is
+    keyed on the stamp, so it never outlives them."""
+    entry = _current_entry(cache.get(CURRENT_CACHE_KEY))
+    return str(entry["stamp"]), [CurrentVersion(**ref) for ref in entry["refs"]]
+
+
 def _current_refs(entry: dict[str, Any] | None) -> list[CurrentVersion]:
     """The refs of a cache entry read by the caller, recomputed if missing or stale."""
+    return [CurrentVersion(**ref) for ref in _current_entry(entry)["refs"]]
+
+
+def _current_entry(entry: dict[str, Any] | None) -> dict[str, Any]:
     today = tokyo_today().isoformat()
-    if entry is None or entry.get("on") != today:
+    if entry is None or entry.get("on") != today or "stamp" not in entry:
         entry = {
             "on": today,
+            "stamp": secrets.token_hex(8),
             "refs": [
                 {
                     "id": v.pk,
@@ -88,7 +104,7 @@ def _current_refs(entry: dict[str, Any] | None) -> list[CurrentVersion]:
             ],
         }
         cache.set(CURRENT_CACHE_KEY, entry, CURRENT_CACHE_SECONDS)
-    return [CurrentVersion(**ref) for ref in entry["refs"]]
+    return entry
 
 
 def current_cache_clear() -> None:
@@ -99,20 +115,32 @@ def _accepted_key(user_id: int) -> str:
     return f"terms:accepted:{user_id}"
 
 
-def pending_version_ids(*, user: User) -> list[int]:
+# The fact "accepted all of these ids", kept in the person's signed-in session.
+ACCEPTED_SESSION_KEY = "terms_accepted_ids"
+
+
+def pending_version_ids(*, user: User, request: HttpRequest | None = None) -> list[int]:
     """Ids of the versions in force that require acceptance and that ``user`` has not
     accepted. At most one query; none once the user is known to have accepted the versions
     in force, which is cached per user until those versions change. Only the fact "accepted
-    all of these ids" is cached, and acceptances are never withdrawn, so it cannot go stale."""
+    all of these ids" is cached, and acceptances are never withdrawn, so it cannot go stale.
+
+    With the ``request`` of a signed-in session (the request policy's), no round trip at
+    all on most requests: the versions in force come with the session
+    (``accounts.sessions``) and the fact is kept in the session as well."""
     key = _accepted_key(user.pk)
-    # Both facts in one round trip to the cache: this runs on every signed-in request.
-    found = cache.get_many([CURRENT_CACHE_KEY, key])
-    required = [
-        ref.id for ref in _current_refs(found.get(CURRENT_CACHE_KEY)) if ref.requires_acceptance
-    ]
+    current = shared_fact(request, CURRENT_CACHE_KEY)
+    remembered = session_fact_get(request, user.pk, ACCEPTED_SESSION_KEY)
+    if current is None or remembered is None:
+        # Both facts in one round trip to the cache.
+        found = cache.get_many([CURRENT_CACHE_KEY, key])
+        current = current if current is not None else found.get(CURRENT_CACHE_KEY)
+        remembered = remembered if remembered is not None else found.get(key)
+    required = [ref.id for ref in _current_refs(current) if ref.requires_acceptance]
     if not required:
         return []
-    if found.get(key) == required:
+    if remembered == required:
+        session_fact_keep(request, user.pk, ACCEPTED_SESSION_KEY, required)
         return []
     accepted = set(
         Acceptance.objects.filter(user=user, version_id__in=required).values_list(
@@ -122,6 +150,7 @@ def pending_version_ids(*, user: User) -> list[int]:
     pending = [pk for pk in required if pk not in accepted]
     if not pending:
         cache.set(key, required, CURRENT_CACHE_SECONDS)
+        session_fact_keep(request, user.pk, ACCEPTED_SESSION_KEY, required)
     return pending
 
 
@@ -156,6 +185,14 @@ def document_get(*, slug: str) -> TermsDocument:
     try:
         return TermsDocument.objects.get(slug=slug)
     except TermsDocument.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def version_get(*, pk: int) -> TermsVersion:
+    """A published version with its document (the public pages never show a draft)."""
+    try:
+        return TermsVersion.objects.select_related("document").get(pk=pk, published=True)
+    except TermsVersion.DoesNotExist as exc:
         raise Http404 from exc
 
 

@@ -9,11 +9,15 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -62,20 +66,69 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _render_version(
-    request: HttpRequest, document: TermsDocument, version: TermsVersion, *, is_current: bool
-) -> HttpResponse:
+def _printing(request: HttpRequest) -> bool:
     url_name = request.resolver_match.url_name if request.resolver_match else None
-    printing = request.GET.get("print") == "1" or url_name in {"print", "version_print"}
+    return request.GET.get("print") == "1" or url_name in {"print", "version_print"}
+
+
+def _version_body(
+    document: TermsDocument, version: TermsVersion, *, is_current: bool
+) -> dict[str, str]:
+    """The page of a version without the site's frame (header, messages, footer), which
+    depends on the visitor: its title and HTML in the current language."""
     context: dict[str, Any] = {
         **text_context(version),
         "document": document,
         "is_current": is_current,
         "in_force": version.is_in_force(),
-        "printing": printing,
+        "printing": False,
+        "LANGUAGE_CODE": get_language(),
     }
-    template = "terms/print.html" if printing else "terms/version.html"
-    return render(request, template, context)
+    return {
+        "title": f"{version.title} ({version.label})",
+        "html": render_to_string("terms/_version_body.html", context),
+    }
+
+
+def _version_page(request: HttpRequest, body: dict[str, str]) -> HttpResponse:
+    # The body was rendered from the version's own fields and the translations only.
+    html = mark_safe(body["html"])  # noqa: S308
+    return render(request, "terms/version.html", {"page_title": body["title"], "body": html})
+
+
+def _render_version(
+    request: HttpRequest, document: TermsDocument, version: TermsVersion, *, is_current: bool
+) -> HttpResponse:
+    if _printing(request):
+        context: dict[str, Any] = {
+            **text_context(version),
+            "document": document,
+            "is_current": is_current,
+            "in_force": version.is_in_force(),
+            "printing": True,
+        }
+        return render(request, "terms/print.html", context)
+    return _version_page(request, _version_body(document, version, is_current=is_current))
+
+
+# A version in force's page body, per language: rendered once, then read from the cache in
+# one round trip. Keyed on the stamp of the versions in force (terms.selectors), which a save
+# of any version or document, or a new day, replaces.
+VERSION_BODY_SECONDS = 24 * 3600
+
+
+def _document_page_cached(request: HttpRequest, slug: str) -> HttpResponse | None:
+    stamp, refs = selectors.current_versions_stamped()
+    ref = next((r for r in refs if r.slug == slug), None)
+    if ref is None:
+        return None
+    key = f"terms:page:{stamp}:{ref.id}:{get_language()}"
+    body = cache.get(key)
+    if body is None:
+        version = selectors.version_get(pk=ref.id)
+        body = _version_body(version.document, version, is_current=True)
+        cache.set(key, body, VERSION_BODY_SECONDS)
+    return _version_page(request, body)
 
 
 @access(
@@ -83,6 +136,10 @@ def _render_version(
     reason="the terms of use are public (Art. 15: anyone may read them before agreeing)",
 )
 def document(request: HttpRequest, slug: str) -> HttpResponse:
+    if not _printing(request):
+        cached = _document_page_cached(request, slug)
+        if cached is not None:
+            return cached
     doc = selectors.document_get(slug=slug)
     version = selectors.version_in_force(document=doc)
     if version is None:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_record
 from accounts.clauses import Clause
 from accounts.models import Customer, User
+from accounts.sessions import shared_fact
 from cameras.models import Product
 from notices.models import Notice
 from notices.services import NOTICE_CHUNK, NoticeItem, notices_create_many
@@ -215,11 +216,16 @@ def interruptions_notify_due(*, now: datetime | None = None) -> JobResult:
 CURRENT_INTERRUPTIONS_KEY = "lifecycle:current-interruptions"
 
 
-def _current_interruptions(now: datetime) -> list[tuple[ServiceInterruption, set[int]]]:
+def _current_interruptions(
+    now: datetime, request: HttpRequest | None = None
+) -> list[tuple[ServiceInterruption, set[int]]]:
     """The notified interruptions not yet over, each with its named customers' ids. Read by
     every customer page (the banner), so kept in the cache for a minute and dropped
-    whenever an interruption is notified: no query at all on most requests."""
-    cached = cache.get(CURRENT_INTERRUPTIONS_KEY)
+    whenever an interruption is notified: no query at all on most requests, and no round
+    trip either when read with the request's session (``accounts.sessions``)."""
+    cached = shared_fact(request, CURRENT_INTERRUPTIONS_KEY)
+    if cached is None:
+        cached = cache.get(CURRENT_INTERRUPTIONS_KEY)
     if cached is None:
         rows = list(
             ServiceInterruption.objects.filter(notified_at__isnull=False, ends_at__gt=now)
@@ -232,12 +238,12 @@ def _current_interruptions(now: datetime) -> list[tuple[ServiceInterruption, set
 
 
 def interruptions_for_customer(
-    *, customer: Customer, now: datetime | None = None
+    *, customer: Customer, now: datetime | None = None, request: HttpRequest | None = None
 ) -> list[ServiceInterruption]:
     """The notified interruptions affecting ``customer`` that have not ended (the banner)."""
     now = now or timezone.now()
     result = []
-    for interruption, named in _current_interruptions(now):
+    for interruption, named in _current_interruptions(now, request):
         if interruption.scope == ServiceInterruption.Scope.CUSTOMERS:
             affected = customer.pk in named
         elif interruption.scope == ServiceInterruption.Scope.CATEGORY:

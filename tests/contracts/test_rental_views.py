@@ -11,6 +11,7 @@ from accounts.models import Customer, User
 from cameras.models import Product
 from contracts.models import BackhoeAcknowledgement, Rental
 from contracts.services.rentals import BACKHOE_ACKNOWLEDGEMENT_TEXT
+from ctsportal.paging import PAGE_SIZE
 from tests.contracts.rental_helpers import bulk_rentals, make_active, make_request
 from tests.factories import ProductFactory, make_usage_contract
 
@@ -171,9 +172,19 @@ def test_pending_request_page_says_units_are_not_assigned_yet(
     assert alice_client.get(f"/rentals/{rental.pk}/").status_code == 200
 
 
-@pytest.mark.parametrize(
-    "url", ["/rentals/", "/rentals/units/", "/rentals/billing/", "/rentals/deletions/"]
-)
+# The queries of each list page on a warm cache, whatever the number of rows: the person with
+# the company, then the page's own reads (a page of 25 rows and one more, never a count).
+LIST_PAGE_QUERIES = {
+    # the usage contract, its terms' titles, the rentals, their units
+    "/rentals/": 5,
+    "/rentals/units/": 2,
+    # the balance (charges, payments), a page of charges, a page of payments
+    "/rentals/billing/": 5,
+    "/rentals/deletions/": 2,
+}
+
+
+@pytest.mark.parametrize("url", list(LIST_PAGE_QUERIES))
 @pytest.mark.parametrize("count", [1, 200])
 def test_list_pages_take_a_fixed_number_of_queries(
     customer_a: Customer,
@@ -181,12 +192,27 @@ def test_list_pages_take_a_fixed_number_of_queries(
     staff: User,
     url: str,
     count: int,
-    django_assert_max_num_queries,
+    django_assert_num_queries,
 ):
     rentals = bulk_rentals(customer_a, staff, count)
     alice_client.get(url)
-    with django_assert_max_num_queries(14):
+    with django_assert_num_queries(LIST_PAGE_QUERIES[url]):
         response = alice_client.get(url)
     assert response.status_code == 200
     body = response.content.decode()
-    assert rentals[-1].site_name in body or f"#{rentals[-1].pk}" in body or "BULK-" in body
+    assert any(f"#{r.pk}<" in body or f"/rentals/{r.pk}/" in body for r in rentals)
+    assert ('data-testid="pager"' in body) is (count > PAGE_SIZE)
+
+
+def test_the_contract_list_shows_25_rentals_a_page_newest_first(
+    customer_a: Customer, alice_client: Client, staff: User
+):
+    rentals = bulk_rentals(customer_a, staff, 30)
+    first = alice_client.get("/rentals/").content.decode()
+    second = alice_client.get("/rentals/?page=2").content.decode()
+    newest_first = sorted(rentals, key=lambda r: (r.requested_at, r.pk), reverse=True)
+    on_first = [r for r in rentals if f'data-testid="rental-{r.pk}"' in first]
+    on_second = [r for r in rentals if f'data-testid="rental-{r.pk}"' in second]
+    assert on_first == sorted(newest_first[:25], key=rentals.index)
+    assert on_second == sorted(newest_first[25:], key=rentals.index)
+    assert 'href="?page=2"' in first and 'href="?page=1"' in second

@@ -4,6 +4,7 @@ throttled bookkeeping; the public terms page renders a version's text once."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -121,3 +122,116 @@ def test_the_public_terms_page_renders_the_text_once(monkeypatch: pytest.MonkeyP
     assert len(parses) == 1
     assert len(warm.captured_queries) <= len(cold.captured_queries)
     assert len(warm.captured_queries) <= 3
+
+
+# --- Whole pages at scale (issue 15): the same queries at one row and at many -----------------
+
+# The queries of each page on a warm cache: the person with the company, then the view's own.
+# The session, the terms in force and the current interruptions come from the cache, read in
+# one round trip with the session (accounts.sessions).
+PAGE_QUERIES = {
+    # the company's members
+    "/dashboard/": 2,
+    # the usage contract, its terms' titles, a page of rentals, their units
+    "/rentals/": 5,
+    # the rental, its units, its deletion records
+    "/rentals/{rental}/": 4,
+    # the count, a page of rentals, their units
+    "/api/v1/rentals": 4,
+    # a page of notices (and one more row: no count)
+    "/notices/": 2,
+    # the count, a page of notices
+    "/api/v1/notices": 3,
+    "/api/v1/me": 1,
+}
+
+
+def _notices(customer: Any, count: int, start: int = 0) -> None:
+    from django.utils import timezone
+
+    from notices.models import Notice
+
+    now = timezone.now()
+    Notice.objects.bulk_create(
+        Notice(
+            customer=customer,
+            kind=Notice.Kind.SERVICE_INTERRUPTION,
+            clause="art8.1",
+            dedupe_key=f"test/{customer.pk}/{n}",
+            mail_subject=f"お知らせ {n}",
+            content_sha256="0" * 64,
+            state=Notice.State.SENT,
+            sent_at=now,
+            created_at=now,
+        )
+        for n in range(start, start + count)
+    )
+
+
+def test_every_page_takes_the_same_queries_at_one_row_and_at_scale(
+    alice: User, staff: User, django_assert_num_queries: Any
+) -> None:
+    from tests.contracts.rental_helpers import bulk_rentals
+
+    customer = alice.membership.customer
+    first = bulk_rentals(customer, staff, 1)[0]
+    _notices(customer, 1)
+    client = sign_in(alice.email)
+    pages = {path.format(rental=first.pk): count for path, count in PAGE_QUERIES.items()}
+    for path, count in pages.items():
+        assert client.get(path).status_code == 200, path  # warms the caches
+        with django_assert_num_queries(count):
+            assert client.get(path).status_code == 200, path
+    bulk_rentals(customer, staff, 200)
+    _notices(customer, 1000, start=1)
+    for path, count in pages.items():
+        with django_assert_num_queries(count):
+            response = client.get(path)
+        assert response.status_code == 200, path
+        if path in ("/rentals/", "/notices/"):
+            assert 'data-testid="pager"' in response.content.decode(), path
+        if path.startswith("/api/v1/") and path != "/api/v1/me":
+            assert len(response.json()["results"]) == 50, path
+
+
+def test_a_new_terms_version_binds_at_once_despite_the_fact_kept_in_the_session(
+    alice: User,
+) -> None:
+    from datetime import UTC, date, datetime
+
+    import time_machine
+
+    from tests.terms.helpers import import_revision
+
+    client = sign_in(alice.email)
+    session = client.session
+    session["accounts_last_seen"] = int(time.time()) - 61  # the bookkeeping saves the session
+    session.save()
+    assert client.get("/dashboard/").status_code == 200
+    assert client.session.get("terms_accepted_ids")  # kept along with the bookkeeping
+    with time_machine.travel(datetime(2019, 10, 1, tzinfo=UTC)):  # published with notice
+        import_revision(label="later", effective=date(2024, 1, 1))
+    response = client.get("/dashboard/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/terms/accept/")
+
+
+def test_the_terms_page_body_is_rendered_once_and_follows_a_change_at_once() -> None:
+    client = Client()
+    client.get("/terms/terms-of-use/")
+    with CaptureQueriesContext(connection) as warm:
+        body = client.get("/terms/terms-of-use/").content.decode()
+    assert warm.captured_queries == []
+    assert "第 12 条（登録取消等）" in body
+    document = _document("terms-of-use")
+    document.title_ja = "ネットワークカメラ製品 ご利用規約（改称）"
+    document.save(update_fields=["title_ja"])
+    assert "ご利用規約（改称）" in client.get("/terms/terms-of-use/").content.decode()
+    english = Client(HTTP_ACCEPT_LANGUAGE="en").get("/terms/terms-of-use/").content.decode()
+    assert "Version history" in english and "Version history" not in body
+
+
+def _document(slug: str) -> Any:
+    from terms.models import TermsDocument
+
+    return TermsDocument.objects.get(slug=slug)

@@ -77,7 +77,7 @@ def _logged_out(sender: Any, request: HttpRequest | None, user: User | None, **k
     audit_record(
         action="accounts.user.logged_out",
         actor=user,
-        customer=_customer(user),
+        customer=_customer(user, request),
         target=user,
         clause=Clause.ART6_1,
         request=request,

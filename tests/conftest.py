@@ -36,6 +36,15 @@ def accept_current_terms(user: User) -> None:
     pending_version_ids(user=user)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test` runs two workers), the tests that start real Celery
+    workers or drive Chromium run one after another on one worker: each takes a core or more
+    of its own, and side by side they would starve each other."""
+    for item in items:
+        if item.get_closest_marker("browser") or item.get_closest_marker("worker"):
+            item.add_marker(pytest.mark.xdist_group("processes"))
+
+
 @pytest.fixture(autouse=True)
 def _zeal() -> Iterator[None]:
     """N+1 detection around the whole test, its fixtures and the services it calls included

@@ -75,5 +75,10 @@ ZEAL_ALLOWLIST: list[dict[str, str]] = [
     # Ending a person's sessions goes through the session store one session at a time, so
     # that the cached_db engine drops each from the cache too (a person has a handful).
     {"model": "sessions.Session", "field": "get()"},
+    # The diff page loads its two versions by label, one each (never more than two).
+    {"model": "terms.TermsVersion", "field": "get()"},
+    # The admin's import previews the text to check that it is the one confirmed, then the
+    # import service previews it once more inside its transaction (one document, twice).
+    {"model": "terms.TermsDocument", "field": "get()"},
 ]
 ZEAL_SHOW_ALL_CALLERS = env.bool("ZEAL_SHOW_ALL_CALLERS", default=False)

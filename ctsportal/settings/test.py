@@ -32,9 +32,10 @@ if _xdist_worker and os.environ.get("CTS_TEST_REDIS_WORKER") != _xdist_worker:
 from .base import *  # noqa: E402, F403
 from .base import INSTALLED_APPS, MIDDLEWARE, STATIC_ROOT, env  # noqa: E402
 
-# Hashing strength is not what these tests measure; Argon2 stays first so upgrades are real.
+# Hashing strength is not what these tests measure; Argon2 stays first so upgrades are real,
+# at its smallest cost (tests/hashers.py).
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "tests.hashers.FastArgon2PasswordHasher",
     "django.contrib.auth.hashers.MD5PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]

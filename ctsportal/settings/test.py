@@ -62,7 +62,10 @@ SESSION_IDLE_MINUTES = 60 * 24 * 365
 # queries are watched too.
 INSTALLED_APPS = [*INSTALLED_APPS, "zeal"]
 MIDDLEWARE = ["tests.nplusone.zeal_request_middleware", *MIDDLEWARE]
+# ZEAL_RAISE=false turns the errors into warnings; ZEAL_SHOW_ALL_CALLERS=true adds each call's
+# stack to the message (to find the two places that load the same thing).
 ZEAL_RAISE = env.bool("ZEAL_RAISE", default=True)
+ZEAL_SHOW_ALL_CALLERS = env.bool("ZEAL_SHOW_ALL_CALLERS", default=False)
 # What zeal flags but is not an N+1, each with the reason it is loaded one by one. zeal counts
 # a ``.get()`` by the first line of the project's own code on the stack, so two different
 # ``.get()`` calls inside a library's view (both "at" the request policy middleware) count as
@@ -85,4 +88,3 @@ ZEAL_ALLOWLIST: list[dict[str, str]] = [
     # two models in one request load two rows, once; a flushed database empties the cache).
     {"model": "contenttypes.ContentType", "field": "get()"},
 ]
-ZEAL_SHOW_ALL_CALLERS = env.bool("ZEAL_SHOW_ALL_CALLERS", default=False)

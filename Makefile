@@ -65,8 +65,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
+# Both cores (pytest-xdist): each worker has its own test database (pytest-django) and its own
+# Redis databases (ctsportal/settings/test.py); the tests that start processes of their own
+# share one worker (tests/conftest.py). PYTEST_WORKERS=0 runs in this process only.
+PYTEST_WORKERS ?= 2
 pytest: install services browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: install services browser lint typecheck pytest
 

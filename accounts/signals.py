@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from .audit import audit_record
 from .clauses import Clause
+from .current import customer_of
 from .models import NetworkSighting, User
 from .selectors import membership_get
 from .services.sharing import sighting_record
@@ -22,8 +23,13 @@ SIGNED_IN_AT_SESSION_KEY = "accounts_signed_in_at"
 LAST_SEEN_SESSION_KEY = "accounts_last_seen"
 
 
-def _customer(user: User | None) -> Any:
-    membership = membership_get(user=user) if user is not None else None
+def _customer(user: User | None, request: HttpRequest | None = None) -> Any:
+    if user is None:
+        return None
+    # The request's own lookup, kept for the rest of the request (its pages ask again).
+    if request is not None and getattr(request, "user", None) == user:
+        return customer_of(request)
+    membership = membership_get(user=user)
     return membership.customer if membership else None
 
 
@@ -32,7 +38,7 @@ def _logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: A
     audit_record(
         action="accounts.user.logged_in",
         actor=user,
-        customer=_customer(user),
+        customer=_customer(user, request),
         target=user,
         clause=Clause.ART6_1,
         request=request,
@@ -71,7 +77,7 @@ def _logged_out(sender: Any, request: HttpRequest | None, user: User | None, **k
     audit_record(
         action="accounts.user.logged_out",
         actor=user,
-        customer=_customer(user),
+        customer=_customer(user, request),
         target=user,
         clause=Clause.ART6_1,
         request=request,

@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Membership, User
-from accounts.selectors import membership_get
+from accounts.current import membership_of
+from accounts.models import Membership
 from ctsportal.access import Access
 from ctsportal.api import service_error
 
@@ -34,8 +34,8 @@ class CancellationGiveSerializer(serializers.Serializer):
 
 
 def _owner(request: Request) -> Membership:
-    user = request.user
-    membership = membership_get(user=user) if isinstance(user, User) else None
+    # The request's one lookup (accounts.current), shared with the policy and the page.
+    membership = membership_of(request)
     if membership is None:
         raise Http404
     if not membership.is_owner:

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
-from accounts.models import Membership, User
-from accounts.selectors import membership_get
+from accounts.current import membership_of
+from accounts.models import Membership
 from ctsportal.access import access
 
 from .services import cancellations, inactivity
@@ -52,8 +52,8 @@ class CancellationForm(forms.Form):
 
 
 def _owner_membership(request: HttpRequest) -> Membership:
-    user = request.user
-    membership = membership_get(user=user) if isinstance(user, User) else None
+    # The request's one lookup (accounts.current), shared with the policy and the page.
+    membership = membership_of(request)
     if membership is None:
         raise Http404
     if not membership.is_owner:

@@ -14,8 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.current import membership_of
 from accounts.models import User
-from accounts.selectors import membership_get
 from ctsportal.access import Access
 
 from .models import VideoRecord
@@ -45,8 +45,8 @@ class VideoRecordSerializer(serializers.ModelSerializer):
 
 
 def _customer(request: Request) -> Any:
-    user = request.user
-    membership = membership_get(user=user) if isinstance(user, User) else None
+    # The request's one lookup (accounts.current), shared with the policy and the page.
+    membership = membership_of(request)
     if membership is None:
         raise Http404
     return membership.customer

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.models import Membership, User
-from accounts.selectors import membership_get
+from accounts.current import membership_of
+from accounts.models import Membership
 from ctsportal.access import access
 
 from .records_forms import TransferRequestForm, add_service_error
@@ -29,8 +29,8 @@ from .services import transfers as transfer_services
 
 
 def _membership(request: HttpRequest) -> Membership:
-    user = request.user
-    membership = membership_get(user=user) if isinstance(user, User) else None
+    # The request's one lookup (accounts.current), shared with the policy and the page.
+    membership = membership_of(request)
     if membership is None:
         raise Http404
     return membership

@@ -42,6 +42,14 @@ class RentalUnitInline(admin.TabularInline):
     readonly_fields = fields
     can_delete = False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RentalUnit]:
+        # Each row shows its unit and the staff who assigned and took it back.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("unit__product", "assigned_by", "returned_by")
+        )
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 

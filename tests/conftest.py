@@ -1,6 +1,8 @@
 """Personas shared by the whole suite: alice owns customer A, bob is a member of
 A, charlie owns customer B, staff is provider staff."""
 
+from collections.abc import Iterator
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -13,6 +15,7 @@ from tests.factories import (
     UserFactory,
     mark_reauthenticated,
 )
+from tests.nplusone import suite_scope
 
 
 def accept_current_terms(user: User) -> None:
@@ -31,6 +34,23 @@ def accept_current_terms(user: User) -> None:
     # Warms the gate's cache as a signed-in user's first request would, so that query
     # counts measured in tests are those of a user's usual requests.
     pending_version_ids(user=user)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test` runs two workers), the tests that start real Celery
+    workers or drive Chromium run one after another on one worker: each takes a core or more
+    of its own, and side by side they would starve each other."""
+    for item in items:
+        if item.get_closest_marker("browser") or item.get_closest_marker("worker"):
+            item.add_marker(pytest.mark.xdist_group("processes"))
+
+
+@pytest.fixture(autouse=True)
+def _zeal() -> Iterator[None]:
+    """N+1 detection around the whole test, its fixtures and the services it calls included
+    (tests/nplusone.py says what each scope checks)."""
+    with suite_scope():
+        yield
 
 
 @pytest.fixture(autouse=True)

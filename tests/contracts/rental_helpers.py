@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from accounts.models import Customer, User
+from accounts.models import Customer, Membership, User
 from cameras.models import Product, Unit
 from contracts.models import Rental
 from contracts.services import rental_operations
@@ -77,7 +77,7 @@ def bulk_rentals(customer: Customer, staff: User, count: int) -> list[Rental]:
 
     contract = make_usage_contract(customer)
     product = ProductFactory()
-    requester = customer.memberships.first().user
+    requester = Membership.objects.filter(customer=customer).first().user
     now = timezone.now()
     rentals = Rental.objects.bulk_create(
         [

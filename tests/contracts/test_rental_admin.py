@@ -164,7 +164,7 @@ def test_rentals_and_payments_export_as_csv(
     customer_a: Customer, alice: User, staff: User, staff_client: Client
 ):
     rental = make_active(customer_a, alice, staff, quantity=2)
-    serials = sorted(a.unit.serial for a in rental.assignments.all())
+    serials = sorted(a.unit.serial for a in rental.assignments.select_related("unit"))
     response = staff_client.post(
         "/admin/contracts/rental/", {"action": "export_csv", "_selected_action": [rental.pk]}
     )

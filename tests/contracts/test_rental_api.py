@@ -98,7 +98,9 @@ def test_the_customer_reads_its_contract_rentals_units_and_billing(
     rentals = client.get("/api/v1/rentals").json()["results"]
     assert len(rentals[0]["units"]) == 2
     units = client.get("/api/v1/units").json()["results"]
-    assert {u["serial"] for u in units} == {a.unit.serial for a in rental.assignments.all()}
+    assert {u["serial"] for u in units} == {
+        a.unit.serial for a in rental.assignments.select_related("unit")
+    }
     balance = client.get("/api/v1/balance?date=2026-11-15").json()
     assert balance["liability_cap_yen"] == 12000
     assert balance["outstanding_balance_yen"] == -12000

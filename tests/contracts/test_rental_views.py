@@ -139,7 +139,7 @@ def test_my_contracts_show_the_usage_contract_and_rentals_with_units(
     body = alice_client.get("/rentals/").content.decode()
     assert 'data-testid="usage-contract"' in body
     assert "ネットワークカメラ製品 ご利用規約 2023-04-01" in body
-    for a in rental.assignments.all():
+    for a in rental.assignments.select_related("unit"):
         assert a.unit.serial in body
     detail = alice_client.get(f"/rentals/{rental.pk}/").content.decode()
     assert 'data-testid="rental-state"' in detail

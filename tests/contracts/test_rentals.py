@@ -435,7 +435,7 @@ def test_units_to_return_lists_only_the_customers_units(
     mine = make_active(customer_a, alice, staff, quantity=2)
     make_active(customer_b, charlie, staff)
     serials = set(units_to_return(customer=customer_a).values_list("serial", flat=True))
-    assert serials == {a.unit.serial for a in mine.assignments.all()}
+    assert serials == {a.unit.serial for a in mine.assignments.select_related("unit")}
 
 
 def test_a_scheduled_end_is_applied_by_the_nightly_job_on_its_day(

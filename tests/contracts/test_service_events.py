@@ -23,7 +23,11 @@ T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 10:00 Tokyo
 
 
 def kinds(customer: Customer, kind: str) -> list[Notice]:
-    return list(Notice.objects.filter(customer=customer, kind=kind).order_by("pk"))
+    return list(
+        Notice.objects.filter(customer=customer, kind=kind)
+        .order_by("pk")
+        .prefetch_related("subject")
+    )
 
 
 # --- interruptions ----------------------------------------------------------------------------

@@ -52,6 +52,15 @@ def wait_for_mail(to: str, needle: str) -> str:
     raise AssertionError(f"no e-mail to {to} containing {needle!r}")
 
 
+def sign_in(page: Any, base: str, email: str, password: str = TEST_PASSWORD) -> None:
+    """Signs a customer in from the sign-in page; the caller checks where they land."""
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", password)
+    page.locator("form:has(input[name=password]) [type=submit]").click()
+    page.wait_for_load_state()
+
+
 def staff_sign_in(page: Any, base: str, email: str, secret: str = STAFF_TOTP_SECRET) -> None:
     """Signs a staff member in to the admin the way a person does: password, then the code."""
     page.goto(f"{base}/admin/")

@@ -13,8 +13,7 @@ from django.db import connections
 from accounts.models import Customer, User
 from contracts.models import Cancellation
 from notices.models import Notice
-from tests.browser.support import new_page, shot
-from tests.factories import TEST_PASSWORD
+from tests.browser.support import new_page, shot, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -29,10 +28,7 @@ def test_the_owner_gives_and_withdraws_notice_of_cancellation(
         page = new_page(browser)
         base = live_server.url
 
-        page.goto(f"{base}/accounts/login/")
-        page.fill("input[name=login]", "alice@a.example.jp")
-        page.fill("input[name=password]", TEST_PASSWORD)
-        page.click("button[type=submit]")
+        sign_in(page, base, "alice@a.example.jp")
         page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
         page.goto(f"{base}/company/cancellation/")

@@ -14,7 +14,7 @@ from django.core import mail
 from django.db import connections
 
 from accounts.models import Incident, User
-from tests.browser.support import new_page, shot, wait_for_mail
+from tests.browser.support import new_page, shot, sign_in, wait_for_mail
 from tests.conftest import accept_current_terms
 from tests.factories import (
     TEST_PASSWORD,
@@ -29,14 +29,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 MEMBER_EMAIL = "kanri@minato-kouji.example.jp"
 NEW_PASSWORD = "a fresh passphrase after the theft"
-
-
-def sign_in(page: Any, base: str, password: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", MEMBER_EMAIL)
-    page.fill("input[name=password]", password)
-    page.locator("form:has(input[name=password]) [type=submit]").click()
-    page.wait_for_load_state()
 
 
 def test_a_member_reports_stolen_credentials_and_signs_in_again_after_the_reset(
@@ -60,10 +52,10 @@ def journey(browser: Any, base: str) -> None:
 
     # 1. Signed in on two devices.
     laptop = new_page(browser)
-    sign_in(laptop, base, TEST_PASSWORD)
+    sign_in(laptop, base, MEMBER_EMAIL, TEST_PASSWORD)
     laptop.wait_for_url(re.compile(r"/dashboard/$"))
     phone = new_page(browser)
-    sign_in(phone, base, TEST_PASSWORD)
+    sign_in(phone, base, MEMBER_EMAIL, TEST_PASSWORD)
     phone.wait_for_url(re.compile(r"/dashboard/$"))
 
     # 2. From the account page, the report of stolen credentials.
@@ -87,7 +79,7 @@ def journey(browser: Any, base: str) -> None:
     laptop.wait_for_url(re.compile(r"/accounts/login/"))
 
     # 4. The stolen password no longer signs in.
-    sign_in(laptop, base, TEST_PASSWORD)
+    sign_in(laptop, base, MEMBER_EMAIL, TEST_PASSWORD)
     assert "/accounts/login/" in laptop.url
     assert laptop.locator("form:has(input[name=password]) .errorlist").first.is_visible()
     shot(laptop, "compromise", "03-old-password-refused")
@@ -106,12 +98,12 @@ def journey(browser: Any, base: str) -> None:
     shot(laptop, "compromise", "05-password-set")
 
     # 6. The new password signs in; the stolen one stays refused.
-    sign_in(laptop, base, NEW_PASSWORD)
+    sign_in(laptop, base, MEMBER_EMAIL, NEW_PASSWORD)
     laptop.wait_for_url(re.compile(r"/dashboard/$"))
     shot(laptop, "compromise", "06-signed-in-again")
     member.refresh_from_db()
     assert member.check_password(NEW_PASSWORD)
     stranger = new_page(browser)
-    sign_in(stranger, base, TEST_PASSWORD)
+    sign_in(stranger, base, MEMBER_EMAIL, TEST_PASSWORD)
     assert "/accounts/login/" in stranger.url
     assert User.objects.get(pk=member.pk).has_usable_password()

@@ -15,7 +15,7 @@ from django.db import connections
 from accounts.models import Customer
 from contracts.models import REVIEWERS_GROUP, RegistrationApplication, UsageContract
 from terms.models import Acceptance
-from tests.browser.support import new_page, shot, staff_sign_in, wait_for_mail
+from tests.browser.support import new_page, shot, sign_in, staff_sign_in, wait_for_mail
 from tests.factories import TEST_PASSWORD, StaffFactory, valid_corporate_number
 
 pytestmark = [
@@ -133,10 +133,7 @@ def journey(browser: Any, base: str) -> None:
 
     # 5. The owner signs in again and sees the active company.
     owner = new_page(browser)
-    owner.goto(f"{base}/accounts/login/")
-    owner.fill("input[name=login]", OWNER_EMAIL)
-    owner.fill("input[name=password]", TEST_PASSWORD)
-    owner.locator("form:has(input[name=password]) [type=submit]").click()
+    sign_in(owner, base, OWNER_EMAIL)
     owner.wait_for_url(re.compile(r"/dashboard/$"))
     status = owner.locator("[data-testid=customer-status]")
     assert status.get_attribute("class") == "status status-active"

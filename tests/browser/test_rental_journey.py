@@ -14,10 +14,9 @@ from django.db import connections
 
 from cameras.models import Product
 from contracts.models import BackhoeAcknowledgement, Rental
-from tests.browser.support import new_page, shot, staff_sign_in
+from tests.browser.support import new_page, shot, sign_in, staff_sign_in
 from tests.conftest import accept_current_terms
 from tests.factories import (
-    TEST_PASSWORD,
     CustomerFactory,
     MembershipFactory,
     ProductFactory,
@@ -64,11 +63,7 @@ def journey(browser: Any, base: str) -> None:
 
     # 1. The customer signs in and browses the catalogue, filtered to backhoe systems.
     page = new_page(browser)
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", OWNER_EMAIL)
-    page.fill("input[name=password]", TEST_PASSWORD)
-    page.locator("form:has(input[name=password]) [type=submit]").click()
-    page.wait_for_load_state()
+    sign_in(page, base, OWNER_EMAIL)
     page.click("nav.main-nav >> text=機器カタログ")
     page.wait_for_url(re.compile(r"/catalogue/$"))
     page.select_option("#id_category", "backhoe_camera_system")

@@ -18,10 +18,9 @@ from django.db import connections
 
 from notices.models import Notice
 from terms.models import Acceptance, TermsDocument, TermsVersion, tokyo_today
-from tests.browser.support import new_page, shot, staff_sign_in
+from tests.browser.support import new_page, shot, sign_in, staff_sign_in
 from tests.conftest import accept_current_terms
 from tests.factories import (
-    TEST_PASSWORD,
     CustomerFactory,
     MembershipFactory,
     StaffFactory,
@@ -56,10 +55,7 @@ def journey(browser: Any, base: str, tmp_path: Path) -> None:
 
     # 1. The customer is signed in and uses the portal.
     page = new_page(browser)
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", OWNER_EMAIL)
-    page.fill("input[name=password]", TEST_PASSWORD)
-    page.locator("form:has(input[name=password]) [type=submit]").click()
+    sign_in(page, base, OWNER_EMAIL)
     page.wait_for_url(re.compile(r"/dashboard/$"))
 
     # 2. Staff upload the revised text, read the differences and publish it with notice.

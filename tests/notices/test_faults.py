@@ -6,7 +6,6 @@ lost, none sent twice)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import time
@@ -24,7 +23,13 @@ from notices.tasks import notices_sweep
 
 from .conftest import make_notice
 from .smtp_sink import SmtpSink, free_port
-from .test_worker import Worker, _close_other_connections, _database_url, _sent, _wait_for
+from .test_worker import (
+    Worker,
+    _close_other_connections,
+    _sent,
+    _wait_for,
+    worker_env,
+)
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -118,19 +123,8 @@ def test_a_redis_restart_mid_delivery_loses_no_notice_and_sends_none_twice(
     tmp_path: Path,
 ) -> None:
     with SmtpSink(delay=0.03) as sink:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "ctsportal.settings.test",
-            "DATABASE_URL": _database_url(),
-            "CELERY_BROKER_URL": own_redis.url,
-            "CELERY_TASK_ALWAYS_EAGER": "false",
-            "EMAIL_URL": sink.url,
-            # A pending notice queued more than 1 s ago may have lost its message. The worker
-            # is never killed here, so no claim is ever a dead worker's: a long lease.
-            "NOTICE_SWEEP_GRACE": "1",
-            "NOTICE_SENDING_LEASE": "600",
-            "CONN_MAX_AGE": "0",
-        }
+        # The worker is never killed here, so no claim is ever a dead worker's: a long lease.
+        env = worker_env(broker_url=own_redis.url, email_url=sink.url, lease=600)
         # Queued on commit, one message per notice, as in production.
         notices = [
             make_notice(customer_a, period=f"storm-{n:03d}", recipients=["ops@a.example.jp"])

@@ -40,6 +40,24 @@ def _database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def worker_env(*, broker_url: str, email_url: str, lease: int) -> dict[str, str]:
+    """The environment of a real worker on the test database: tasks through ``broker_url``,
+    mail to ``email_url``. A pending notice queued more than 1 s ago may have lost its
+    message (the sweep re-queues it); a claim older than ``lease`` seconds belongs to a dead
+    worker."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "ctsportal.settings.test",
+        "DATABASE_URL": _database_url(),
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "EMAIL_URL": email_url,
+        "NOTICE_SENDING_LEASE": str(lease),
+        "NOTICE_SWEEP_GRACE": "1",
+        "CONN_MAX_AGE": "0",
+    }
+
+
 def _purge_broker() -> None:
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     client.delete("celery", "unacked", "unacked_index", "unacked_mutex")
@@ -123,19 +141,8 @@ def test_a_killed_worker_loses_no_notice_and_sends_at_most_one_extra_copy(
     alice: User, customer_a: Customer, publish_to_broker: None, tmp_path: Path
 ) -> None:
     with SmtpSink(delay=0.02) as sink:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "ctsportal.settings.test",
-            "DATABASE_URL": _database_url(),
-            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-            "CELERY_TASK_ALWAYS_EAGER": "false",
-            "EMAIL_URL": sink.url,
-            # Fast recovery for the test: a claim older than 2 s belongs to a dead worker,
-            # a pending notice queued more than 1 s ago may have lost its message.
-            "NOTICE_SENDING_LEASE": "2",
-            "NOTICE_SWEEP_GRACE": "1",
-            "CONN_MAX_AGE": "0",
-        }
+        # Fast recovery for the test: a claim older than 2 s belongs to a dead worker.
+        env = worker_env(broker_url=settings.CELERY_BROKER_URL, email_url=sink.url, lease=2)
         # Queued on commit, one message per notice, as in production.
         notices = [
             make_notice(customer_a, period=f"batch-{n:03d}", recipients=["ops@a.example.jp"])

@@ -43,29 +43,27 @@ def person_get(request: HttpRequest) -> User | AnonymousUser:
     """Django's ``django.contrib.auth.get_user`` (Django 5.2), with the user read by
     ``_backend_user``: the same session checks (backend still configured, session hash of the
     current password, fallback secrets rotate the key), one query fewer per request."""
-    user = None
-    try:
-        user_id = request.session[SESSION_KEY]
-        backend_path = request.session[BACKEND_SESSION_KEY]
-    except KeyError:
-        pass
-    else:
-        if backend_path in settings.AUTHENTICATION_BACKENDS:
-            user = _backend_user(load_backend(backend_path), User._meta.pk.to_python(user_id))
-            if user is not None:
-                session_hash = request.session.get(HASH_SESSION_KEY)
-                current = user.get_session_auth_hash()
-                if not (session_hash and constant_time_compare(session_hash, current)):
-                    if session_hash and any(
-                        constant_time_compare(session_hash, fallback)
-                        for fallback in user.get_session_auth_fallback_hash()
-                    ):
-                        request.session.cycle_key()
-                        request.session[HASH_SESSION_KEY] = current
-                    else:
-                        request.session.flush()
-                        user = None
-    return user or AnonymousUser()
+    user_id = request.session.get(SESSION_KEY)
+    backend_path = request.session.get(BACKEND_SESSION_KEY)
+    if user_id is None or backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return AnonymousUser()
+    user = _backend_user(load_backend(backend_path), User._meta.pk.to_python(user_id))
+    if user is None:
+        return AnonymousUser()
+    session_hash = request.session.get(HASH_SESSION_KEY)
+    current = user.get_session_auth_hash()
+    if session_hash and constant_time_compare(session_hash, current):
+        return user
+    if session_hash and any(
+        constant_time_compare(session_hash, fallback)
+        for fallback in user.get_session_auth_fallback_hash()
+    ):
+        # A fallback secret signed the session: keep it, under the current key.
+        request.session.cycle_key()
+        request.session[HASH_SESSION_KEY] = current
+        return user
+    request.session.flush()
+    return AnonymousUser()
 
 
 def _person(request: HttpRequest) -> User | AnonymousUser:

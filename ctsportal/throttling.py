@@ -53,8 +53,8 @@ class _FixedWindow(SimpleRateThrottle):
 
 
 class UserThrottle(_FixedWindow, UserRateThrottle):
-    pass
+    """DRF's per-user rate (``DEFAULT_THROTTLE_RATES["user"]``), in fixed windows."""
 
 
 class AnonThrottle(_FixedWindow, AnonRateThrottle):
-    pass
+    """DRF's per-address rate for anonymous callers (``["anon"]``), in fixed windows."""

@@ -228,6 +228,8 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
     return JsonResponse(
         {"code": "not_found", "detail": _("There is no API endpoint at this address.")},
         status=404,
+        # As DRF's renderer writes the API's other answers: UTF-8, not \u escapes.
+        json_dumps_params={"ensure_ascii": False},
     )
 
 

@@ -122,6 +122,8 @@ def test_an_unknown_api_path_answers_the_json_error_shape(alice: User) -> None:
         assert response.status_code == 404
         assert response["Content-Type"] == "application/json"
         assert response.json()["code"] == "not_found"
+        # Written as the API's other answers are: UTF-8 text, not \u escapes.
+        assert b"\\u" not in response.content
 
 
 def test_error_detail_follows_the_requests_language() -> None:

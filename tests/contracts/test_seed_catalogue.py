@@ -30,3 +30,32 @@ def test_seed_demo_builds_the_catalogue_and_a_running_rental_once() -> None:
     assert BackhoeAcknowledgement.objects.filter(rental=rental).exists()
     contract = UsageContract.objects.get(customer=rental.customer)
     assert contract.terms_versions
+
+
+def test_every_demo_company_has_its_usage_contract_and_can_request_equipment() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import Customer, Membership
+    from contracts.services import rentals
+
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+    camera = Product.objects.filter(category="network_camera", active=True).first()
+    assert camera is not None
+    for customer in Customer.objects.filter(status="active"):
+        assert UsageContract.objects.filter(customer=customer).count() == 1, customer.name
+        owner = Membership.objects.get(customer=customer, role="owner").user
+        rental = rentals.rental_request(
+            customer=customer,
+            user=owner,
+            data=rentals.RentalRequestData(
+                product=camera,
+                quantity=1,
+                site_name="デモ現場",
+                site_address="東京都千代田区",
+                desired_start=timezone.localdate() + timedelta(days=7),
+            ),
+        )
+        assert rental.state == "requested" and rental.contract.customer_id == customer.pk

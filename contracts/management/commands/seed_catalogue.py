@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from accounts.models import Customer, Membership, User
 from cameras.models import Product, Unit
-from contracts.models import RegistrationApplication, Rental, UsageContract
+from contracts.demo import demo_usage_contract
+from contracts.models import Rental
 from contracts.services import rental_operations
 from contracts.services import rentals as services
 
@@ -268,7 +269,7 @@ class Command(BaseCommand):
         if customer is None or staff is None or Rental.objects.filter(customer=customer).exists():
             return None
         owner = Membership.objects.get(customer=customer, role=Membership.Role.OWNER).user
-        self._contract(customer, owner, staff)
+        demo_usage_contract(customer=customer, owner=owner, staff=staff)
         product = products["BH-CAM-2CH"]
         rental = services.rental_request(
             customer=customer,
@@ -290,38 +291,4 @@ class Command(BaseCommand):
         services.rental_approve(rental=rental, unit_ids=[unit.pk], actor=staff)
         return rental_operations.rental_record_delivery(
             rental=rental, actor=staff, delivered_at=timezone.now() - timedelta(days=20)
-        )
-
-    def _contract(self, customer: Customer, owner: User, staff: User) -> UsageContract:
-        """The demo company was created approved; give it the usage contract approval forms
-        (Art. 4(3)), with the terms versions its owner accepted."""
-        existing = UsageContract.objects.filter(customer=customer).first()
-        if existing is not None:
-            return existing
-        from terms.models import Acceptance
-
-        accepted = [
-            {"document": a.version.document.slug, "label": a.version.label, "sha256": a.sha256}
-            for a in Acceptance.objects.filter(user=owner).select_related("version__document")
-        ]
-        now = timezone.now()
-        application = RegistrationApplication.objects.create(
-            applicant=owner,
-            customer=customer,
-            state=RegistrationApplication.State.APPROVED,
-            company_name=customer.name,
-            corporate_number=customer.corporate_number,
-            submitted_at=now,
-            antisocial_declared_at=now,
-            antisocial_declaration_sha256="0" * 64,
-            terms_accepted=accepted,
-            decided_at=now,
-            decided_by=staff,
-        )
-        return UsageContract.objects.create(
-            customer=customer,
-            application=application,
-            formed_at=now,
-            approved_by=staff,
-            terms_versions=accepted,
         )

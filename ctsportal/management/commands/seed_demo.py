@@ -13,6 +13,7 @@ from django.db import transaction
 
 from accounts.models import Customer, Membership, User
 from accounts.services import customer_create_with_owner
+from contracts.demo import demo_usage_contract
 from contracts.models import REVIEWERS_GROUP, RegistrationApplication
 from contracts.services.registration import application_save_draft, application_submit
 from terms.models import Acceptance
@@ -104,6 +105,12 @@ class Command(BaseCommand):
         self._accept_terms()
         # The catalogue, units and a running rental for the first demo company.
         call_command("seed_catalogue", stdout=self.stdout)
+        # Every demo company is active, so each has the usage contract approval forms.
+        approver = User.objects.get(email=STAFF[0][0])
+        for spec in CUSTOMERS:
+            owner = User.objects.get(email=spec["owner"][0])
+            customer = Customer.objects.get(name=spec["fields"]["name"])
+            demo_usage_contract(customer=customer, owner=owner, staff=approver)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo-only sign-ins:"))
         for email, *_ in STAFF:
             self.stdout.write(f"  staff     {email}  /  {DEMO_PASSWORD}")

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.views import membership_or_404
+from cameras.models import Product
 from cameras.selectors import product_get
 from ctsportal.paging import page_of
 
@@ -48,6 +49,9 @@ def overview(request: HttpRequest) -> HttpResponse:
 def request_create(request: HttpRequest, product_pk: int) -> HttpResponse:
     membership = membership_or_404(request)
     product = product_get(pk=product_pk)
+    if product.category == Product.Category.ACCESSORY:
+        # An accessory comes with the product it belongs to: it has no request page.
+        raise Http404
     form = RentalRequestForm(request.POST or None, product=product)
     if request.method == "POST" and form.is_valid():
         try:

@@ -97,6 +97,14 @@ def test_a_member_requests_a_camera_from_the_product_page(
     assert (rental.customer, rental.requested_by, rental.quantity) == (customer_a, bob, 3)
 
 
+def test_an_accessory_has_no_request_page(customer_a: Customer, alice_client: Client):
+    make_usage_contract(customer_a)
+    accessory = ProductFactory(category="accessory")
+    assert alice_client.get(f"/rentals/request/{accessory.pk}/").status_code == 404
+    assert alice_client.post(f"/rentals/request/{accessory.pk}/", _form()).status_code == 404
+    assert not Rental.objects.exists()
+
+
 def test_a_backhoe_request_needs_the_acknowledgement_every_time(
     customer_a: Customer, alice_client: Client, backhoe: Product
 ):

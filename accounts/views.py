@@ -23,7 +23,7 @@ from ctsportal.access import Access, access
 from . import services
 from .current import membership_of, user_of
 from .forms import InvitationForm, MFARequiredForm, NamesForm, TokenCreateForm
-from .models import Membership, User
+from .models import Membership
 from .selectors import invitation_list_open, member_get, member_list
 
 T = TypeVar("T")
@@ -50,7 +50,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 def account_overview(request: HttpRequest) -> HttpResponse:
     """The person's own page: 氏名 and フリガナ can be changed here."""
-    user = User.objects.get(pk=request.user.pk or 0)
+    user = user_of(request)
     initial = {name: getattr(user, name) for name in NamesForm.field_order}
     form = NamesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .admin_actions import note_action
+from .current import user_of
 from .models import AuditEntry, Customer, Invitation, Membership, SharingFlag, User
 from .services.customers import CUSTOMER_DETAIL_FIELDS
 from .services.users import USER_FIELDS, USER_GROUP_FIELDS
@@ -22,13 +23,6 @@ READONLY_CUSTOMER_FIELDS = [
     "created_at",
     "updated_at",
 ]
-
-
-def _staff(request: HttpRequest) -> User:
-    """The signed-in staff member (the admin site lets no one else in)."""
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 @admin.register(User)
@@ -57,7 +51,7 @@ class UserAdmin(BaseUserAdmin):
         fields = (*USER_FIELDS, *USER_GROUP_FIELDS)
         services.user_update(
             user=obj,
-            actor=_staff(request),
+            actor=user_of(request),
             changes={f: form.cleaned_data[f] for f in form.changed_data if f in fields},
             request=request,
         )
@@ -116,7 +110,7 @@ class CustomerAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
         services.customer_update(
             customer=obj,
-            actor=_staff(request),
+            actor=user_of(request),
             changes={f: form.cleaned_data[f] for f in form.changed_data},
             request=request,
         )

@@ -5,7 +5,6 @@ own marked line, instead of the raw MIME in which a verification link is hard to
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any
 
 from django.core.mail import EmailMessage
@@ -34,6 +33,3 @@ def readable(message: EmailMessage) -> str:
 class ReadableConsoleBackend(ConsoleBackend):
     def write_message(self, message: Any) -> None:
         self.stream.write(readable(message))
-
-    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
-        return super().send_messages(email_messages)

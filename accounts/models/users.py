@@ -73,10 +73,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         # 氏名 is written family name first, with a space between the two.
         return " ".join(part for part in (self.family_name, self.given_name) if part)
 
-    @property
-    def full_name_kana(self) -> str:
-        return " ".join(p for p in (self.family_name_kana, self.given_name_kana) if p)
-
     def get_full_name(self) -> str:
         """Never blank: the e-mail address stands in for a person who gave no name."""
         return self.full_name or self.email

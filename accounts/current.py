@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from .models import Customer, Membership, User
@@ -156,7 +157,5 @@ def user_of(request: HttpRequest | Request) -> User:
     an anonymous user); a typed ``request.user``."""
     user = request.user
     if not isinstance(user, User):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied
     return user

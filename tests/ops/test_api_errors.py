@@ -12,7 +12,7 @@ from drf_spectacular.generators import SchemaGenerator
 from knox.models import AuthToken
 
 from accounts.models import User
-from ctsportal.api import POLICY_CODES, error_statuses
+from ctsportal.api import POLICY_CODES, Pagination, error_statuses
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +155,20 @@ def test_pagination_parameters_are_validated(alice: User, query: str, field: str
 def test_valid_pagination_still_works(alice: User) -> None:
     assert _api(alice).get("/api/v1/notices?page=1&page_size=200").status_code == 200
     assert _api(alice).get("/api/v1/notices?page=last").status_code == 200
+
+
+def test_the_schema_documents_the_pagination_bounds_that_are_enforced(
+    schema: dict[str, Any],
+) -> None:
+    bounds = {
+        (path, parameter["name"]): parameter["schema"]
+        for path, _method, operation in _operations(schema)
+        for parameter in operation.get("parameters", [])
+        if parameter["name"] in {"page", "page_size"}
+    }
+    assert ("/api/v1/notices", "page_size") in bounds
+    for (_path, name), documented in bounds.items():
+        expected = {"type": "integer", "minimum": 1}
+        if name == "page_size":
+            expected["maximum"] = Pagination.max_page_size
+        assert documented == expected

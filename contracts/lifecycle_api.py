@@ -4,14 +4,13 @@ Owner only; open while suspended (Art. 12(1))."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.current import membership_of
+from accounts.api import membership_or_404
 from accounts.models import Membership
 from ctsportal.access import Access
 from ctsportal.api import service_error
@@ -34,10 +33,7 @@ class CancellationGiveSerializer(serializers.Serializer):
 
 
 def _owner(request: Request) -> Membership:
-    # The request's one lookup (accounts.current), shared with the policy and the page.
-    membership = membership_of(request)
-    if membership is None:
-        raise Http404
+    membership = membership_or_404(request)
     if not membership.is_owner:
         raise exceptions.PermissionDenied("Only the company's owner may give or withdraw notice.")
     return membership

@@ -19,8 +19,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.views import membership_or_404
 from ctsportal.access import access
+from ctsportal.forms import add_service_error
 
-from .records_forms import TransferRequestForm, add_service_error
+from .records_forms import TransferRequestForm
 from .selectors.records import video_backup_warning, video_deletion_log, video_record_list
 from .selectors.transfers import transfer_list
 from .services import privacy as privacy_services

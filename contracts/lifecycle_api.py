@@ -39,11 +39,6 @@ def _owner(request: Request) -> Membership:
     return membership
 
 
-def _invalid(exc: ValidationError) -> exceptions.APIException:
-    """A service's refusal: 409 for a state conflict, else 400 (ctsportal.api)."""
-    return service_error(exc)
-
-
 class CancellationView(APIView):
     access_policy = Access(while_suspended=True, reason=CANCELLATION_REASON)
 
@@ -78,7 +73,8 @@ class CancellationView(APIView):
                 request=request._request,
             )
         except ValidationError as exc:
-            raise _invalid(exc) from exc
+            # A service's refusal: 409 for a state conflict, else 400 (ctsportal.api).
+            raise service_error(exc) from exc
         except PermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from exc
         return Response(CancellationSerializer(cancellation).data, status=status.HTTP_201_CREATED)
@@ -102,7 +98,7 @@ class CancellationView(APIView):
                 cancellation=current, actor=membership.user, request=request._request
             )
         except ValidationError as exc:
-            raise _invalid(exc) from exc
+            raise service_error(exc) from exc
         except PermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from exc
         return Response(CancellationSerializer(withdrawn).data)

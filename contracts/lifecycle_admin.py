@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from accounts.current import user_of
 from accounts.models import Customer, User
 
-from .common_admin import ReadOnlyAdminMixin
+from .common_admin import ReadOnlyAdminMixin, StaffMayViewMixin
 from .models import (
     PROVIDER_GROUND_CHOICES,
     Cancellation,
@@ -186,7 +186,7 @@ class CancellationInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(CustomerStanding)
-class CustomerStandingAdmin(_LifecycleActions, ReadOnlyAdminMixin, admin.ModelAdmin):
+class CustomerStandingAdmin(_LifecycleActions, StaffMayViewMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "corporate_number",
@@ -202,15 +202,9 @@ class CustomerStandingAdmin(_LifecycleActions, ReadOnlyAdminMixin, admin.ModelAd
     inlines = (SuspensionInline, CancellationInline)
     actions = ("suspend", "unsuspend", "revoke", "cancel_for_provider")
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(request.user.is_active and request.user.is_staff)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_active and request.user.is_staff)
-
 
 @admin.register(RevocationQueueEntry)
-class RevocationQueueAdmin(_LifecycleActions, ReadOnlyAdminMixin, admin.ModelAdmin):
+class RevocationQueueAdmin(_LifecycleActions, StaffMayViewMixin, admin.ModelAdmin):
     """Art. 12(1)(5): customers contacted for inactivity who neither answered nor used the
     service within INACTIVITY_REPLY_DAYS. Staff decide; revoking here asks for the ground."""
 
@@ -228,12 +222,6 @@ class RevocationQueueAdmin(_LifecycleActions, ReadOnlyAdminMixin, admin.ModelAdm
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queue = inactivity.revocation_queue()
         return RevocationQueueEntry.objects.filter(pk__in=queue.values("pk"))
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(request.user.is_active and request.user.is_staff)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_active and request.user.is_staff)
 
 
 @admin.register(Revocation)

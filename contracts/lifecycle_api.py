@@ -4,14 +4,13 @@ Owner only; open while suspended (Art. 12(1))."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.current import membership_of
+from accounts.api import membership_or_404
 from accounts.models import Membership
 from ctsportal.access import Access
 from ctsportal.api import service_error
@@ -34,18 +33,10 @@ class CancellationGiveSerializer(serializers.Serializer):
 
 
 def _owner(request: Request) -> Membership:
-    # The request's one lookup (accounts.current), shared with the policy and the page.
-    membership = membership_of(request)
-    if membership is None:
-        raise Http404
+    membership = membership_or_404(request)
     if not membership.is_owner:
         raise exceptions.PermissionDenied("Only the company's owner may give or withdraw notice.")
     return membership
-
-
-def _invalid(exc: ValidationError) -> exceptions.APIException:
-    """A service's refusal: 409 for a state conflict, else 400 (ctsportal.api)."""
-    return service_error(exc)
 
 
 class CancellationView(APIView):
@@ -82,7 +73,8 @@ class CancellationView(APIView):
                 request=request._request,
             )
         except ValidationError as exc:
-            raise _invalid(exc) from exc
+            # A service's refusal: 409 for a state conflict, else 400 (ctsportal.api).
+            raise service_error(exc) from exc
         except PermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from exc
         return Response(CancellationSerializer(cancellation).data, status=status.HTTP_201_CREATED)
@@ -106,7 +98,7 @@ class CancellationView(APIView):
                 cancellation=current, actor=membership.user, request=request._request
             )
         except ValidationError as exc:
-            raise _invalid(exc) from exc
+            raise service_error(exc) from exc
         except PermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from exc
         return Response(CancellationSerializer(withdrawn).data)

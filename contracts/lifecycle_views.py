@@ -9,14 +9,14 @@ from datetime import date
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
-from accounts.current import membership_of
 from accounts.models import Membership
+from accounts.views import membership_or_404
 from ctsportal.access import access
 
 from .services import cancellations, inactivity
@@ -52,10 +52,7 @@ class CancellationForm(forms.Form):
 
 
 def _owner_membership(request: HttpRequest) -> Membership:
-    # The request's one lookup (accounts.current), shared with the policy and the page.
-    membership = membership_of(request)
-    if membership is None:
-        raise Http404
+    membership = membership_or_404(request)
     if not membership.is_owner:
         raise PermissionDenied(_("Only the company's owner may give or withdraw notice."))
     return membership

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, serializers
@@ -14,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.current import membership_of
+from accounts.api import membership_or_404
 from accounts.models import User
 from ctsportal.access import Access
 
@@ -44,14 +43,6 @@ class VideoRecordSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _customer(request: Request) -> Any:
-    # The request's one lookup (accounts.current), shared with the policy and the page.
-    membership = membership_of(request)
-    if membership is None:
-        raise Http404
-    return membership.customer
-
-
 class VideoRecordListView(generics.ListAPIView):
     serializer_class = VideoRecordSerializer
 
@@ -60,13 +51,13 @@ class VideoRecordListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
-        return video_record_list(customer=_customer(self.request))
+        return video_record_list(customer=membership_or_404(self.request).customer)
 
 
 class VideoRecordDetailView(APIView):
     @extend_schema(responses=VideoRecordSerializer, summary="One of my company's records")
     def get(self, request: Request, pk: int) -> Response:
-        record = video_record_get(customer=_customer(request), pk=pk)
+        record = video_record_get(customer=membership_or_404(request).customer, pk=pk)
         return Response(VideoRecordSerializer(record).data)
 
 

@@ -6,23 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import normalize_corporate_number, validate_corporate_number
 
 from .models import ContractTransfer, ProhibitedAct
 from .services.transfers import TransferRequestData
-
-
-def add_service_error(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Shows a service's refusal on the form: on its field when it names one."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        form.add_error(None, exc)
 
 
 class TransferRequestForm(forms.ModelForm):

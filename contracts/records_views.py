@@ -10,36 +10,28 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.current import membership_of
-from accounts.models import Membership
+from accounts.views import membership_or_404
 from ctsportal.access import access
+from ctsportal.forms import add_service_error
 
-from .records_forms import TransferRequestForm, add_service_error
+from .records_forms import TransferRequestForm
 from .selectors.records import video_backup_warning, video_deletion_log, video_record_list
 from .selectors.transfers import transfer_list
 from .services import privacy as privacy_services
 from .services import transfers as transfer_services
 
 
-def _membership(request: HttpRequest) -> Membership:
-    # The request's one lookup (accounts.current), shared with the policy and the page.
-    membership = membership_of(request)
-    if membership is None:
-        raise Http404
-    return membership
-
-
 @login_required
 def video_records(request: HttpRequest) -> HttpResponse:
     """The recordings the service holds for the company, and its deletion log."""
-    customer = _membership(request).customer
+    customer = membership_or_404(request).customer
     return render(
         request,
         "contracts/video_records.html",
@@ -68,7 +60,7 @@ CSV_COLUMNS = (
 @login_required
 def video_records_csv(request: HttpRequest) -> HttpResponse:
     """Art. 10(4): the list of records as CSV, for the customer's own backups."""
-    customer = _membership(request).customer
+    customer = membership_or_404(request).customer
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
@@ -97,7 +89,7 @@ def video_records_csv(request: HttpRequest) -> HttpResponse:
 @login_required
 def transfer(request: HttpRequest) -> HttpResponse:
     """Art. 17: the owner asks for the contractual position to pass to another company."""
-    membership = _membership(request)
+    membership = membership_or_404(request)
     customer = membership.customer
     form = TransferRequestForm(request.POST or None)
     if request.method == "POST":
@@ -142,7 +134,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
 @access(sensitive=True)
 def personal_data(request: HttpRequest) -> HttpResponse:
     """Art. 11: the owner's page to download everything the portal holds about the company."""
-    membership = _membership(request)
+    membership = membership_or_404(request)
     if not membership.is_owner:
         raise PermissionDenied
     return render(request, "contracts/personal_data.html", {"customer": membership.customer})
@@ -152,7 +144,7 @@ def personal_data(request: HttpRequest) -> HttpResponse:
 @login_required
 @access(sensitive=True)
 def personal_data_download(request: HttpRequest) -> HttpResponse:
-    membership = _membership(request)
+    membership = membership_or_404(request)
     if not membership.is_owner:
         raise PermissionDenied
     archive = privacy_services.personal_data_export(

@@ -20,31 +20,15 @@ from django.views.decorators.http import require_POST
 
 from accounts.current import user_of
 
+from .common_admin import StaffMayViewMixin
 from .models import COMPANY_FIELDS, CONTACT_FIELDS, RegistrationApplication, UsageContract
 from .registration_forms import RefusalForm
 from .selectors.registration import application_checks, revoked_customer_matches, user_is_reviewer
 from .services import registration_review
 
 
-class _StaffMayView:
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(request.user.is_active and request.user.is_staff)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_active and request.user.is_staff)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(RegistrationApplication)
-class RegistrationApplicationAdmin(_StaffMayView, admin.ModelAdmin):
+class RegistrationApplicationAdmin(StaffMayViewMixin, admin.ModelAdmin):
     change_form_template = "admin/contracts/registrationapplication/change_form.html"
     list_display = (
         "company_name",
@@ -274,7 +258,7 @@ class RegistrationApplicationAdmin(_StaffMayView, admin.ModelAdmin):
 
 
 @admin.register(UsageContract)
-class UsageContractAdmin(_StaffMayView, admin.ModelAdmin):
+class UsageContractAdmin(StaffMayViewMixin, admin.ModelAdmin):
     list_display = ("customer", "formed_at", "approved_by", "application")
     list_select_related = ("customer", "approved_by", "application")
     search_fields = ("customer__name", "customer__corporate_number")

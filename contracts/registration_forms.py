@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import NORMALIZED_FIELDS, REQUIRED_FIELDS, RefusalGround, RegistrationApplication
@@ -131,14 +130,6 @@ class ApplicationForm(forms.ModelForm):
 
     def accepted_versions(self) -> list[Any]:
         return [v for v in self.pending_terms if self.cleaned_data.get(self.terms_field_name(v))]
-
-    def add_service_error(self, exc: ValidationError) -> None:
-        if hasattr(exc, "error_dict"):
-            for name, errors in exc.error_dict.items():
-                for error in errors:
-                    self.add_error(name if name in self.fields else None, error)
-        else:
-            self.add_error(None, exc)
 
 
 class RefusalForm(forms.Form):

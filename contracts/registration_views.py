@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.current import membership_of, user_of
 from accounts.models import Customer
 from ctsportal.access import access
+from ctsportal.forms import add_service_error
 
 from . import terms_bridge
 from .declarations import declaration_current
@@ -84,7 +85,7 @@ def apply(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Your draft has been saved."))
             return redirect("contracts:apply")
         except ValidationError as exc:
-            form.add_service_error(exc)
+            add_service_error(form, exc)
     return render(
         request,
         "contracts/apply.html",

@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -61,13 +60,6 @@ class RentalRequestForm(forms.Form):
             machine_number=data.get("machine_number", ""),
             note=data.get("note", ""),
         )
-
-    def add_service_error(self, exc: ValidationError) -> None:
-        if hasattr(exc, "error_dict"):
-            for name, errors in exc.message_dict.items():
-                self.add_error(name if name in self.fields else None, errors)
-        else:
-            self.add_error(None, exc.messages)
 
 
 # --- Staff: the buttons of the rental's admin page ----------------------------------------------

@@ -15,6 +15,7 @@ from accounts.models import User
 from accounts.views import membership_or_404
 from cameras.models import Product
 from cameras.selectors import product_get
+from ctsportal.forms import add_service_error
 from ctsportal.paging import page_of
 
 from .rentals_forms import RentalRequestForm
@@ -65,7 +66,7 @@ def request_create(request: HttpRequest, product_pk: int) -> HttpResponse:
                 request=request,
             )
         except ValidationError as exc:
-            form.add_service_error(exc)
+            add_service_error(form, exc)
         else:
             messages.success(
                 request, _("Your request has been sent. CTS will assign the equipment.")

@@ -197,9 +197,6 @@ class TermsVersionAdmin(admin.ModelAdmin):
     def _import(self, request: HttpRequest, confirm: TermsImportConfirmForm) -> HttpResponse | None:
         data = confirm.cleaned_data
         try:
-            preview = terms_import_preview(document_slug=data["document"].slug, raw=data["text"])
-            if preview.parsed.sha256 != data["sha256"]:
-                raise TermsImportError(gettext("The text changed after the preview."))
             result = terms_import(
                 document_slug=data["document"].slug,
                 label=data["label"],
@@ -210,6 +207,7 @@ class TermsVersionAdmin(admin.ModelAdmin):
                 publish=data["publish"],
                 structural_change=data["structural_change"],
                 urgent_reason=data["urgent_reason"],
+                expected_sha256=data["sha256"],
                 actor=user_of(request),
             )
         except TermsStructureError as exc:

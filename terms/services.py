@@ -145,6 +145,7 @@ def terms_import(
     actor: User | None = None,
     structural_change: bool = False,
     urgent_reason: str = "",
+    expected_sha256: str | None = None,
 ) -> ImportResult:
     """Stores the text ``raw`` as version ``label`` of the document.
 
@@ -154,10 +155,13 @@ def terms_import(
     refused with TermsStructureError unless ``structural_change`` confirms it. The same text
     again under the same label is a no-op (it is published if ``publish`` asks and it was a
     draft); a different text replaces a draft but is refused under a published label, since
-    acceptances record that text's hash.
+    acceptances record that text's hash. With ``expected_sha256`` (the digest of the text
+    previewed), a different text is refused with TermsImportError.
     """
     preview = terms_import_preview(document_slug=document_slug, raw=raw)
     parsed = preview.parsed
+    if expected_sha256 is not None and parsed.sha256 != expected_sha256:
+        raise TermsImportError(_("The text changed after the preview."))
     document = TermsDocument.objects.select_for_update().get(pk=preview.document.pk)
     if preview.changes and not structural_change:
         assert preview.reference is not None

@@ -71,17 +71,25 @@ def _printing(request: HttpRequest) -> bool:
     return request.GET.get("print") == "1" or url_name in {"print", "version_print"}
 
 
+def _version_context(
+    document: TermsDocument, version: TermsVersion, *, is_current: bool, printing: bool
+) -> dict[str, Any]:
+    return {
+        **text_context(version),
+        "document": document,
+        "is_current": is_current,
+        "in_force": version.is_in_force(),
+        "printing": printing,
+    }
+
+
 def _version_body(
     document: TermsDocument, version: TermsVersion, *, is_current: bool
 ) -> dict[str, str]:
     """The page of a version without the site's frame (header, messages, footer), which
     depends on the visitor: its title and HTML in the current language."""
-    context: dict[str, Any] = {
-        **text_context(version),
-        "document": document,
-        "is_current": is_current,
-        "in_force": version.is_in_force(),
-        "printing": False,
+    context = {
+        **_version_context(document, version, is_current=is_current, printing=False),
         "LANGUAGE_CODE": get_language(),
     }
     return {
@@ -100,13 +108,7 @@ def _render_version(
     request: HttpRequest, document: TermsDocument, version: TermsVersion, *, is_current: bool
 ) -> HttpResponse:
     if _printing(request):
-        context: dict[str, Any] = {
-            **text_context(version),
-            "document": document,
-            "is_current": is_current,
-            "in_force": version.is_in_force(),
-            "printing": True,
-        }
+        context = _version_context(document, version, is_current=is_current, printing=True)
         return render(request, "terms/print.html", context)
     return _version_page(request, _version_body(document, version, is_current=is_current))
 

@@ -17,6 +17,7 @@ from django.test import Client
 from accounts.models import AuditEntry
 from terms.models import TermsVersion
 from terms.services import (
+    TermsImportError,
     TermsPublishError,
     TermsStructureError,
     terms_import,
@@ -271,6 +272,28 @@ def test_the_admin_refuses_a_too_close_date_unless_urgent(staff_client: Client) 
     )
     version = TermsVersion.objects.get(label="2027-01-15")
     assert version.published and version.urgent_reason == "誤記の訂正のため"
+
+
+@time_machine.travel(NOW)
+def test_the_admin_refuses_a_text_other_than_the_one_previewed(staff_client: Client) -> None:
+    body = _upload(staff_client, revised_bytes())
+    fields = {**_confirm_fields(body), "publish": "on", "_import": "1"}
+    refused = staff_client.post(
+        "/admin/terms/termsversion/import/", {**fields, "sha256": "0" * 64}, follow=True
+    )
+    assert refused.status_code == 200
+    page = html.unescape(refused.content.decode())
+    assert (
+        "Not imported: The text changed after the preview." in page
+        or "プレビューの後に本文が変わりました。" in page
+    )
+    assert not TermsVersion.objects.filter(label="2027-01-15").exists()
+
+
+def test_the_importer_refuses_a_text_other_than_the_one_expected() -> None:
+    with pytest.raises(TermsImportError):
+        _import(revised_bytes(), expected_sha256="0" * 64)
+    assert not TermsVersion.objects.filter(label="2027-01-15").exists()
 
 
 def test_a_customer_cannot_reach_the_import_page(alice_client: Client) -> None:

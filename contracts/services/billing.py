@@ -181,30 +181,36 @@ def payment_record(
     return payment
 
 
+def _paid_total(customer: Customer) -> int:
+    """Yen received from the customer, every payment counted."""
+    return int(Payment.objects.filter(customer=customer).aggregate(t=Sum("amount_yen"))["t"] or 0)
+
+
 def customer_outstanding_balance(*, customer: Customer) -> int:
     """Yen the customer owes: every charge minus every payment received (negative when the
     customer paid ahead)."""
     charged = Charge.objects.filter(customer=customer).aggregate(t=Sum("amount_yen"))["t"] or 0
-    paid = Payment.objects.filter(customer=customer).aggregate(t=Sum("amount_yen"))["t"] or 0
-    return int(charged) - int(paid)
+    return int(charged) - _paid_total(customer)
 
 
-def _unpaid_charge_ids(customer: Customer) -> list[int]:
+def _unpaid_charges(customer: Customer) -> tuple[list[int], int]:
     """Charges not yet covered by payments, taking payments against the oldest charges
-    first (two queries)."""
-    paid = Payment.objects.filter(customer=customer).aggregate(t=Sum("amount_yen"))["t"] or 0
+    first, and the outstanding balance (every charge minus every payment), in two queries."""
+    paid = total_paid = _paid_total(customer)
+    charged = 0
     unpaid = []
     for pk, amount in (
         Charge.objects.filter(customer=customer)
         .order_by("period", "due_on", "pk")
         .values_list("pk", "amount_yen")
     ):
+        charged += amount
         if paid >= amount:
             paid -= amount
         else:
             paid = 0
             unpaid.append(pk)
-    return unpaid
+    return unpaid, charged - total_paid
 
 
 @transaction.atomic
@@ -214,10 +220,11 @@ def customer_balance_accelerate(*, customer: Customer, actor: User | None) -> in
     the outstanding balance, now all due (0 when nothing is owed). A fixed number of queries."""
     today = timezone.localdate()
     now = timezone.now()
-    moved = Charge.objects.filter(pk__in=_unpaid_charge_ids(customer), due_on__gt=today).update(
+    unpaid, outstanding = _unpaid_charges(customer)
+    moved = Charge.objects.filter(pk__in=unpaid, due_on__gt=today).update(
         due_on=today, accelerated_at=now
     )
-    balance = max(customer_outstanding_balance(customer=customer), 0)
+    balance = max(outstanding, 0)
     audit_record(
         action="contracts.balance.accelerated",
         actor=actor,

@@ -11,8 +11,9 @@ from typing import Any, TypeVar
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import Q
+from django.http import HttpRequest
 
-from accounts.audit import SCHEDULER
+from accounts.audit import SCHEDULER, client_ip
 from accounts.models import AuditEntry, User
 
 
@@ -75,6 +76,32 @@ def _after(row: models.Model, order: tuple[str, ...]) -> Q:
     return condition
 
 
+def audit_entry(
+    *,
+    action: str,
+    actor: User | None,
+    customer_id: int | None,
+    target: models.Model,
+    clause: str,
+    extra: dict[str, Any],
+    request: HttpRequest | None = None,
+) -> AuditEntry:
+    """An audit entry built like ``audit_record`` writes it, for a bulk insert."""
+    return AuditEntry(
+        action=action,
+        actor=actor,
+        actor_label=actor.email if actor is not None else SCHEDULER,
+        customer_id=customer_id,
+        clause=clause,
+        ip_address=client_ip(request),
+        user_agent=(request.META.get("HTTP_USER_AGENT", "") if request else "")[:300],
+        extra=extra,
+        target_type=ContentType.objects.get_for_model(target),
+        target_id=str(target.pk),
+        target_repr=str(target)[:300],
+    )
+
+
 def audit_many(
     *,
     action: str,
@@ -84,19 +111,16 @@ def audit_many(
 ) -> None:
     """One audit entry per (customer id, target, extra), in one INSERT: the set-based jobs'
     counterpart of ``audit_record``."""
-    entries = []
-    for customer_id, target, extra in rows:
-        entries.append(
-            AuditEntry(
+    AuditEntry.objects.bulk_create(
+        [
+            audit_entry(
                 action=action,
                 actor=actor,
-                actor_label=actor.email if actor is not None else SCHEDULER,
                 customer_id=customer_id,
+                target=target,
                 clause=clause,
-                target_type=ContentType.objects.get_for_model(target),
-                target_id=str(target.pk),
-                target_repr=str(target)[:300],
                 extra=extra,
             )
-        )
-    AuditEntry.objects.bulk_create(entries)
+            for customer_id, target, extra in rows
+        ]
+    )

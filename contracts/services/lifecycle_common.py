@@ -5,7 +5,6 @@ charges fall due (Art. 12(2)), access ends, and the return checklist opens (Art.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -27,6 +26,9 @@ from ..models import (
 )
 from ..selectors.rentals import units_to_return_for_customers
 from . import billing, rental_ends
+
+# Calendar month arithmetic, clamped to the month end: the one of billing (Art. 5, 13(9)).
+from .billing import add_months as add_months
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -82,14 +84,6 @@ def local_date(moment: datetime) -> date:
 def start_of_day(day: date) -> datetime:
     """00:00 Asia/Tokyo of ``day``, as an aware datetime."""
     return datetime.combine(day, time.min, tzinfo=TOKYO)
-
-
-def add_months(day: date, months: int) -> date:
-    """Calendar month arithmetic: the same day ``months`` later, or that month's last day
-    when it is shorter (Nov 30 + 3 months = Feb 28, or Feb 29 in a leap year)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def require_staff(actor: User) -> None:

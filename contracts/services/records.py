@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts.audit import SCHEDULER, audit_record
-from accounts.models import Customer, User
+from accounts.models import User
 from cameras.models import Unit
 
 from ..models import (
@@ -261,12 +261,13 @@ def video_records_import(
     if errors:
         raise ValidationError(errors, code="invalid_rows")
     VideoRecord.objects.bulk_create(built)
+    customers = {r.customer_id: r.customer for r in rentals.values()}
     for customer_id in sorted({r.customer_id for r in built}):
         audit_record(
             action="contracts.video_record.imported",
             actor=actor,
             actor_label=actor_label or SCHEDULER,
-            customer=Customer.objects.get(pk=customer_id),
+            customer=customers[customer_id],
             request=request,
             extra={
                 "source": source,

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from accounts.audit import SCHEDULER, client_ip
+from accounts.audit import SCHEDULER
 from accounts.clauses import Clause
 from accounts.models import AuditEntry, Customer, User
 
@@ -24,36 +22,10 @@ from ..models import (
     Rental,
     VideoDeletionRecord,
 )
+from .jobs import audit_entry
 from .records import (
     video_records_mark_deleted_for_rentals,
 )
-
-
-def audit_entry(
-    *,
-    action: str,
-    actor: User | None,
-    customer_id: int | None,
-    target: models.Model,
-    content_type: ContentType,
-    clause: Clause,
-    extra: dict[str, Any],
-    request: HttpRequest | None = None,
-) -> AuditEntry:
-    """An audit entry built like ``audit_record`` writes it, for a bulk insert."""
-    return AuditEntry(
-        action=action,
-        actor=actor,
-        actor_label=actor.email if actor is not None else SCHEDULER,
-        customer_id=customer_id,
-        clause=clause,
-        ip_address=client_ip(request),
-        user_agent=(request.META.get("HTTP_USER_AGENT", "") if request else "")[:300],
-        extra=extra,
-        target_type=content_type,
-        target_id=str(target.pk),
-        target_repr=str(target)[:300],
-    )
 
 
 def end_locked(
@@ -94,7 +66,6 @@ def end_locked(
         ]
     )
     video_records_mark_deleted_for_rentals(rental_ids=[r.pk for r in rentals], at=now)
-    content_type = ContentType.objects.get_for_model(Rental)
     entries = []
     for r in rentals:
         for action, basis, extra in (
@@ -107,7 +78,6 @@ def end_locked(
                     actor=actor,
                     customer_id=r.customer_id,
                     target=r,
-                    content_type=content_type,
                     clause=basis,
                     extra=extra,
                     request=request,
@@ -132,7 +102,6 @@ def _end_pending_requests(
         rejection_reason=text,
         updated_at=now,
     )
-    content_type = ContentType.objects.get_for_model(Rental)
     AuditEntry.objects.bulk_create(
         [
             audit_entry(
@@ -140,7 +109,6 @@ def _end_pending_requests(
                 actor=actor,
                 customer_id=r.customer_id,
                 target=r,
-                content_type=content_type,
                 clause=clause,
                 extra={"reason": text},
             )

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest
@@ -35,6 +35,7 @@ from ..models import (
 )
 from . import rental_ends
 from .jobs import JobResult, audit_many
+from .lifecycle_common import require_staff
 
 S = Customer.Status
 # Customers who still use the service and so are affected by its events.
@@ -64,11 +65,6 @@ def _rentals_end_for_category(*, category: str | None, actor: User | None) -> in
         actor=actor,
         clause=Clause.ART8_2,
     )
-
-
-def _require_staff(actor: User) -> None:
-    if not (actor.is_authenticated and actor.is_active and actor.is_staff):
-        raise PermissionDenied(_("Only provider staff may do this."))
 
 
 # --- interruptions (Art. 8(1)) ----------------------------------------------------------------
@@ -149,7 +145,7 @@ def interruption_schedule(
     """Records a maintenance window or outage (Art. 8(1)) with its reason (1)–(5). A planned
     one must start in the future and is notified now, before it starts; an emergency one may
     start at once (Art. 8(1) proviso) and is notified when it starts."""
-    _require_staff(actor)
+    require_staff(actor)
     now = timezone.now()
     customers = list(customers)
     interruption_validate(
@@ -326,7 +322,7 @@ def service_end_announce(
 ) -> ServiceEnd:
     """Announces the end of the whole service or of a product line (Art. 8(2)). The date
     must be at least 30 days after this notice; every affected customer is told now."""
-    _require_staff(actor)
+    require_staff(actor)
     now = timezone.now()
     service_end_validate(effective_at=effective_at, now=now)
     service_end = ServiceEnd(

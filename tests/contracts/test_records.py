@@ -72,6 +72,13 @@ def test_import_command_reads_a_good_csv(tmp_path: Path, rental_a: Rental, renta
     assert a.source == VideoRecord.Source.IMPORT and a.state == VideoRecord.State.HELD
     assert VideoRecord.objects.get(external_ref="P-2").customer_id == rental_b.customer_id
     assert AuditEntry.objects.filter(action="contracts.video_record.imported").count() == 2
+    # Each customer's entry lists that customer's records, and only those.
+    b = VideoRecord.objects.get(external_ref="P-2")
+    for record in (a, b):
+        entry = AuditEntry.objects.get(
+            action="contracts.video_record.imported", customer_id=record.customer_id
+        )
+        assert entry.extra["records"] == [record.pk]
 
 
 def test_import_command_reads_json(tmp_path: Path, rental_a: Rental):

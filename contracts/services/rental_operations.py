@@ -23,6 +23,7 @@ from ..models import (
     RentalUnit,
     VideoDeletionRecord,
 )
+from .lifecycle_common import require_staff
 from .records import (
     video_records_mark_deleted_for_unit,
 )
@@ -47,6 +48,7 @@ def rental_record_delivery(
 ) -> Rental:
     """The units reached the site: the rental starts and its monthly fee is fixed from the
     catalogue fee at this moment, times the quantity (Art. 5)."""
+    require_staff(actor)
     rental = lock_rental(rental)
     if rental.state != Rental.State.APPROVED:
         raise wrong_state(rental)
@@ -72,6 +74,7 @@ def rental_suspend(
     *, rental: Rental, actor: User, clause: Clause, reason: str, request: HttpRequest | None = None
 ) -> Rental:
     """Staff suspend one rental (Art. 8(1) or 12(1)); the fee keeps running."""
+    require_staff(actor)
     rental = lock_rental(rental)
     if rental.state != Rental.State.ACTIVE:
         raise wrong_state(rental)
@@ -91,6 +94,7 @@ def rental_suspend(
 
 @transaction.atomic
 def rental_resume(*, rental: Rental, actor: User, request: HttpRequest | None = None) -> Rental:
+    require_staff(actor)
     rental = lock_rental(rental)
     if rental.state != Rental.State.SUSPENDED:
         raise wrong_state(rental)
@@ -112,6 +116,7 @@ def rental_schedule_end(
 ) -> Rental:
     """Notes the date a running rental is to end (the customer asked, or staff agreed);
     ``rental_end`` ends it."""
+    require_staff(actor)
     rental = lock_rental(rental)
     if rental.state not in (Rental.State.ACTIVE, Rental.State.SUSPENDED):
         raise wrong_state(rental)
@@ -142,6 +147,8 @@ def rental_end(
 ) -> Rental:
     """Ends one live rental now and records the deletion of its cloud video data
     (Art. 10(6)); its units stay assigned until each is returned."""
+    if actor is not None:
+        require_staff(actor)
     rental = lock_rental(rental)
     if rental.state not in Rental.LIVE_STATES:
         raise wrong_state(rental)
@@ -157,6 +164,7 @@ def rental_unit_return(
     """A unit came back from the customer. Its SD card or NAS still holds video data until
     it is wiped (``unit_wipe``). When the last unit of an ending rental is back, nothing else
     changes: the rental's own end is a separate act."""
+    require_staff(actor)
     assignment = (
         RentalUnit.objects.select_for_update()
         .select_related("unit", "rental")
@@ -189,6 +197,7 @@ def unit_wipe(*, unit: Unit, actor: User, request: HttpRequest | None = None) ->
     """A returned unit's storage was wiped. For a unit recording to an SD card or a NAS the
     wipe is recorded as the deletion of the customer's video data (Art. 10(7)), shown to the
     customer of the rental it came back from."""
+    require_staff(actor)
     unit = Unit.objects.select_for_update().select_related("product").get(pk=unit.pk)
     if unit.state != Unit.State.RETURNED:
         raise refused(

@@ -32,6 +32,7 @@ from ..models import (
     RentalUnit,
     UsageContract,
 )
+from .lifecycle_common import require_staff
 
 # Art. 13(10), shown next to the checkbox of every backhoe request and stored as evidence.
 BACKHOE_ACKNOWLEDGEMENT_TEXT = {
@@ -214,6 +215,7 @@ def rental_approve(
     requested product. The units are locked first; when another member of staff assigned one
     of them a moment earlier, this one is refused with the unit named (the partial unique
     index of ``RentalUnit`` is the last word if two transactions still meet)."""
+    require_staff(actor)
     rental = lock_rental(rental)
     if rental.state != Rental.State.REQUESTED:
         raise wrong_state(rental)
@@ -282,6 +284,7 @@ def rental_reject(
     *, rental: Rental, actor: User, reason: str, request: HttpRequest | None = None
 ) -> Rental:
     """Staff decline a request, with a reason the customer sees."""
+    require_staff(actor)
     rental = lock_rental(rental)
     if rental.state != Rental.State.REQUESTED:
         raise wrong_state(rental)

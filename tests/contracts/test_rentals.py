@@ -173,6 +173,35 @@ def test_staff_approve_by_assigning_in_stock_units(customer_a: Customer, alice: 
     ) == {"assigned"}
 
 
+def test_only_provider_staff_decide_deliver_and_end_rentals(
+    customer_a: Customer, alice: User, staff: User
+):
+    """The staff-only acts refuse anyone else in the service itself, not only in the admin."""
+    from django.core.exceptions import PermissionDenied
+
+    requested = make_request(customer_a, alice)
+    units = make_units(requested.product, 1)
+    active = make_active(customer_a, alice, staff)
+    unit = active.assignments.get().unit
+    acts = [
+        lambda: services.rental_approve(rental=requested, unit_ids=[units[0].pk], actor=alice),
+        lambda: services.rental_reject(rental=requested, actor=alice, reason="no"),
+        lambda: rental_operations.rental_suspend(
+            rental=active, actor=alice, clause=Clause.ART8_1, reason="x"
+        ),
+        lambda: rental_operations.rental_end(rental=active, actor=alice),
+        lambda: rental_operations.unit_wipe(unit=unit, actor=alice),
+    ]
+    audited = AuditEntry.objects.count()
+    for act in acts:
+        with pytest.raises(PermissionDenied):
+            act()
+    requested.refresh_from_db()
+    active.refresh_from_db()
+    assert (requested.state, active.state) == (Rental.State.REQUESTED, Rental.State.ACTIVE)
+    assert AuditEntry.objects.count() == audited
+
+
 def test_approval_needs_exactly_the_quantity(customer_a: Customer, alice: User, staff: User):
     rental = make_request(customer_a, alice, quantity=2)
     units = make_units(rental.product, 3)

@@ -160,4 +160,6 @@ def test_the_page_keeps_company_notices_security_mail_and_invitations_apart(
     invitations = alice_client.get("/notices/?section=invitations").content.decode()
     assert f"/notices/{invitation.pk}/" in invitations
     assert f"/notices/{mine.pk}/" not in invitations
-    assert 'aria-current="page"' in invitations
+    # The tab of the section shown is the current one (each page has exactly one).
+    assert 'href="?section=invitations" aria-current="page"' in invitations
+    assert invitations.count('aria-current="page"') == 1

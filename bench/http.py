@@ -39,7 +39,8 @@ import time  # noqa: E402
 import urllib.request  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from typing import TYPE_CHECKING  # noqa: E402
-from urllib.parse import urlsplit, urlunsplit  # noqa: E402
+
+from bench.database import ensure_database  # noqa: E402
 
 if TYPE_CHECKING:
     from bench.scale import Scale
@@ -76,20 +77,6 @@ def parse_args() -> argparse.Namespace:
         default=os.environ.get("BENCH_CACHE_URL", "rediscache://127.0.0.1:6379/14"),
     )
     return parser.parse_args()
-
-
-def ensure_database(url: str) -> None:
-    import psycopg2
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    conn = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
 
 
 def environment(args: argparse.Namespace) -> dict[str, str]:

@@ -23,13 +23,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Run as a script, bench/ itself comes first on the path, and its http.py would shadow the
 # standard library's http package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BASE_DIR / "bench"]
 sys.path.insert(0, str(BASE_DIR))
+
+from bench.database import ensure_database  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -55,21 +56,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sample", type=int, default=50, help="notices for the query count")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per phase")
     return parser.parse_args()
-
-
-def ensure_database(url: str) -> None:
-    import psycopg2
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    conn = psycopg2.connect(admin_url)
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
 
 
 class Worker:

@@ -3,6 +3,8 @@ message, is the source of truth, so a lost or repeated message is harmless."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from celery import shared_task
 from celery.app.task import Task
 
@@ -30,12 +32,11 @@ def notice_deliver(self: Task, notice_id: int) -> str:
 def notices_deliver(notice_ids: list[int]) -> dict[str, int]:
     """Delivers a batch of notices (how the outbox queues them). A notice whose attempt
     failed and may succeed later gets its own retry task after its backoff."""
-    counts: dict[str, int] = {}
-    for notice_id, outcome in services.notices_deliver(notice_ids=notice_ids).items():
-        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    outcomes = services.notices_deliver(notice_ids=notice_ids)
+    for notice_id, outcome in outcomes.items():
         if outcome.retry_in is not None:
             notice_deliver.apply_async((notice_id,), countdown=outcome.retry_in)
-    return counts
+    return dict(Counter(outcome.status for outcome in outcomes.values()))
 
 
 @shared_task(name="notices.tasks.notices_sweep", autoretry_for=())

@@ -3,41 +3,19 @@ the other is told it is already decided. Real threads, real transactions, real r
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from accounts.models import AuditEntry, User
-from contracts.models import RegistrationApplication, UsageContract
+from contracts.models import UsageContract
 from contracts.services import registration_review
 from notices.models import Notice
 from tests.contracts.conftest import make_applicant, make_submitted
+from tests.race import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _race(app: RegistrationApplication, actions: list[Any]) -> list[object]:
-    barrier = threading.Barrier(len(actions))
-    results: list[object] = [None] * len(actions)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = actions[index]()
-        except Exception as exc:  # the losers' errors are the point of the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return results
 
 
 @pytest.mark.parametrize("kinds", [("approve", "approve"), ("approve", "refuse")])
@@ -53,7 +31,7 @@ def test_racing_decisions_produce_one_decision_and_one_notice(
             application=app, actor=actor, grounds=["5"], note="重複", message="重複"
         )
 
-    results = _race(app, [decide(kinds[0], reviewer), decide(kinds[1], second_reviewer)])
+    results = race([decide(kinds[0], reviewer), decide(kinds[1], second_reviewer)])
     errors = [r for r in results if isinstance(r, Exception)]
     assert len(errors) == 1, results
     assert isinstance(errors[0], ValidationError)

@@ -4,12 +4,8 @@ on PostgreSQL."""
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from accounts.models import AuditEntry
 from cameras.models import Unit
@@ -23,29 +19,9 @@ from tests.factories import (
     UnitFactory,
     UserFactory,
 )
+from tests.race import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _race(actions: list[Any]) -> list[object]:
-    barrier = threading.Barrier(len(actions))
-    results: list[object] = [None] * len(actions)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = actions[index]()
-        except Exception as exc:  # the loser's error is the point of the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return results
 
 
 def test_two_staff_assigning_the_same_unit_at_once_one_wins() -> None:
@@ -58,7 +34,7 @@ def test_two_staff_assigning_the_same_unit_at_once_one_wins() -> None:
     staff_1 = StaffFactory(mfa=False)
     staff_2 = StaffFactory(mfa=False)
 
-    results = _race(
+    results = race(
         [
             lambda: services.rental_approve(rental=first, unit_ids=[unit.pk], actor=staff_1),
             lambda: services.rental_approve(rental=second, unit_ids=[unit.pk], actor=staff_2),

@@ -11,7 +11,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import AuditEntry, Customer, User
-from notices import services
+from notices import services, tasks
 from notices.models import Notice
 from notices.tasks import notice_deliver, notices_sweep
 
@@ -269,3 +269,31 @@ def test_a_batch_hands_back_what_it_could_not_send_within_half_its_lease(
             0,
             None,
         )
+
+
+def test_the_outbox_queues_one_delivery_task_per_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    queued: list[list[int]] = []
+    monkeypatch.setattr(tasks.notices_deliver, "delay", queued.append)
+    ids = list(range(1, 2 * services.DELIVERY_BATCH + 3))
+    services.notices_queue_delivery(ids)
+    assert [len(batch) for batch in queued] == [services.DELIVERY_BATCH] * 2 + [2]
+    assert [pk for batch in queued for pk in batch] == ids
+
+
+@override_settings(EMAIL_BACKEND="tests.notices.backends.DisconnectingBackend")
+def test_the_batch_task_gives_a_notice_whose_attempt_failed_its_own_retry(
+    pending: Notice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent = make_notice(pending.customer, period="task-sent")
+    Notice.objects.filter(pk=sent.pk).update(state=Notice.State.SENT, sent_at=timezone.now())
+    retries: list[tuple[object, ...]] = []
+    monkeypatch.setattr(
+        tasks.notice_deliver,
+        "apply_async",
+        lambda args, countdown: retries.append((*args, countdown)),
+    )
+    counts = tasks.notices_deliver([pending.pk, sent.pk])
+    assert counts == {"retry": 1, "skipped": 1}
+    assert retries == [(pending.pk, services.retry_delay(1))]
+    pending.refresh_from_db()
+    assert (pending.state, pending.attempts) == (Notice.State.PENDING, 1)

@@ -19,7 +19,6 @@ import redis
 from accounts.models import Customer, User
 from ctsportal.celery import app
 from notices.models import Notice
-from notices.tasks import notices_sweep
 
 from .conftest import make_notice
 from .smtp_sink import SmtpSink, free_port
@@ -27,6 +26,7 @@ from .test_worker import (
     Worker,
     _close_other_connections,
     _sent,
+    _wait_all_sent_sweeping,
     _wait_for,
     worker_env,
 )
@@ -143,15 +143,7 @@ def test_a_redis_restart_mid_delivery_loses_no_notice_and_sends_none_twice(
             assert redis.Redis.from_url(own_redis.url).dbsize() == 0
             assert sent_at_kill < BATCH, "the kill came too late to interrupt the batch"
 
-            last_sweep = [0.0]
-
-            def sweep_now_and_then() -> None:
-                # Beat's job, run by the worker: re-queues what the broker lost.
-                if time.monotonic() - last_sweep[0] > 2:
-                    last_sweep[0] = time.monotonic()
-                    notices_sweep.delay()
-
-            done = _wait_for(lambda: _sent() == BATCH, 60, tick=sweep_now_and_then)
+            done = _wait_all_sent_sweeping(BATCH, 60)
             assert done, f"{_sent()} of {BATCH} sent\n{worker.tail()}"
         finally:
             worker.stop()

@@ -1,5 +1,7 @@
 """Customer pages and API of notices: own company only, another company's is a 404."""
 
+from pathlib import Path
+
 import pytest
 from django.test import Client
 
@@ -160,4 +162,27 @@ def test_the_page_keeps_company_notices_security_mail_and_invitations_apart(
     invitations = alice_client.get("/notices/?section=invitations").content.decode()
     assert f"/notices/{invitation.pk}/" in invitations
     assert f"/notices/{mine.pk}/" not in invitations
-    assert 'aria-current="page"' in invitations
+    # The tab of the section shown is the current one (each page has exactly one).
+    assert 'href="?section=invitations" aria-current="page"' in invitations
+    assert invitations.count('aria-current="page"') == 1
+
+
+def test_the_badges_of_the_list_do_not_wrap(
+    alice: User, alice_client: Client, notice_a: Notice
+) -> None:
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    page = alice_client.get("/notices/").content.decode()
+    # The unread and delivery badges are .status spans...
+    assert 'class="status status-pending">' in page
+    assert f'class="status status-{notice_a.state}">' in page
+    # ...which the stylesheet keeps on one line.
+    css = Path(str(finders.find("css/portal.css"))).read_text()
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    rules = re.findall(r"([^{}]+)\{([^}]*)\}", css)
+    assert any(
+        ".status" in {s.strip() for s in selectors.split(",")} and "white-space: nowrap" in body
+        for selectors, body in rules
+    )

@@ -137,6 +137,19 @@ def _wait_for(predicate: Any, timeout: float, *, tick: Any = None) -> bool:
     return False
 
 
+def _wait_all_sent_sweeping(count: int, timeout: float) -> bool:
+    """Waits until ``count`` notices are sent, running the sweep (beat's job, done by the
+    worker) every 2 s meanwhile: it re-queues what a dead worker held or the broker lost."""
+    last_sweep = [0.0]
+
+    def sweep_now_and_then() -> None:
+        if time.monotonic() - last_sweep[0] > 2:
+            last_sweep[0] = time.monotonic()
+            notices_sweep.delay()
+
+    return _wait_for(lambda: _sent() == count, timeout, tick=sweep_now_and_then)
+
+
 def test_a_killed_worker_loses_no_notice_and_sends_at_most_one_extra_copy(
     alice: User, customer_a: Customer, publish_to_broker: None, tmp_path: Path
 ) -> None:
@@ -160,15 +173,7 @@ def test_a_killed_worker_loses_no_notice_and_sends_at_most_one_extra_copy(
 
             second = Worker("notices-second", env, tmp_path / "second.log")
             workers.append(second)
-            last_sweep = [0.0]
-
-            def sweep_now_and_then() -> None:
-                # Beat's job, run by the worker: re-queues what the dead worker held.
-                if time.monotonic() - last_sweep[0] > 2:
-                    last_sweep[0] = time.monotonic()
-                    notices_sweep.delay()
-
-            done = _wait_for(lambda: _sent() == BATCH, 60, tick=sweep_now_and_then)
+            done = _wait_all_sent_sweeping(BATCH, 60)
             assert done, f"{_sent()} of {BATCH} sent\n{second.tail()}"
         finally:
             for worker in workers:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -25,10 +26,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         ids = services.notices_requeue_due(grace_seconds=0 if options["now"] else None)
-        counts: dict[str, int] = {}
+        counts: Counter[str] = Counter()
         for start in range(0, len(ids), services.DELIVERY_BATCH):
             batch = ids[start : start + services.DELIVERY_BATCH]
-            for outcome in services.notices_deliver(notice_ids=batch).values():
-                counts[outcome.status] = counts.get(outcome.status, 0) + 1
+            counts.update(o.status for o in services.notices_deliver(notice_ids=batch).values())
         summary = ", ".join(f"{status}: {n}" for status, n in sorted(counts.items())) or "none"
         self.stdout.write(f"{len(ids)} notices due ({summary}).")

@@ -50,7 +50,7 @@ class _CustomerNotices(generics.GenericAPIView[Notice]):
         membership = membership_of(self.request)
         if membership is None:
             return Notice.objects.none()
-        return selectors.notice_list(customer=membership.customer)
+        return selectors.notice_list(customer=membership.customer, user=membership.user)
 
 
 @extend_schema_view(get=extend_schema(summary="My company's notices, newest first"))

@@ -43,6 +43,7 @@ def notice_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     membership = membership_of(request)
     if not membership:
         raise Http404
-    notice = selectors.notice_get(customer=membership.customer, pk=pk)
-    services.notice_mark_read(notice=notice, user=user_of(request))
+    user = user_of(request)
+    notice = selectors.notice_get(customer=membership.customer, user=user, pk=pk)
+    services.notice_mark_read(notice=notice, user=user)
     return render(request, "notices/notice_detail.html", {"notice": notice})

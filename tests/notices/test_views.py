@@ -167,6 +167,19 @@ def test_the_page_keeps_company_notices_security_mail_and_invitations_apart(
     assert invitations.count('aria-current="page"') == 1
 
 
+def test_a_colleagues_security_mail_stays_theirs_on_every_route(
+    alice: User, bob: User, alice_client: Client, customer_a: Customer, notice_a: Notice
+) -> None:
+    mine = _personal(Notice.Kind.SECURITY_ALERT, customer_a, alice.email, "s1")
+    bobs = _personal(Notice.Kind.CREDENTIALS_COMPROMISED, customer_a, bob.email, "s2")
+    assert alice_client.get(f"/notices/{bobs.pk}/").status_code == 404
+    assert alice_client.get(f"/notices/{mine.pk}/").status_code == 200
+    listed = [row["id"] for row in alice_client.get("/api/v1/notices").json()["results"]]
+    assert mine.pk in listed and notice_a.pk in listed and bobs.pk not in listed
+    assert alice_client.get(f"/api/v1/notices/{bobs.pk}").status_code == 404
+    assert alice_client.get(f"/api/v1/notices/{mine.pk}").status_code == 200
+
+
 def test_the_badges_of_the_list_do_not_wrap(
     alice: User, alice_client: Client, notice_a: Notice
 ) -> None:

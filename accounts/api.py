@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from ctsportal.access import Access
 from ctsportal.api import service_error
+from ctsportal.pagecache import CachedReads
 
 from . import services
 from .current import membership_of, user_of
@@ -38,7 +39,7 @@ class MeSerializer(serializers.Serializer):
     role = serializers.CharField(allow_null=True)
 
 
-class MeView(APIView):
+class MeView(CachedReads, APIView):
     access_policy = Access(
         onboarding=True,
         ended=True,

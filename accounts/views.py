@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from ctsportal.access import Access, access
+from ctsportal.pagecache import cached_page
 
 from . import services
 from .current import membership_of, user_of
@@ -37,6 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@cached_page
 def dashboard(request: HttpRequest) -> HttpResponse:
     membership = membership_of(request)
     context = {

@@ -24,6 +24,7 @@ from cameras.api import ERRORS, ErrorSerializer
 from cameras.models import Product
 from cameras.selectors import product_get
 from ctsportal.api import ReadModelSerializer, service_error
+from ctsportal.pagecache import CachedReads
 
 from .models import Charge, Payment, Rental, RentalUnit, UsageContract, VideoDeletionRecord
 from .selectors import billing as billing_selectors
@@ -205,7 +206,7 @@ class UsageContractView(APIView):
         responses={200: RentalSerializer(many=True), **ERRORS},
     )
 )
-class RentalListView(generics.ListAPIView):
+class RentalListView(CachedReads, generics.ListAPIView):
     serializer_class = RentalSerializer
 
     def get_queryset(self) -> Any:
@@ -266,7 +267,7 @@ class BackhoeAcknowledgementView(APIView):
 @extend_schema_view(
     get=extend_schema(summary="One rental", responses={200: RentalSerializer, **ERRORS})
 )
-class RentalDetailView(generics.RetrieveAPIView):
+class RentalDetailView(CachedReads, generics.RetrieveAPIView):
     serializer_class = RentalSerializer
 
     def get_object(self) -> Rental:
@@ -283,7 +284,7 @@ class RentalDetailView(generics.RetrieveAPIView):
         responses={200: UnitSerializer(many=True), **ERRORS},
     )
 )
-class UnitListView(generics.ListAPIView):
+class UnitListView(CachedReads, generics.ListAPIView):
     serializer_class = UnitSerializer
 
     def get_queryset(self) -> Any:

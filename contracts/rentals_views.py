@@ -16,6 +16,7 @@ from accounts.views import membership_or_404
 from cameras.models import Product
 from cameras.selectors import product_get
 from ctsportal.forms import add_service_error
+from ctsportal.pagecache import cached_page
 from ctsportal.paging import page_of
 
 from .rentals_forms import RentalRequestForm
@@ -31,6 +32,7 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
+@cached_page
 def overview(request: HttpRequest) -> HttpResponse:
     """ "My contracts": the usage contract (formation time, terms accepted) and the rentals
     under it with their units, a page at a time."""
@@ -79,6 +81,7 @@ def request_create(request: HttpRequest, product_pk: int) -> HttpResponse:
     )
 
 
+@cached_page
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     customer = membership_or_404(request).customer
     rental = rentals_selectors.rental_get(customer=customer, pk=pk)
@@ -93,6 +96,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@cached_page
 def unit_list(request: HttpRequest) -> HttpResponse:
     customer = membership_or_404(request).customer
     return render(
@@ -108,6 +112,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "contracts/rentals/unit_detail.html", {"assignment": assignment})
 
 
+@cached_page
 def billing_overview(request: HttpRequest) -> HttpResponse:
     customer = membership_or_404(request).customer
     return render(

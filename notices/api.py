@@ -8,6 +8,7 @@ from rest_framework import generics, serializers
 
 from accounts.current import membership_of
 from ctsportal.access import Access
+from ctsportal.pagecache import CachedReads
 
 from . import selectors
 from .models import Notice
@@ -54,7 +55,7 @@ class _CustomerNotices(generics.GenericAPIView[Notice]):
 
 
 @extend_schema_view(get=extend_schema(summary="My company's notices, newest first"))
-class NoticeListView(_CustomerNotices, generics.ListAPIView):
+class NoticeListView(CachedReads, _CustomerNotices, generics.ListAPIView):
     serializer_class = NoticeSerializer
 
 

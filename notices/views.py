@@ -8,6 +8,7 @@ from django.shortcuts import render
 
 from accounts.current import membership_of, user_of
 from ctsportal.access import access
+from ctsportal.pagecache import cached_page
 from ctsportal.paging import page_of
 
 from . import selectors, services
@@ -19,6 +20,7 @@ from . import selectors, services
     reason="Art. 12(5), 16: the notices sent to the company, before approval and after the end too",
 )
 @login_required
+@cached_page
 def notice_list_view(request: HttpRequest) -> HttpResponse:
     membership = membership_of(request)
     section = request.GET.get("section", "company")

@@ -72,12 +72,16 @@ def current_version_refs() -> list[CurrentVersion]:
     return _current_refs(cache.get(CURRENT_CACHE_KEY))
 
 
-def current_versions_stamped() -> tuple[str, list[CurrentVersion]]:
-    """``current_version_refs`` with the stamp of the cache entry they come from. A new entry
-    gets a new stamp: after every save of a version or document (``current_cache_clear``)
-    and every new day. What is cached from the versions in force (the public terms page) is
-    keyed on the stamp, so it never outlives them."""
-    entry = _current_entry(cache.get(CURRENT_CACHE_KEY))
+def current_versions_stamped(
+    request: HttpRequest | None = None,
+) -> tuple[str, list[CurrentVersion]]:
+    """``current_version_refs`` with the stamp of the cache entry they come from (as read with
+    the request's session, if any). A new entry gets a new stamp: after every save of a
+    version or document (``current_cache_clear``) and every new day. What is cached from the
+    versions in force (the public terms page) is keyed on the stamp, so it never outlives
+    them."""
+    entry = shared_fact(request, CURRENT_CACHE_KEY)
+    entry = _current_entry(entry if entry is not None else cache.get(CURRENT_CACHE_KEY))
     return str(entry["stamp"]), [CurrentVersion(**ref) for ref in entry["refs"]]
 
 

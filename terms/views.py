@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.current import membership_of, user_of
 from ctsportal.access import access
+from ctsportal.pagecache import cached_page
 
 from . import selectors, services
 from .diff import versions_diff
@@ -120,7 +121,7 @@ VERSION_BODY_SECONDS = 24 * 3600
 
 
 def _document_page_cached(request: HttpRequest, slug: str) -> HttpResponse | None:
-    stamp, refs = selectors.current_versions_stamped()
+    stamp, refs = selectors.current_versions_stamped(request)
     ref = next((r for r in refs if r.slug == slug), None)
     if ref is None:
         return None
@@ -133,10 +134,15 @@ def _document_page_cached(request: HttpRequest, slug: str) -> HttpResponse | Non
     return _version_page(request, body)
 
 
+def _terms_in_force(request: HttpRequest) -> str:
+    return selectors.current_versions_stamped(request)[0]
+
+
 @access(
     public=True,
     reason="the terms of use are public (Art. 15: anyone may read them before agreeing)",
 )
+@cached_page(vary=_terms_in_force)
 def document(request: HttpRequest, slug: str) -> HttpResponse:
     if not _printing(request):
         cached = _document_page_cached(request, slug)

@@ -95,10 +95,16 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.membership",
                 "contracts.context_processors.lifecycle_banners",
+                # A page rendered for the cache carries a placeholder for the CSRF token.
+                "ctsportal.pagecache.csrf_placeholder",
             ],
         },
     },
 ]
+
+# Read-only pages and API answers kept in the cache until the data changes
+# (ctsportal.pagecache, accounts.freshness).
+PAGE_CACHE = env.bool("PAGE_CACHE", default=True)
 
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False

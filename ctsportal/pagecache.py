@@ -1,0 +1,218 @@
+"""Pages and API answers kept in the cache for the person who asked, until the data changes.
+
+A read-only view whose answer depends only on the person, their company's data, the shared
+data (catalogue, terms, interruptions), the URL and the language declares it:
+
+    @cached_page
+    def dashboard(request): ...
+
+    class RentalListView(CachedReads, generics.ListAPIView): ...
+
+The first GET renders as usual and files the answer under the data generation
+(``accounts.freshness``), which every write to the database moves: a later GET by the same
+session (a page) or person (an API answer) is served from the cache in one round trip, after
+the request policy has let it through like any other request. Whatever changes the data
+makes the next GET render afresh; what changes with time alone is seen within
+``FRESH_SECONDS``.
+
+A page is never served from the cache, nor filed, when it would differ for reasons the key
+does not hold: messages waiting to be shown, a view that set a cookie, changed the session or
+asked for the CSRF token itself, an answer other than 200. The CSRF token of the page's
+forms is a placeholder in the cache, replaced by the visitor's own token when served."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.utils.crypto import salted_hmac
+from django.utils.translation import get_language
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.freshness import FRESH_SECONDS, GENERATION_KEY, generation_read
+from accounts.sessions import shared_fact
+
+logger = logging.getLogger(__name__)
+
+V = TypeVar("V", bound=Callable[..., HttpResponse])
+
+# What stands for the CSRF token in a page kept in the cache: not guessable from outside (it
+# must not be typed into a page's data to be replaced by the reader's token).
+_RENDERING = "_pagecache_rendering"
+
+
+def _placeholder() -> str:
+    return "csrf-" + salted_hmac("ctsportal.pagecache", "csrf-placeholder").hexdigest()[:40]
+
+
+def csrf_placeholder(request: HttpRequest) -> dict[str, Any]:
+    """Context processor: while a page is rendered for the cache, its forms carry the
+    placeholder instead of the visitor's CSRF token."""
+    if getattr(request, _RENDERING, False):
+        return {"csrf_token": _placeholder()}
+    return {}
+
+
+def _key(request: HttpRequest, kind: str, *, per_session: bool, vary: str = "") -> str | None:
+    """The key of the request's answer in the current data generation, or None when the
+    cache cannot tell the generation."""
+    generation = generation_read(shared_fact(request, GENERATION_KEY))
+    if generation is None:
+        return None
+    user = request.user
+    session = getattr(request, "session", None)
+    who = [str(user.pk) if user.is_authenticated else "anonymous"]
+    if per_session:
+        who.append(str(getattr(session, "session_key", None) or ""))
+    parts = [
+        request.scheme or "",
+        request.get_host(),
+        request.get_full_path(),
+        get_language() or "",
+        *who,
+        vary,
+    ]
+    digest = hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+    return f"answer:{kind}:{generation}:{digest}"
+
+
+def _cache_get(key: str) -> Any:
+    try:
+        return cache.get(key)
+    except Exception:
+        logger.warning("a cached answer could not be read", exc_info=True)
+        return None
+
+
+def _cache_set(key: str, value: Any) -> None:
+    try:
+        cache.set(key, value, FRESH_SECONDS)
+    except Exception:
+        logger.warning("an answer could not be kept in the cache", exc_info=True)
+
+
+def _with_token(request: HttpRequest, content: bytes) -> bytes:
+    placeholder = _placeholder().encode()
+    if placeholder in content:
+        return content.replace(placeholder, get_token(request).encode())
+    return content
+
+
+def _page_served(
+    request: HttpRequest, stored: tuple[int, list[tuple[str, str]], bytes]
+) -> HttpResponse:
+    status, headers, content = stored
+    response = HttpResponse(_with_token(request, content), status=status)
+    for name, value in headers:
+        response.headers[name] = value
+    return response
+
+
+def _page_storable(response: HttpResponse, *, token_asked: bool, session_changed: bool) -> bool:
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and not token_asked
+        and not session_changed
+        and "no-store" not in response.headers.get("Cache-Control", "")
+    )
+
+
+def _page_rendered(
+    request: HttpRequest, key: str, render: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """Renders the page (its forms with the placeholder), files it under ``key`` if nothing
+    the key does not hold went into it, and answers it with the visitor's token."""
+    session = getattr(request, "session", None)
+    modified_before = bool(getattr(session, "modified", False))
+    token_before = request.META.get("CSRF_COOKIE_NEEDS_UPDATE", False)
+    setattr(request, _RENDERING, True)
+    try:
+        response = render()
+        if hasattr(response, "render") and not response.is_rendered:  # a TemplateResponse
+            response.render()
+    finally:
+        setattr(request, _RENDERING, False)
+    if response.streaming:
+        return response
+    if _page_storable(
+        response,
+        token_asked=request.META.get("CSRF_COOKIE_NEEDS_UPDATE", False) != token_before,
+        session_changed=bool(getattr(session, "modified", False)) and not modified_before,
+    ):
+        _cache_set(key, (response.status_code, list(response.headers.items()), response.content))
+    response.content = _with_token(request, response.content)
+    return response
+
+
+def cached_page(view: V | None = None, *, vary: Callable[[HttpRequest], str] | None = None) -> Any:
+    """Decorates a read-only page view (see the module's docstring). ``vary`` adds to the key
+    what else the page depends on (e.g. the stamp of the terms in force)."""
+
+    def decorate(view: V) -> V:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method != "GET" or not settings.PAGE_CACHE or len(get_messages(request)):
+                return view(request, *args, **kwargs)
+            key = _key(request, "page", per_session=True, vary=vary(request) if vary else "")
+            if key is None:
+                return view(request, *args, **kwargs)
+            stored = _cache_get(key)
+            if stored is not None:
+                return _page_served(request, stored)
+            return _page_rendered(request, key, lambda: view(request, *args, **kwargs))
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate(view) if view is not None else decorate
+
+
+G = TypeVar("G", bound=Callable[..., Response])
+
+
+def _cached_get(get: G) -> G:
+    @wraps(get)
+    def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not settings.PAGE_CACHE:
+            return get(self, request, *args, **kwargs)
+        # Authentication, the request policy and the throttles have run (DRF's initial()).
+        key = _key(request._request, "api", per_session=False)
+        stored = _cache_get(key) if key is not None else None
+        if stored is not None:
+            status, data = stored
+            return Response(data, status=status)
+        response = get(self, request, *args, **kwargs)
+        if key is not None and response.status_code == 200 and not response.cookies:
+            _cache_set(key, (response.status_code, response.data))
+        return response
+
+    return wrapper  # type: ignore[return-value]
+
+
+class CachedReads:
+    """For a DRF view whose GET answer depends only on the person, the data and the URL: the
+    answer's data is kept in the cache (rendered for each request, so that content
+    negotiation is unchanged), looked up after authentication, the request policy and the
+    throttles. A view's own ``get`` is wrapped too."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("get")
+        if own is not None and not getattr(own, "_answer_cached", False):
+            wrapped = _cached_get(own)
+            wrapped._answer_cached = True  # type: ignore[attr-defined]
+            cls.get = wrapped  # type: ignore[attr-defined]
+
+    @_cached_get
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)  # type: ignore[misc, no-any-return]

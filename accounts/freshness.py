@@ -105,7 +105,13 @@ def data_changed(connection: BaseDatabaseWrapper | None = None) -> None:
     if not getattr(_local, "moved", False):
         generation_bump()
         _local.moved = True
-    if not any(func is _bump_after_commit for _, func, _ in connection.run_on_commit):
+    # Once per transaction (and savepoint: a callback registered within a savepoint that
+    # is rolled back is dropped with it).
+    savepoints = set(connection.savepoint_ids)
+    if not any(
+        entry[1] is _bump_after_commit and entry[0] == savepoints
+        for entry in connection.run_on_commit
+    ):
         transaction.on_commit(_bump_after_commit, using=connection.alias)
 
 
@@ -114,7 +120,9 @@ def watch_writes(
 ) -> Any:
     result = execute(sql, params, many, context)
     table = written_table(sql)
-    if table is not None and table not in QUIET_TABLES:
+    # A statement that changed no row (an UPDATE whose condition matched nothing, an INSERT
+    # ... ON CONFLICT DO NOTHING that met its conflict) changed nothing.
+    if table is not None and table not in QUIET_TABLES and context["cursor"].rowcount != 0:
         data_changed(context["connection"])
     return result
 

@@ -33,6 +33,7 @@ from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
+from django.template.response import SimpleTemplateResponse
 from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language
 from rest_framework.request import Request
@@ -139,7 +140,7 @@ def _page_rendered(
     setattr(request, _RENDERING, True)
     try:
         response = render()
-        if hasattr(response, "render") and not response.is_rendered:  # a TemplateResponse
+        if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
             response.render()
     finally:
         setattr(request, _RENDERING, False)
@@ -210,9 +211,9 @@ class CachedReads:
         own = cls.__dict__.get("get")
         if own is not None and not getattr(own, "_answer_cached", False):
             wrapped = _cached_get(own)
-            wrapped._answer_cached = True  # type: ignore[attr-defined]
-            cls.get = wrapped  # type: ignore[attr-defined]
+            wrapped._answer_cached = True
+            cls.get = wrapped  # type: ignore[method-assign]
 
     @_cached_get
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)  # type: ignore[misc, no-any-return]
+        return super().get(request, *args, **kwargs)  # type: ignore[misc]

@@ -1,0 +1,184 @@
+"""Pages, API answers and the signed-in person kept in the cache under the data generation
+(ctsportal.pagecache, accounts.freshness): served without a query while nothing changed,
+never after a change, never to anyone else, and with the visitor's own CSRF token."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib import messages
+from django.contrib.messages.storage.base import Message
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts import services
+from accounts.freshness import GENERATION_KEY, generation_read, written_table
+from accounts.models import Customer, User
+from tests.factories import sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("sql", "table"),
+    [
+        ('INSERT INTO "notices_notice" ("kind") VALUES (%s)', "notices_notice"),
+        ('  update "accounts_customer" SET "name" = %s', "accounts_customer"),
+        ('DELETE FROM "contracts_rental" WHERE id = 1', "contracts_rental"),
+        ('TRUNCATE TABLE "accounts_user" CASCADE', "accounts_user"),
+        ("WITH due AS (SELECT 1) UPDATE contracts_cancellation SET x = 1", ""),
+        ('SELECT "accounts_user"."id" FROM "accounts_user" FOR UPDATE', None),
+        ("WITH t AS (SELECT 1) SELECT * FROM t", None),
+    ],
+)
+def test_a_statement_is_known_as_a_write_and_by_its_table(sql: str, table: str | None) -> None:
+    assert written_table(sql) == table
+
+
+def test_a_write_moves_the_generation_at_once_and_again_at_commit(
+    customer_a: Customer, django_capture_on_commit_callbacks
+) -> None:
+    start = generation_read()
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            Customer.objects.filter(pk=customer_a.pk).update(name="株式会社新名称")
+            during = cache.get(GENERATION_KEY)
+            assert during > start
+            generation_read()  # a reader in between: the next write moves it again
+            Customer.objects.filter(pk=customer_a.pk).update(name="株式会社新名称2")
+            assert cache.get(GENERATION_KEY) > during
+            before_commit = cache.get(GENERATION_KEY)
+    assert cache.get(GENERATION_KEY) > before_commit
+
+
+def test_bookkeeping_and_reads_leave_the_generation_alone(alice: User) -> None:
+    start = generation_read()
+    list(User.objects.all())
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE django_session SET expire_date = expire_date")
+    assert cache.get(GENERATION_KEY) == start
+
+
+def _warm(client: Client, path: str) -> Client:
+    """The first request after signing in notes the company's use (Art. 12(1)(5)): a write,
+    which the second request renders after."""
+    for _ in range(2):
+        assert client.get(path).status_code == 200
+    return client
+
+
+def test_the_dashboard_is_served_from_the_cache_until_the_company_changes(
+    alice: User, staff: User
+) -> None:
+    client = _warm(sign_in(alice.email), "/dashboard/")
+    with CaptureQueriesContext(connection) as ctx:
+        again = client.get("/dashboard/")
+    assert again.status_code == 200
+    assert "株式会社エー建設" in again.content.decode()
+    assert ctx.captured_queries == []
+    services.customer_update(
+        customer=alice.membership.customer, actor=staff, changes={"name": "エー建設株式会社"}
+    )
+    page = client.get("/dashboard/").content.decode()
+    assert "エー建設株式会社" in page and "株式会社エー建設" not in page
+
+
+def test_a_cached_page_is_never_served_to_another_company(alice: User, charlie: User) -> None:
+    alice_client, charlie_client = sign_in(alice.email), sign_in(charlie.email)
+    for _ in range(2):
+        assert "株式会社エー建設" in alice_client.get("/dashboard/").content.decode()
+        page = charlie_client.get("/dashboard/").content.decode()
+        assert "ビー土木株式会社" in page and "株式会社エー建設" not in page
+
+
+def _token(page: bytes) -> str:
+    match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert match is not None
+    return match.group(1).decode()
+
+
+def test_a_cached_page_carries_the_visitors_own_working_csrf_token(alice: User) -> None:
+    client = sign_in(alice.email)
+    client.handler.enforce_csrf_checks = True
+    first = client.get("/dashboard/").content
+    served = client.get("/dashboard/").content
+    assert b"csrf-" not in served
+    # Each answer masks the token anew (BREACH); both are the visitor's and both work.
+    assert _token(first) != _token(served)
+    response = client.post(reverse("account_logout"), {"csrfmiddlewaretoken": _token(served)})
+    assert response.status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_page_with_a_message_waiting_is_rendered_not_served(alice: User) -> None:
+    client = _warm(sign_in(alice.email), "/dashboard/")
+    # A message left by the previous request (e.g. "saved") shows on the next page.
+    storage = CookieStorage(client.get("/dashboard/").wsgi_request)
+    client.cookies["messages"] = storage._encode([Message(messages.SUCCESS, "保存しました。")])
+    assert "保存しました。" in client.get("/dashboard/").content.decode()
+    assert "保存しました。" not in client.get("/dashboard/").content.decode()
+
+
+def test_a_page_is_cached_per_language(alice: User) -> None:
+    client = sign_in(alice.email)
+    assert "ダッシュボード" in client.get("/dashboard/").content.decode()
+    client.cookies["django_language"] = "en"
+    assert "Dashboard" in client.get("/dashboard/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_an_api_answer_is_served_from_the_cache_until_the_person_changes(alice: User) -> None:
+    client = _warm(sign_in(alice.email), "/api/v1/me")
+    assert client.get("/api/v1/me").json()["full_name"] == "Alice"
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/api/v1/me").json()["email"] == alice.email
+    assert ctx.captured_queries == []
+    services.user_names_update(
+        user=alice,
+        family_name="山田",
+        given_name="花子",
+        family_name_kana="ヤマダ",
+        given_name_kana="ハナコ",
+    )
+    assert client.get("/api/v1/me").json()["full_name"] == "山田 花子"
+
+
+def test_a_password_changed_elsewhere_ends_the_session_despite_the_cache(alice: User) -> None:
+    client = sign_in(alice.email)
+    assert client.get("/dashboard/").status_code == 200
+    user = User.objects.get(pk=alice.pk)
+    user.set_password("another-long-passphrase-2026")
+    user.save()
+    response = client.get("/dashboard/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_deactivated_person_is_signed_out_despite_the_cache(alice: User) -> None:
+    client = sign_in(alice.email)
+    assert client.get("/api/v1/me").status_code == 200
+    User.objects.filter(pk=alice.pk).update(is_active=False)
+    assert client.get("/api/v1/me").status_code in (401, 403)
+
+
+def test_the_cached_person_holds_no_password_hash(alice: User) -> None:
+    _warm(sign_in(alice.email), "/dashboard/")
+    generation = cache.get(GENERATION_KEY)
+    user, session_hash = cache.get(f"person:{alice.pk}:{generation}")
+    assert "password" not in user.__dict__ and session_hash
+    # Read from the database when something needs it (a password check).
+    assert user.check_password("x") is False
+    assert user.password.startswith("argon2")
+
+
+def test_the_public_terms_page_is_shared_by_anonymous_visitors_with_their_own_token() -> None:
+    first, second = Client(), Client()
+    assert first.get("/terms/terms-of-use/").status_code == 200
+    with CaptureQueriesContext(connection) as ctx:
+        page = second.get("/terms/terms-of-use/")
+    assert page.status_code == 200 and ctx.captured_queries == []
+    assert b"csrf-" not in page.content
+    assert "csrftoken" in page.cookies

@@ -44,15 +44,14 @@ def test_a_write_moves_the_generation_at_once_and_again_at_commit(
     customer_a: Customer, django_capture_on_commit_callbacks
 ) -> None:
     start = generation_read()
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            Customer.objects.filter(pk=customer_a.pk).update(name="株式会社新名称")
-            during = cache.get(GENERATION_KEY)
-            assert during > start
-            generation_read()  # a reader in between: the next write moves it again
-            Customer.objects.filter(pk=customer_a.pk).update(name="株式会社新名称2")
-            assert cache.get(GENERATION_KEY) > during
-            before_commit = cache.get(GENERATION_KEY)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        Customer.objects.filter(pk=customer_a.pk).update(name="株式会社新名称")
+        during = cache.get(GENERATION_KEY)
+        assert during > start
+        generation_read()  # a reader in between: the next write moves it again
+        Customer.objects.filter(pk=customer_a.pk).update(name="株式会社新名称2")
+        assert cache.get(GENERATION_KEY) > during
+        before_commit = cache.get(GENERATION_KEY)
     assert cache.get(GENERATION_KEY) > before_commit
 
 

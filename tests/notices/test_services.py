@@ -5,6 +5,7 @@ from django.core import mail
 from django.db import connection, transaction
 
 from accounts.clauses import Clause
+from accounts.freshness import _bump_after_commit
 from accounts.models import Customer, User
 from notices.models import Notice, content_digest
 from notices.services import (
@@ -17,6 +18,12 @@ from tests.factories import CustomerFactory, MembershipFactory, UserFactory
 from .conftest import KIND, make_notice
 
 pytestmark = pytest.mark.django_db
+
+
+def deliveries(callbacks: list) -> list:
+    """The on-commit callbacks that queue a delivery (not the move of the data generation
+    every write makes, accounts.freshness)."""
+    return [c for c in callbacks if c is not _bump_after_commit]
 
 
 def test_it_creates_renders_and_delivers_on_commit(
@@ -163,7 +170,7 @@ def test_a_notice_without_any_recipient_is_kept_as_failed_and_not_queued(
         notice = make_notice(customer_a)
     assert notice.state == Notice.State.FAILED
     assert notice.last_error == "No recipient address."
-    assert callbacks == []
+    assert deliveries(callbacks) == []
 
 
 def test_bulk_notifies_many_customers_in_a_few_queries(
@@ -189,7 +196,7 @@ def test_bulk_notifies_many_customers_in_a_few_queries(
     assert len(created) == 29
     assert already.pk not in {n.pk for n in created}
     assert Notice.objects.filter(period="v2").count() == 30
-    assert len(callbacks) == 1
+    assert len(deliveries(callbacks)) == 1
     english = Notice.objects.get(customer=customers[1], period="v2")
     assert english.mail_subject == "[CTS] Service interruption (v2)"
     assert english.content_matches_digest()

@@ -59,18 +59,18 @@ def _backend_user(request: HttpRequest, backend: Any, user_id: Any) -> Snapshot:
         user: User | None = backend.get_user(user_id)
         return user, user.get_session_auth_hash() if user is not None else ""
     generation = generation_read(shared_fact(request, GENERATION_KEY))
-    key = f"person:{user_id}:{generation}"
-    snapshot: Snapshot | None = None
-    if generation is not None:
-        try:
-            snapshot = cache.get(key)
-        except Exception:
-            logger.warning("the person could not be read from the cache", exc_info=True)
-    if snapshot is None:
+    session = request.session
+    # Kept as the session's companion entry, read with the session in one round trip
+    # (accounts.sessions), and valid for the person of the session in this generation.
+    kept = getattr(session, "companion", None)
+    if generation is not None and kept is not None and kept[:2] == (generation, user_id):
+        snapshot: Snapshot = kept[2:]
+    else:
         snapshot = _person_read(user_id)
-        if generation is not None:
+        companion_key = getattr(session, "companion_key", None)
+        if generation is not None and companion_key is not None:
             try:
-                cache.set(key, snapshot, FRESH_SECONDS)
+                cache.set(companion_key, (generation, user_id, *snapshot), FRESH_SECONDS)
             except Exception:
                 logger.warning("the person could not be kept in the cache", exc_info=True)
     user, session_hash = snapshot

@@ -36,16 +36,29 @@ class SessionStore(cached_db.SessionStore):
         # What the shared keys held when the session was read (None: absent); unset when the
         # session was not read from the cache.
         self.shared_facts: dict[str, Any] | None = None
+        # What the session's companion entry held when the session was read (the signed-in
+        # person as kept by accounts.middleware), or None.
+        self.companion: Any = None
+
+    @property
+    def companion_key(self) -> str:
+        """A cache entry that belongs to this session and is read with it (the session key
+        is its secret: only the session's holder reaches it)."""
+        return f"{self.cache_key}:person"
 
     def load(self) -> dict[str, Any]:
-        """cached_db's ``load``, with the shared facts in the same ``get_many``."""
+        """cached_db's ``load``, with the shared facts and the session's companion entry in
+        the same ``get_many``."""
         keys = [self.cache_key, *SHARED_FACT_KEYS]
+        if self.session_key:
+            keys.append(self.companion_key)
         try:
             found = self._cache.get_many(keys)
         except Exception:
             # As cached_db: an invalid key resets the session.
             found = {}
         self.shared_facts = {key: found.get(key) for key in SHARED_FACT_KEYS}
+        self.companion = found.get(self.companion_key) if self.session_key else None
         data: dict[str, Any] | None = found.get(self.cache_key)
         if data is None:
             stored = self._get_session_from_db()

@@ -111,7 +111,8 @@ def free_port() -> int:
 def prepare(env: dict[str, str]) -> tuple[dict[str, str], Scale]:
     """Migrates and seeds the benchmark's database, brings the demo owner's company to scale,
     collects static files, and signs the demo owner in. Returns the cookies of the signed-in
-    session and the typical page, and the company's scale."""
+    session (with the CSRF cookie a signed-in browser has) and the typical page, and the
+    company's scale."""
     os.environ.update(env)
     import django
 
@@ -144,7 +145,15 @@ def prepare(env: dict[str, str]) -> tuple[dict[str, str], Scale]:
         }
     )
     session.create()
-    cookies = {"sessionid": str(session.session_key), SESSION_COOKIE: str(session.session_key)}
+    # A browser that signed in carries the CSRF cookie set by the sign-in form's page.
+    from django.conf import settings
+    from django.middleware.csrf import _get_new_csrf_string
+
+    cookies = {
+        "sessionid": str(session.session_key),
+        settings.CSRF_COOKIE_NAME: _get_new_csrf_string(),
+        SESSION_COOKIE: str(session.session_key),
+    }
     return cookies, scale
 
 
@@ -265,7 +274,7 @@ def main() -> None:
     env = environment(args)
     ensure_database(args.database_url)
     cookies, scale = prepare(env)
-    signed_in = {"sessionid": cookies["sessionid"]}
+    signed_in = {name: value for name, value in cookies.items() if name != "bench_session"}
     wanted = targets(scale)
     server = Server(env, args.port)
     pages: list[tuple[str, str, dict[str, str] | None]] = [

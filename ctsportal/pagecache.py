@@ -178,23 +178,32 @@ def cached_page(view: V | None = None, *, vary: Callable[[HttpRequest], str] | N
     return decorate(view) if view is not None else decorate
 
 
-G = TypeVar("G", bound=Callable[..., Response])
+G = TypeVar("G", bound=Callable[..., HttpResponse])
 
 
 def _cached_get(get: G) -> G:
     @wraps(get)
-    def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
-        if not settings.PAGE_CACHE:
+    def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        renderer = getattr(request, "accepted_renderer", None)
+        if not settings.PAGE_CACHE or getattr(renderer, "format", None) != "json":
+            # The browsable API renders forms for the visitor: never kept.
             return get(self, request, *args, **kwargs)
-        # Authentication, the request policy and the throttles have run (DRF's initial()).
-        key = _key(request._request, "api", per_session=False)
+        # Authentication, the request policy, the throttles and the content negotiation have
+        # run (DRF's initial()): the answer is the body for this person and media type.
+        key = _key(request._request, "api", per_session=False, vary=request.accepted_media_type)
         stored = _cache_get(key) if key is not None else None
         if stored is not None:
-            status, data = stored
-            return Response(data, status=status)
+            status, content_type, content = stored
+            return HttpResponse(content, status=status, content_type=content_type)
         response = get(self, request, *args, **kwargs)
-        if key is not None and response.status_code == 200 and not response.cookies:
-            _cache_set(key, (response.status_code, response.data))
+        if key is not None and isinstance(response, Response) and response.status_code == 200:
+            # What DRF's finalize_response sets, so that the body can be rendered here.
+            response.accepted_renderer = request.accepted_renderer
+            response.accepted_media_type = request.accepted_media_type
+            response.renderer_context = self.get_renderer_context()  # type: ignore[attr-defined]
+            response.render()
+            if not response.cookies:
+                _cache_set(key, (response.status_code, response["Content-Type"], response.content))
         return response
 
     return wrapper  # type: ignore[return-value]
@@ -202,9 +211,9 @@ def _cached_get(get: G) -> G:
 
 class CachedReads:
     """For a DRF view whose GET answer depends only on the person, the data and the URL: the
-    answer's data is kept in the cache (rendered for each request, so that content
-    negotiation is unchanged), looked up after authentication, the request policy and the
-    throttles. A view's own ``get`` is wrapped too."""
+    JSON body is kept in the cache per person and media type, looked up after
+    authentication, the request policy, the throttles and the content negotiation (the
+    browsable API is never kept). A view's own ``get`` is wrapped too."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -215,5 +224,5 @@ class CachedReads:
             cls.get = wrapped  # type: ignore[method-assign]
 
     @_cached_get
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
         return super().get(request, *args, **kwargs)  # type: ignore[misc]

@@ -164,9 +164,10 @@ def test_a_deactivated_person_is_signed_out_despite_the_cache(alice: User) -> No
 
 
 def test_the_cached_person_holds_no_password_hash(alice: User) -> None:
-    _warm(sign_in(alice.email), "/dashboard/")
+    client = _warm(sign_in(alice.email), "/dashboard/")
     generation = cache.get(GENERATION_KEY)
-    user, session_hash = cache.get(f"person:{alice.pk}:{generation}")
+    kept_in, person, user, session_hash = cache.get(client.session.companion_key)
+    assert (kept_in, person) == (generation, alice.pk)
     assert "password" not in user.__dict__ and session_hash
     # Read from the database when something needs it (a password check).
     assert user.check_password("x") is False

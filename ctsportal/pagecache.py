@@ -178,12 +178,12 @@ def cached_page(view: V | None = None, *, vary: Callable[[HttpRequest], str] | N
     return decorate(view) if view is not None else decorate
 
 
-G = TypeVar("G", bound=Callable[..., HttpResponse])
+G = TypeVar("G", bound=Callable[..., Response])
 
 
 def _cached_get(get: G) -> G:
     @wraps(get)
-    def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
         renderer = getattr(request, "accepted_renderer", None)
         if not settings.PAGE_CACHE or getattr(renderer, "format", None) != "json":
             # The browsable API renders forms for the visitor: never kept.
@@ -194,9 +194,12 @@ def _cached_get(get: G) -> G:
         stored = _cache_get(key) if key is not None else None
         if stored is not None:
             status, content_type, content = stored
-            return HttpResponse(content, status=status, content_type=content_type)
+            answer = Response(status=status)
+            answer.content = content  # rendered: DRF and Django leave it as it is
+            answer["Content-Type"] = content_type
+            return answer
         response = get(self, request, *args, **kwargs)
-        if key is not None and isinstance(response, Response) and response.status_code == 200:
+        if key is not None and response.status_code == 200:
             # What DRF's finalize_response sets, so that the body can be rendered here.
             response.accepted_renderer = request.accepted_renderer
             response.accepted_media_type = request.accepted_media_type
@@ -224,5 +227,5 @@ class CachedReads:
             cls.get = wrapped  # type: ignore[method-assign]
 
     @_cached_get
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)  # type: ignore[misc]

@@ -134,8 +134,10 @@ def test_an_api_answer_is_served_from_the_cache_until_the_person_changes(alice: 
     client = _warm(sign_in(alice.email), "/api/v1/me")
     assert client.get("/api/v1/me").json()["full_name"] == "Alice"
     with CaptureQueriesContext(connection) as ctx:
-        assert client.get("/api/v1/me").json()["email"] == alice.email
+        served = client.get("/api/v1/me")
     assert ctx.captured_queries == []
+    assert served["Content-Type"] == "application/json"
+    assert served.json()["email"] == alice.email
     services.user_names_update(
         user=alice,
         family_name="山田",

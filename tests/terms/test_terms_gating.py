@@ -229,7 +229,7 @@ def test_a_whole_page_is_not_made_much_dearer_by_the_gate(
     alice_client: Client, django_assert_max_num_queries: object, settings: object
 ) -> None:
     # What rendering the page costs (a page served from the cache costs none).
-    settings.PAGE_CACHE = False  # type: ignore[attr-defined]
+    settings.PAGE_CACHE = False
     alice_client.get("/terms/")  # warms the cache of the versions in force
     with django_assert_max_num_queries(12) as gated:  # type: ignore[operator]
         alice_client.get("/dashboard/")

@@ -101,6 +101,7 @@ def data_changed(connection: BaseDatabaseWrapper | None = None) -> None:
     connection = connection or transaction.get_connection()
     if not connection.in_atomic_block:
         generation_bump()
+        _local.moved = True
         return
     if not getattr(_local, "moved", False):
         generation_bump()
@@ -134,10 +135,13 @@ def install_write_watcher(connection: BaseDatabaseWrapper, **kwargs: Any) -> Non
 
 
 def generation_read(known: Any = None) -> int | None:
-    """The current generation (``known``: as read with the session), or None when the cache
-    cannot tell it (nothing may then be served from or filed in it)."""
+    """The current generation, or None when the cache cannot tell it (nothing may then be
+    served from or filed in it). ``known`` is the value read with the session at the start
+    of the request; it is not used if this thread changed data since (the request's own
+    bookkeeping, say), so that nothing filed before that change is served after it."""
+    moved = getattr(_local, "moved", False)
     _local.moved = False
-    if known is not None:
+    if known is not None and not moved:
         return int(known)
     try:
         value = cache.get(GENERATION_KEY)

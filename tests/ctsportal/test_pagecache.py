@@ -184,3 +184,14 @@ def test_the_public_terms_page_is_shared_by_anonymous_visitors_with_their_own_to
     assert page.status_code == 200 and ctx.captured_queries == []
     assert b"csrf-" not in page.content
     assert "csrftoken" in page.cookies
+
+
+def test_a_request_that_changed_data_does_not_use_the_generation_read_before(
+    customer_a: Customer,
+) -> None:
+    # The value read with the session at the start of a request is stale once the request
+    # itself wrote (its bookkeeping, say): nothing filed before the write may be served.
+    at_start = generation_read()
+    Customer.objects.filter(pk=customer_a.pk).update(name="株式会社新名称")
+    assert generation_read(known=at_start) == cache.get(GENERATION_KEY) != at_start
+    assert generation_read(known=at_start) == at_start  # read since: the value given holds

@@ -16,7 +16,8 @@ cached reader shows (``QUIET_TABLES``) do not move it.
 Cached entries also expire (``FRESH_SECONDS``): what changes with time alone (an
 interruption that starts, a date that passes) and a write made outside Django (psql) are
 seen within that time. A write made while the cache cannot be reached logs a warning and is
-seen within that time too."""
+seen within that time too. With a cache of each process's own (``make run`` without Redis)
+nothing is kept under the generation."""
 
 from __future__ import annotations
 
@@ -27,7 +28,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -75,6 +78,13 @@ def written_table(sql: str) -> str | None:
     if sql.lstrip()[:4].upper() == "WITH" and _CTE_WRITE.search(sql):
         return ""
     return None
+
+
+def generation_shared() -> bool:
+    """Whether the cache is one for every process (Redis in production and tests). With a
+    cache of the process's own (``make run``'s local memory), a worker's write could not
+    reach the web server's entries: nothing is kept under the generation then."""
+    return not isinstance(caches["default"], LocMemCache | DummyCache)
 
 
 def generation_bump() -> None:
@@ -141,6 +151,8 @@ def generation_read(known: Any = None) -> int | None:
     bookkeeping, say), so that nothing filed before that change is served after it."""
     moved = getattr(_local, "moved", False)
     _local.moved = False
+    if not generation_shared():
+        return None
     if known is not None and not moved:
         return int(known)
     try:

@@ -25,14 +25,19 @@ from .outbox import (
     notice_retry,
     notices_create_bulk,
     notices_create_many,
+    notices_created_pending,
+    notices_queue_created,
     notices_queue_delivery,
 )
+from .sql_rendering import Sql, SqlRenderingUnsupported, notices_insert, notices_insert_sql
 
 __all__ = [
     "DELIVERY_BATCH",
     "NOTICE_CHUNK",
     "DeliveryOutcome",
     "NoticeItem",
+    "Sql",
+    "SqlRenderingUnsupported",
     "notice_claim",
     "notice_create",
     "notice_default_recipients",
@@ -42,7 +47,11 @@ __all__ = [
     "notices_claim",
     "notices_create_bulk",
     "notices_create_many",
+    "notices_created_pending",
     "notices_deliver",
+    "notices_insert",
+    "notices_insert_sql",
+    "notices_queue_created",
     "notices_queue_delivery",
     "notices_requeue_due",
     "retry_delay",

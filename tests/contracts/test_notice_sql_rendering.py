@@ -1,0 +1,241 @@
+"""The lifecycle jobs' notices rendered by the database (notices_insert_sql): each stored
+notice holds exactly what a notice rendered alone in Python holds (subject, text, HTML,
+SHA-256, recipients, state), in both languages, whatever the company's name contains."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.template.defaultfilters import date as date_filter
+from django.templatetags.tz import do_timezone
+from django.utils import timezone
+
+from accounts.clauses import Clause
+from accounts.models import Customer, Membership, User
+from contracts.models import Cancellation, ServiceEnd, ServiceInterruption
+from notices.models import Notice
+from notices.services import Sql, SqlRenderingUnsupported, notices_insert_sql
+from notices.services.rendering import notice_fill
+from notices.services.sql_rendering import to_char_format
+from tests.factories import valid_corporate_number
+
+T0 = datetime(2026, 11, 30, 3, 0, 7, 120000, tzinfo=UTC)
+NAMES = [
+    ("株式会社エー建設 <&> \"'", "ja"),
+    ("B & Sons <Construction>", "en"),
+    ("\u3000株式会社 シー\u3000工務店 ", "ja"),
+    ("No Recipient Ltd.", "en"),
+]
+
+
+def _customers() -> list[Customer]:
+    customers = []
+    for index, (name, language) in enumerate(NAMES):
+        customer = Customer.objects.create(
+            name=name, language=language, corporate_number=valid_corporate_number(9100 + index)
+        )
+        if index != 3:
+            owner = User.objects.create_user(f"owner{index}@sql.example.jp", "x")
+            Membership.objects.create(user=owner, customer=customer, role="owner")
+            member = User.objects.create_user(f"member{index}@sql.example.jp", "x")
+            Membership.objects.create(user=member, customer=customer, role="member")
+            gone = User.objects.create_user(f"gone{index}@sql.example.jp", "x", is_active=False)
+            Membership.objects.create(user=gone, customer=customer, role="member")
+        customers.append(customer)
+    return customers
+
+
+def _values(rows: list[list[Any]], columns: str, types: list[str]) -> Sql:
+    """A source relation of literal rows: ``(SELECT * FROM (VALUES ...) v(columns))``."""
+    row_sql = "(" + ", ".join(f"%s::{t}" for t in types) + ")"
+    sql = Sql("(SELECT * FROM (VALUES " + ", ".join([row_sql] * len(rows)) + f") v({columns}))")  # noqa: S608
+    for row in rows:
+        sql.params.extend(row)
+    return sql
+
+
+def _insert(kind: str, clause: str, source: Sql, **kwargs: Any) -> int:
+    sql = notices_insert_sql(kind=kind, clause=clause, source=source, now=T0, **kwargs)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.text, sql.params)
+        return cursor.rowcount
+
+
+def _assert_as_if_alone(kind: str, contexts: dict[int, dict[str, Any]]) -> list[Notice]:
+    notices = list(Notice.objects.filter(kind=kind).select_related("customer").order_by("pk"))
+    assert len(notices) == len(contexts)
+    for notice in notices:
+        alone = copy.copy(notice)
+        alone.mail_subject = alone.body_text = alone.body_html = ""
+        alone.state, alone.last_error = Notice.State.PENDING, ""
+        notice_fill(alone, customer=notice.customer, context=contexts[notice.customer_id])
+        assert notice.mail_subject == alone.mail_subject
+        assert notice.body_text == alone.body_text
+        assert notice.body_html == alone.body_html
+        assert notice.content_sha256 == alone.content_sha256
+        assert notice.content_matches_digest()
+        assert (notice.state, notice.last_error) == (alone.state, alone.last_error)
+        assert notice.language == notice.customer.language
+        assert f"/notices/{notice.pk}/" in notice.body_text
+    return notices
+
+
+@pytest.mark.django_db
+def test_reminders_rendered_in_sql_read_as_if_rendered_alone() -> None:
+    customers = _customers()
+    rows, contexts = [], {}
+    for index, customer in enumerate(customers):
+        cancellation = Cancellation(
+            pk=500 + index,
+            given_at=T0 - timedelta(days=20, minutes=index),
+            effective_at=T0 + timedelta(days=6, hours=15 + index),
+        )
+        rows.append(
+            [
+                customer.pk,
+                str(cancellation.pk),
+                "",
+                cancellation.given_at,
+                cancellation.effective_at,
+            ]
+        )
+        contexts[customer.pk] = {"cancellation": cancellation}
+    created = _insert(
+        Notice.Kind.CANCELLATION_REMINDER,
+        Clause.ART12_3,
+        _values(
+            rows,
+            "customer_id, subject_id, period, given_at, effective_at",
+            ["bigint", "text", "text", "timestamptz", "timestamptz"],
+        ),
+        columns={"cancellation.given_at": "given_at", "cancellation.effective_at": "effective_at"},
+        subject_type=ContentType.objects.get_for_model(Cancellation),
+    )
+
+    assert created == 4
+    notices = _assert_as_if_alone(Notice.Kind.CANCELLATION_REMINDER, contexts)
+    first, second, _third, nobody = notices
+    assert "株式会社エー建設 &lt;&amp;&gt; &quot;&#x27; 御中" in first.body_html
+    assert "B &amp; Sons &lt;Construction&gt;" in second.body_html
+    assert first.recipients == ["owner0@sql.example.jp", "member0@sql.example.jp"]
+    assert (nobody.state, nobody.last_error) == (Notice.State.FAILED, "No recipient address.")
+    assert first.dedupe_key == Notice.dedupe_key_for(
+        customer_id=first.customer_id,
+        kind=first.kind,
+        subject_type_id=first.subject_type_id,
+        subject_id=first.subject_id,
+        period="",
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reminder", [False, True])
+def test_service_end_and_interruption_notices_rendered_in_sql(reminder: bool) -> None:
+    customers = _customers()
+    end = ServiceEnd(pk=7, scope="all", title="旧型 <終了> & co", note="a\nb", effective_at=T0)
+    end.announced_at = T0 - timedelta(days=40)
+    outage = ServiceInterruption(
+        pk=8,
+        scope="customers",
+        reason=Clause.ART8_1_2,
+        title="停止 <x>",
+        description="line <1>\nline 2",
+        emergency=True,
+    )
+    outage.starts_at, outage.ends_at = T0, T0 + timedelta(hours=2)
+    rows = [[c.pk, "7", "reminder" if reminder else ""] for c in customers]
+    source = _values(rows, "customer_id, subject_id, period", ["bigint", "text", "text"])
+    end_context = {"service_end": end, "reminder": reminder}
+    end_type = ContentType.objects.get_for_model(ServiceEnd)
+    created = _insert(
+        Notice.Kind.SERVICE_END, Clause.ART8_2, source, context=end_context, subject_type=end_type
+    )
+    assert created == 4
+    _assert_as_if_alone(Notice.Kind.SERVICE_END, {c.pk: end_context for c in customers})
+
+    context = {"interruption": outage}
+    rows = [[c.pk, "8", ""] for c in customers]
+    source = _values(rows, "customer_id, subject_id, period", ["bigint", "text", "text"])
+    outage_type = ContentType.objects.get_for_model(ServiceInterruption)
+    created = _insert(
+        Notice.Kind.SERVICE_INTERRUPTION,
+        Clause.ART8_1_2,
+        source,
+        context=context,
+        subject_type=outage_type,
+    )
+    assert created == 4
+    _assert_as_if_alone(Notice.Kind.SERVICE_INTERRUPTION, {c.pk: context for c in customers})
+
+
+@pytest.mark.django_db
+def test_inactivity_contacts_rendered_in_sql_and_inserted_once() -> None:
+    customers = _customers()
+    rows, contexts = [], {}
+    reply_by = T0 + timedelta(days=30)
+    for index, customer in enumerate(customers):
+        last_use = T0 - timedelta(days=93, hours=index, microseconds=index)
+        url = f"https://cts.example.jp/still-using/{customer.pk}?a=1&b=<2>"
+        rows.append([customer.pk, "", "p", last_use, url])
+        contexts[customer.pk] = {"last_use": last_use, "reply_by": reply_by, "confirm_url": url}
+
+    def source() -> Sql:
+        return _values(
+            rows,
+            "customer_id, subject_id, period, last_use, confirm_url",
+            ["bigint", "text", "text", "timestamptz", "text"],
+        )
+
+    def insert() -> int:
+        return _insert(
+            Notice.Kind.INACTIVITY_CONTACT,
+            Clause.ART12_1_5,
+            source(),
+            columns={"last_use": "last_use", "confirm_url": "confirm_url"},
+            context={"reply_by": reply_by},
+        )
+
+    assert insert() == 4
+    # The dedupe key: a second run (or a concurrent one) inserts nothing.
+    assert insert() == 0
+    _assert_as_if_alone(Notice.Kind.INACTIVITY_CONTACT, contexts)
+
+
+@pytest.mark.django_db
+def test_a_template_with_a_per_notice_list_is_refused_before_anything_is_written() -> None:
+    # cancellation_applied loops over the customer's return items: no SQL counterpart.
+    with pytest.raises(SqlRenderingUnsupported):
+        notices_insert_sql(
+            kind=Notice.Kind.CANCELLATION_APPLIED,
+            clause=Clause.ART12_3,
+            source=Sql("changed"),
+            columns={"cancellation.effective_at": "effective_at", "return_items": "items"},
+            now=timezone.now(),
+        )
+    with pytest.raises(SqlRenderingUnsupported):
+        to_char_format("j F Y")  # a month's name depends on the language
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("django_format", ["Y年n月j日 H:i", "Y-m-d H:i", "Y-m-d", "Y年n月j日"])
+def test_dates_formatted_in_sql_as_django_formats_them(django_format: str) -> None:
+    moments = [
+        datetime(1999, 12, 31, 15, 0, tzinfo=UTC),  # midnight in Tokyo
+        datetime(2024, 2, 28, 15, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 1, 5, 0, 4, tzinfo=UTC),
+        datetime(2101, 10, 9, 23, 30, tzinfo=UTC),
+    ]
+    pattern = to_char_format(django_format)
+    with connection.cursor() as cursor:
+        for moment in moments:
+            cursor.execute(
+                "SELECT to_char(%s::timestamptz AT TIME ZONE %s, %s)",
+                [moment, "Asia/Tokyo", pattern],
+            )
+            expected = date_filter(do_timezone(moment, "Asia/Tokyo"), django_format)
+            assert cursor.fetchone()[0] == expected

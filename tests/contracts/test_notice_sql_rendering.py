@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.template.defaultfilters import date as date_filter
@@ -239,3 +241,37 @@ def test_dates_formatted_in_sql_as_django_formats_them(django_format: str) -> No
             )
             expected = date_filter(do_timezone(moment, "Asia/Tokyo"), django_format)
             assert cursor.fetchone()[0] == expected
+
+
+@pytest.mark.django_db
+def test_the_inactivity_job_signs_each_link_as_python_does_and_the_link_answers() -> None:
+    from contracts.services import inactivity
+
+    customers = _customers()
+    long_ago = T0 - timedelta(days=200)
+    Customer.objects.filter(pk__in=[c.pk for c in customers]).update(
+        status=Customer.Status.ACTIVE,
+        status_changed_at=long_ago,
+        last_activity_at=long_ago,
+        created_at=long_ago,
+    )
+    with time_machine.travel(T0, tick=False):
+        result = inactivity.customers_flag_inactive()
+    assert (result.changed, result.notices) == (4, 4)
+
+    reply_by = T0 + timedelta(days=settings.INACTIVITY_REPLY_DAYS)
+    contexts = {}
+    with time_machine.travel(T0, tick=False):
+        for customer in Customer.objects.filter(pk__in=[c.pk for c in customers]):
+            contexts[customer.pk] = {
+                "last_use": long_ago,
+                "reply_by": reply_by,
+                "confirm_url": inactivity.inactivity_confirm_url(customer),
+            }
+    notices = _assert_as_if_alone(Notice.Kind.INACTIVITY_CONTACT, contexts)
+    for notice in notices:
+        url = contexts[notice.customer_id]["confirm_url"]
+        assert url in notice.body_text
+        token = url.rstrip("/").rsplit("/", 1)[1]
+        with time_machine.travel(T0 + timedelta(days=1), tick=False):
+            assert inactivity.inactivity_customer_for_token(token) == notice.customer

@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
@@ -213,7 +214,7 @@ def _confirm_url_sql(contacted_at: datetime) -> Sql:
     the database from the salted key's inner and outer pads (RFC 2104), so the link reads
     exactly as one signed in Python at the same second."""
     signer = signing.TimestampSigner(salt=_LINK_SALT)
-    key = hashlib.sha256(f"{_LINK_SALT}signer".encode() + signer.key.encode()).digest()
+    key = hashlib.sha256(force_bytes(f"{_LINK_SALT}signer") + force_bytes(signer.key)).digest()
     key = key.ljust(64, b"\0")
     inner = bytes(b ^ 0x36 for b in key)
     outer = bytes(b ^ 0x5C for b in key)

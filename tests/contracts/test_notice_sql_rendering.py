@@ -75,6 +75,7 @@ def _assert_as_if_alone(kind: str, contexts: dict[int, dict[str, Any]]) -> list[
         alone = copy.copy(notice)
         alone.mail_subject = alone.body_text = alone.body_html = ""
         alone.state, alone.last_error = Notice.State.PENDING, ""
+        assert notice.customer_id is not None
         notice_fill(alone, customer=notice.customer, context=contexts[notice.customer_id])
         assert notice.mail_subject == alone.mail_subject
         assert notice.body_text == alone.body_text
@@ -260,7 +261,7 @@ def test_the_inactivity_job_signs_each_link_as_python_does_and_the_link_answers(
     assert (result.changed, result.notices) == (4, 4)
 
     reply_by = T0 + timedelta(days=settings.INACTIVITY_REPLY_DAYS)
-    contexts = {}
+    contexts: dict[int, dict[str, Any]] = {}
     with time_machine.travel(T0, tick=False):
         for customer in Customer.objects.filter(pk__in=[c.pk for c in customers]):
             contexts[customer.pk] = {
@@ -270,6 +271,7 @@ def test_the_inactivity_job_signs_each_link_as_python_does_and_the_link_answers(
             }
     notices = _assert_as_if_alone(Notice.Kind.INACTIVITY_CONTACT, contexts)
     for notice in notices:
+        assert notice.customer_id is not None
         url = contexts[notice.customer_id]["confirm_url"]
         assert url in notice.body_text
         token = url.rstrip("/").rsplit("/", 1)[1]

@@ -24,7 +24,7 @@ from notices.models import Notice
 from notices.services import Sql, SqlRenderingUnsupported, notices_insert_sql
 from notices.services.rendering import notice_fill
 from notices.services.sql_rendering import to_char_format
-from tests.factories import valid_corporate_number
+from tests.factories import StaffFactory, valid_corporate_number
 
 T0 = datetime(2026, 11, 30, 3, 0, 7, 120000, tzinfo=UTC)
 NAMES = [
@@ -277,3 +277,70 @@ def test_the_inactivity_job_signs_each_link_as_python_does_and_the_link_answers(
         token = url.rstrip("/").rsplit("/", 1)[1]
         with time_machine.travel(T0 + timedelta(days=1), tick=False):
             assert inactivity.inactivity_customer_for_token(token) == notice.customer
+
+
+@pytest.mark.django_db
+def test_a_jobs_notices_are_delivered_after_the_commit_as_stored(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from django.core import mail
+
+    from contracts.services import cancellations
+
+    customers = _customers()
+    staff = StaffFactory(mfa=False)
+    for customer in customers:
+        Cancellation.objects.create(
+            customer=customer,
+            side="customer",
+            given_by=staff,
+            given_at=T0 - timedelta(days=20),
+            effective_at=T0 + timedelta(days=3),
+        )
+    with time_machine.travel(T0, tick=False):
+        with django_capture_on_commit_callbacks(execute=False) as queued:
+            result = cancellations.cancellation_reminders_send_due()
+        assert mail.outbox == []  # nothing goes before the commit
+        for callback in queued:
+            callback()
+
+    assert (result.changed, result.notices) == (4, 4)
+    sent = {m.extra_headers["X-CTS-Notice-ID"]: m for m in mail.outbox}
+    # The company without anyone to write to keeps its notice, failed, and gets no e-mail.
+    delivered = Notice.objects.exclude(state=Notice.State.FAILED)
+    assert set(sent) == {str(pk) for pk in delivered.values_list("pk", flat=True)}
+    for notice in delivered:
+        message = sent[str(notice.pk)]
+        assert message.subject == notice.mail_subject
+        assert message.body == notice.body_text
+        assert message.alternatives[0][0] == notice.body_html
+        assert message.extra_headers["X-CTS-Content-SHA256"] == notice.content_sha256
+        notice.refresh_from_db()
+        assert notice.state == Notice.State.SENT
+
+
+@pytest.mark.django_db
+def test_the_delivery_of_notices_created_together_is_queued_by_kind_and_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from notices import tasks
+    from notices.services import notices_created_pending
+
+    customers = _customers()
+    rows = [[c.pk, "", ""] for c in customers]
+    source = _values(rows, "customer_id, subject_id, period", ["bigint", "text", "text"])
+    end = ServiceEnd(pk=7, scope="all", title="終了", effective_at=T0, announced_at=T0)
+    _insert(Notice.Kind.SERVICE_END, Clause.ART8_2, source, context={"service_end": end})
+    ours = set(Notice.objects.filter(state=Notice.State.PENDING).values_list("pk", flat=True))
+    assert len(ours) == 3  # the fourth has no recipient: failed, never queued
+    Notice.objects.filter(pk=min(ours)).update(state=Notice.State.SENT, sent_at=T0)
+    Notice.objects.filter(pk=max(ours)).update(created_at=T0 + timedelta(microseconds=1))
+
+    assert notices_created_pending(kind=Notice.Kind.SERVICE_END, created_at=T0) == [
+        pk for pk in sorted(ours) if pk not in (min(ours), max(ours))
+    ]
+    assert notices_created_pending(kind=Notice.Kind.SERVICE_INTERRUPTION, created_at=T0) == []
+    queued: list[list[int]] = []
+    monkeypatch.setattr(tasks.notices_deliver, "delay", lambda ids: queued.append(ids))
+    assert tasks.notices_deliver_created(Notice.Kind.SERVICE_END, T0.isoformat()) == 1
+    assert queued == [[sorted(ours)[1]]]

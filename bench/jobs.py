@@ -68,27 +68,24 @@ RAW_SQL = {
                      WHERE state = 'scheduled' AND effective_at <= now())""",
     # The two notifying jobs change one event row and notify its customers: their yardstick
     # is an UPDATE of the customers they notify, selected by the same conditions (live, named
-    # by the interruption or not yet told of the service end). The bench has no
-    # interruption or service end by product category, so that scope is left out here.
+    # by the interruption or not yet told of the service end). Written for the bench's
+    # events: a service end of the whole service and an interruption naming its customers.
     "service_end_notices_send_due": """
         UPDATE accounts_customer c SET updated_at = now()
-        WHERE c.status IN ('active', 'suspended', 'cancellation_scheduled')
-          AND EXISTS (
-            SELECT 1 FROM contracts_serviceend e
-            WHERE e.state = 'announced' AND e.effective_at > now() AND e.scope = 'all'
-              AND NOT EXISTS (
-                SELECT 1 FROM notices_notice n
-                WHERE n.customer_id = c.id AND n.kind = 'service_end'
-                  AND n.subject_id = e.id::text AND n.period = ''))""",
+        FROM contracts_serviceend e
+        WHERE e.state = 'announced' AND e.effective_at > now() AND e.scope = 'all'
+          AND c.status IN ('active', 'suspended', 'cancellation_scheduled')
+          AND NOT EXISTS (
+            SELECT 1 FROM notices_notice n
+            WHERE n.customer_id = c.id AND n.kind = 'service_end'
+              AND n.subject_id = e.id::text AND n.period = '')""",
     "interruptions_notify_due": """
         UPDATE accounts_customer c SET updated_at = now()
-        WHERE c.status IN ('active', 'suspended', 'cancellation_scheduled')
-          AND EXISTS (
-            SELECT 1 FROM contracts_serviceinterruption i
-            WHERE i.notified_at IS NULL AND (i.emergency = false OR i.starts_at <= now())
-              AND (i.scope = 'all' OR EXISTS (
-                SELECT 1 FROM contracts_serviceinterruption_customers n
-                WHERE n.serviceinterruption_id = i.id AND n.customer_id = c.id)))""",
+        FROM contracts_serviceinterruption i
+        JOIN contracts_serviceinterruption_customers n ON n.serviceinterruption_id = i.id
+        WHERE n.customer_id = c.id AND i.scope = 'customers'
+          AND i.notified_at IS NULL AND (i.emergency = false OR i.starts_at <= now())
+          AND c.status IN ('active', 'suspended', 'cancellation_scheduled')""",
     "service_ends_apply_due": """
         UPDATE contracts_serviceend SET state = 'applied', applied_at = now()
         WHERE state = 'announced' AND effective_at <= now()""",

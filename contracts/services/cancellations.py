@@ -42,6 +42,7 @@ from ..models import (
     Suspension,
 )
 from .jobs import (
+    JOIN_DUE,
     JobResult,
     audit_insert_sql,
     audit_many,
@@ -261,7 +262,7 @@ def cancellation_reminders_send_due(*, now: datetime | None = None) -> JobResult
             .values("pk")
         ),
         change=Sql(
-            f"UPDATE {table} t SET reminded_at = %s FROM due WHERE t.id = due.pk"  # noqa: S608
+            f"UPDATE {table} t SET reminded_at = %s {JOIN_DUE}"  # noqa: S608
             " RETURNING t.id AS target_id, t.customer_id, t.id::text AS subject_id,"
             " '' AS period, t.given_at, t.effective_at",
             now,

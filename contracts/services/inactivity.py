@@ -34,6 +34,7 @@ from notices.services import (
 )
 
 from .jobs import (
+    JOIN_DUE,
     JobResult,
     audit_insert_sql,
     audit_many,
@@ -75,6 +76,14 @@ def _last_use() -> Greatest:
         Coalesce("inactivity_answered_at", "created_at"),
         Coalesce("status_changed_at", "created_at"),
     )
+
+
+# ``_last_use()`` of the row ``t`` in SQL (the flagging job returns it from its UPDATE).
+_LAST_USE_SQL = (
+    "GREATEST(COALESCE(t.last_activity_at, t.created_at),"
+    " COALESCE(t.inactivity_answered_at, t.created_at),"
+    " COALESCE(t.status_changed_at, t.created_at))"
+)
 
 
 def inactivity_token(customer: Customer) -> str:
@@ -174,11 +183,11 @@ def customers_flag_inactive(*, now: datetime | None = None) -> JobResult:
     if connection.vendor != "postgresql":
         return _flag_in_chunks(due, now=now, reply_by=reply_by)
     result = job_run_in_sql(
-        due=lambda: due().order_by("pk").values("pk", "last_use"),
+        due=lambda: due().order_by("pk").values("pk"),
         change=Sql(
             f"UPDATE {Customer._meta.db_table} t SET inactivity_contacted_at = %s"  # noqa: S608
-            " FROM due WHERE t.id = due.pk RETURNING t.id AS customer_id, t.id AS target_id,"
-            " t.name, '' AS subject_id, %s::text AS period, due.last_use, ",
+            f" {JOIN_DUE} RETURNING t.id AS customer_id, t.id AS target_id,"
+            f" t.name, '' AS subject_id, %s::text AS period, {_LAST_USE_SQL} AS last_use, ",
             now,
             now.isoformat(),
         )
@@ -299,7 +308,7 @@ def inactivity_escalate_unanswered(*, now: datetime | None = None) -> JobResult:
             due=lambda: due().order_by("pk").values("pk"),
             change=Sql(
                 f"UPDATE {Customer._meta.db_table} t SET inactivity_escalated_at = %s"  # noqa: S608
-                " FROM due WHERE t.id = due.pk RETURNING t.id AS customer_id,"
+                f" {JOIN_DUE} RETURNING t.id AS customer_id,"
                 " t.id AS target_id, t.name, t.inactivity_contacted_at",
                 now,
             ),

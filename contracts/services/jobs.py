@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.audit import SCHEDULER, client_ip
 from accounts.models import AuditEntry, User
-from notices.services import Sql
+from notices.services import Sql, select_without_jit
 
 
 @dataclass(frozen=True)
@@ -173,6 +173,12 @@ def audit_insert_sql(
     )
 
 
+# How ``change`` finds the due rows: their primary keys as one array, looked up by index
+# whatever the planner guesses of their number (a join on ``due`` would hash the whole table
+# when it guesses many, and scan ``due`` once per row when it guesses few).
+JOIN_DUE = "WHERE t.id = ANY(ARRAY(SELECT pk FROM due))"
+
+
 def job_run_in_sql(
     *,
     due: Callable[[], models.QuerySet[Any]],
@@ -183,7 +189,8 @@ def job_run_in_sql(
     """Runs a job as one statement: ``WITH due AS (<due()>), changed AS (<change>), <each
     audit>, <notices> SELECT ...``. ``due()`` selects the due rows' ids (``.values("pk")``), locked
     ``FOR UPDATE SKIP LOCKED`` (a row held by a concurrent run is that run's); ``change``
-    updates them (``... FROM due WHERE ...``) and returns what the audits and the notices read
+    updates them (``UPDATE <table> t SET ... <JOIN_DUE>``) and returns what the audits and
+    the notices read
     from ``changed``; the notices fragment is ``notices_insert_sql`` over ``changed``.
     ``change`` must make its rows no longer due, so a repeated run finds nothing."""
     with transaction.atomic(), connection.cursor() as cursor:
@@ -195,6 +202,5 @@ def job_run_in_sql(
             sql.add(", notices AS (").extend(notices).add(" RETURNING 1)")
         sql.add(" SELECT (SELECT count(*) FROM changed), ")
         sql.add("(SELECT count(*) FROM notices)" if notices is not None else "0")
-        cursor.execute(sql.text, sql.params)
-        changed, created = cursor.fetchone()
+        changed, created = select_without_jit(cursor, sql)
     return JobResult(changed, created)

@@ -29,7 +29,13 @@ from .outbox import (
     notices_queue_created,
     notices_queue_delivery,
 )
-from .sql_rendering import Sql, SqlRenderingUnsupported, notices_insert, notices_insert_sql
+from .sql_rendering import (
+    Sql,
+    SqlRenderingUnsupported,
+    notices_insert,
+    notices_insert_sql,
+    select_without_jit,
+)
 
 __all__ = [
     "DELIVERY_BATCH",
@@ -55,4 +61,5 @@ __all__ = [
     "notices_queue_delivery",
     "notices_requeue_due",
     "retry_delay",
+    "select_without_jit",
 ]

@@ -18,7 +18,7 @@ from django.templatetags.tz import do_timezone
 from django.utils import timezone
 
 from accounts.clauses import Clause
-from accounts.models import Customer, Membership, User
+from accounts.models import AuditEntry, Customer, Membership, User
 from contracts.models import Cancellation, ServiceEnd, ServiceInterruption
 from notices.models import Notice
 from notices.services import Sql, SqlRenderingUnsupported, notices_insert_sql
@@ -251,24 +251,42 @@ def test_the_inactivity_job_signs_each_link_as_python_does_and_the_link_answers(
     customers = _customers()
     long_ago = T0 - timedelta(days=200)
     Customer.objects.filter(pk__in=[c.pk for c in customers]).update(
-        status=Customer.Status.ACTIVE,
-        status_changed_at=long_ago,
-        last_activity_at=long_ago,
-        created_at=long_ago,
+        status=Customer.Status.ACTIVE, created_at=long_ago - timedelta(days=50)
     )
+    # The last use is the latest of the last activity, the last answer and the last change
+    # of status (each missing one counting as the registration): a different one for each.
+    first, second, third, fourth = customers
+    Customer.objects.filter(pk=first.pk).update(last_activity_at=long_ago)
+    Customer.objects.filter(pk=second.pk).update(
+        last_activity_at=long_ago - timedelta(days=9),
+        inactivity_answered_at=long_ago + timedelta(hours=5, microseconds=7),
+    )
+    Customer.objects.filter(pk=third.pk).update(status_changed_at=long_ago + timedelta(days=1))
     with time_machine.travel(T0, tick=False):
         result = inactivity.customers_flag_inactive()
     assert (result.changed, result.notices) == (4, 4)
 
     reply_by = T0 + timedelta(days=settings.INACTIVITY_REPLY_DAYS)
+    last_use = {
+        first.pk: long_ago,
+        second.pk: long_ago + timedelta(hours=5, microseconds=7),
+        third.pk: long_ago + timedelta(days=1),
+        fourth.pk: long_ago - timedelta(days=50),
+    }
     contexts: dict[int, dict[str, Any]] = {}
     with time_machine.travel(T0, tick=False):
         for customer in Customer.objects.filter(pk__in=[c.pk for c in customers]):
             contexts[customer.pk] = {
-                "last_use": long_ago,
+                "last_use": last_use[customer.pk],
                 "reply_by": reply_by,
                 "confirm_url": inactivity.inactivity_confirm_url(customer),
             }
+    audited = dict(
+        AuditEntry.objects.filter(action="contracts.inactivity.contacted").values_list(
+            "customer_id", "extra"
+        )
+    )
+    assert audited == {pk: {"last_use": when.isoformat()} for pk, when in last_use.items()}
     notices = _assert_as_if_alone(Notice.Kind.INACTIVITY_CONTACT, contexts)
     for notice in notices:
         assert notice.customer_id is not None

@@ -103,7 +103,8 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=None,
         help="due rows per transaction (contracts.services.jobs.CHUNK_SIZE) and notices "
-        "per insert (notices.services.outbox.NOTICE_CHUNK)",
+        "per insert (notices.services.outbox.NOTICE_CHUNK) of the jobs run in Python "
+        "(applying the cancellations due); the others are one statement",
     )
     parser.add_argument(
         "--database-url",
@@ -388,7 +389,7 @@ def main() -> None:
             floor = row["raw_wall"] + row["insert_wall"]
             print(
                 f"{name:34} {row['changed']:>8.0f} {row['notices']:>8.0f} {row['wall']:>8.3f}"
-                f" {row['queries']:>8.0f} {row['peak_mb']:>8.1f} {row['raw_wall']:>8.3f}"
+                f" {row['queries']:>8.0f} {row['peak_mb']:>8.2f} {row['raw_wall']:>8.3f}"
                 f" {ratio:>7.1f} {row['insert_wall']:>7.3f} {row['wall'] / floor:>9.1f}"
             )
     if len(args.sizes) == 2:

@@ -1,6 +1,7 @@
 """What the scheduler's set-based services share (the lifecycle jobs of Art. 12 and the
-service events of Art. 8): the result a job run reports, and the audit of many rows in one
-INSERT, and the chunked run of a job over its due rows."""
+service events of Art. 8): the result a job run reports, the audit of many rows in one
+INSERT, the chunked run of a job over its due rows in Python, and the run of a job as one
+statement in which the database locks, changes, audits and notifies the due rows."""
 
 from __future__ import annotations
 
@@ -27,9 +28,11 @@ class JobResult:
     notices: int
 
 
-# Due rows a job acts on per transaction. Bounds a job's memory whatever the backlog (a
-# catch-up after downtime included); up to this many due rows a job runs a fixed number of
-# queries, and each further chunk costs one more round of them.
+# Due rows a job run in Python (``job_run_in_chunks``: applying the cancellations due, and
+# every job on SQLite) acts on per transaction. Bounds its memory whatever the backlog (a
+# catch-up after downtime included); up to this many due rows it runs a fixed number of
+# queries, and each further chunk costs one more round of them. The jobs run as one
+# statement (``job_run_in_sql``) have neither chunks nor rows in Python.
 CHUNK_SIZE = 2000
 
 M = TypeVar("M", bound=models.Model)

@@ -362,3 +362,78 @@ def test_the_delivery_of_notices_created_together_is_queued_by_kind_and_time(
     monkeypatch.setattr(tasks.notices_deliver, "delay", lambda ids: queued.append(ids))
     assert tasks.notices_deliver_created(Notice.Kind.SERVICE_END, T0.isoformat()) == 1
     assert queued == [[sorted(ours)[1]]]
+
+
+AUDIT_FIELDS = (
+    "action",
+    "actor_id",
+    "actor_label",
+    "customer_id",
+    "clause",
+    "ip_address",
+    "user_agent",
+    "extra",
+    "target_type_id",
+    "target_id",
+    "target_repr",
+)
+
+
+@pytest.mark.django_db
+def test_the_sql_jobs_audit_each_row_as_audit_many_would() -> None:
+    from contracts.services import cancellations, inactivity
+    from contracts.services.jobs import audit_entry
+
+    customers = _customers()
+    staff = StaffFactory(mfa=False)
+    long_ago = T0 - timedelta(days=200)
+    for index, customer in enumerate(customers):
+        # Effective dates with and without microseconds, one near midnight UTC.
+        Cancellation.objects.create(
+            customer=customer,
+            side="customer",
+            given_by=staff,
+            given_at=T0 - timedelta(days=20),
+            effective_at=T0 + timedelta(days=3, hours=20 + index, microseconds=index * 250),
+        )
+    Customer.objects.filter(pk__in=[c.pk for c in customers[:2]]).update(
+        status=Customer.Status.ACTIVE,
+        last_activity_at=long_ago,
+        created_at=long_ago,
+        inactivity_contacted_at=T0 - timedelta(days=31, microseconds=5),
+    )
+    with time_machine.travel(T0, tick=False):
+        cancellations.cancellation_reminders_send_due()
+        inactivity.inactivity_escalate_unanswered()
+
+    expected = []
+    for cancellation in Cancellation.objects.select_related("customer").order_by("pk"):
+        expected.append(
+            audit_entry(
+                action="contracts.cancellation.reminded",
+                actor=None,
+                customer_id=cancellation.customer_id,
+                target=cancellation,
+                clause=Clause.ART12_3,
+                extra={"effective_at": cancellation.effective_at.isoformat()},
+            )
+        )
+    for customer in Customer.objects.filter(pk__in=[c.pk for c in customers[:2]]).order_by("pk"):
+        assert customer.inactivity_contacted_at is not None
+        expected.append(
+            audit_entry(
+                action="contracts.inactivity.escalated",
+                actor=None,
+                customer_id=customer.pk,
+                target=customer,
+                clause=Clause.ART12_1_5,
+                extra={"contacted_at": customer.inactivity_contacted_at.isoformat()},
+            )
+        )
+    written = list(AuditEntry.objects.order_by("action", "target_id").values(*AUDIT_FIELDS))
+    built = sorted(
+        ({field: getattr(entry, field) for field in AUDIT_FIELDS} for entry in expected),
+        key=lambda row: (row["action"], row["target_id"]),
+    )
+    assert written == built
+    assert {e.created_at for e in AuditEntry.objects.all()} == {T0}

@@ -6,7 +6,7 @@ The text is the set-wise render of ``rendering.notices_fill_many`` carried one s
 each template of the kind is rendered once per language with holes for what differs per
 notice (``rendering._skeleton``), and each hole becomes a SQL expression over the source row
 (the company's name, the notice's own link, a date of its own). The stored text is the same
-as a notice rendered alone (``tests/notices/test_sql_rendering.py`` compares them for every
+as a notice rendered alone (``tests/contracts/test_notice_sql_rendering.py`` compares them for every
 kind a job writes this way, in both languages). A hole that has no SQL counterpart (a tag, a
 filter other than ``timezone``/``date``/``default``, a value not given as a column) raises
 ``SqlRenderingUnsupported`` before anything is written."""
@@ -130,8 +130,8 @@ def _hole_sql(skeleton: _Skeleton, index: int, columns: dict[str, str]) -> Sql:
     if path not in columns:
         raise SqlRenderingUnsupported(f"no column for {path!r}")
     sql = Sql(columns[path])
-    # Whether the value reaching the output is the template's literal (marked safe by Django:
-    # never escaped) rather than the column's text.
+    # The time zone of a ``timezone`` filter awaiting its ``date``; whether the column's text
+    # is escaped already (inside ``default``, whose literal Django marks safe: never escaped).
     zone: str | None = None
     escaped = False
     for func, args in expression.filters:
@@ -248,7 +248,8 @@ def notices_insert_sql(
     statement this fragment goes into, or a parenthesized subquery), whose columns are
     ``customer_id``, ``subject_id`` (text) and ``period`` (text) and the per-notice values
     named in ``columns``: template lookup path → column of ``source``
-    (``{"cancellation.effective_at": "effective_at"}``). Only table and column names are
+    (``{"cancellation.effective_at": "effective_at"}``), text shown as it is or a
+    ``timestamptz`` shown through ``|timezone:"..."|date:"..."``. Only table and column names are
     written into the SQL text (``# noqa: S608``); every value is a parameter.
     ``context`` holds what is the same for every notice (an interruption, a reply date).
 

@@ -7,6 +7,7 @@ from collections import Counter
 
 from celery import shared_task
 from celery.app.task import Task
+from django.utils.dateparse import parse_datetime
 
 from . import services
 
@@ -37,6 +38,18 @@ def notices_deliver(notice_ids: list[int]) -> dict[str, int]:
         if outcome.retry_in is not None:
             notice_deliver.apply_async((notice_id,), countdown=outcome.retry_in)
     return dict(Counter(outcome.status for outcome in outcomes.values()))
+
+
+@shared_task(name="notices.tasks.notices_deliver_created", autoretry_for=())
+def notices_deliver_created(kind: str, created_at: str) -> int:
+    """Queues the delivery of the notices a job inserted in SQL (``notices_queue_created``):
+    the pending notices of ``kind`` created at ``created_at``, one task per batch."""
+    stamp = parse_datetime(created_at)
+    if stamp is None:
+        raise ValueError(f"Not a timestamp: {created_at!r}")
+    ids = services.notices_created_pending(kind=kind, created_at=stamp)
+    services.notices_queue_delivery(ids)
+    return len(ids)
 
 
 @shared_task(name="notices.tasks.notices_sweep", autoretry_for=())

@@ -15,8 +15,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +26,14 @@ from accounts.audit import audit_record
 from accounts.clauses import Clause
 from accounts.models import Customer, Membership, User
 from notices.models import Notice
-from notices.services import NoticeItem, notice_create, notices_create_many
+from notices.services import (
+    NoticeItem,
+    Sql,
+    notice_create,
+    notices_create_many,
+    notices_insert_sql,
+    notices_queue_created,
+)
 
 from ..models import (
     CANCELLATION_NOTICE,
@@ -33,7 +41,15 @@ from ..models import (
     ReturnChecklist,
     Suspension,
 )
-from .jobs import JobResult, audit_many, job_run_in_chunks
+from .jobs import (
+    JOIN_DUE,
+    JobResult,
+    audit_insert_sql,
+    audit_many,
+    job_run_in_chunks,
+    job_run_in_sql,
+    sql_isoformat,
+)
 from .lifecycle_common import (
     TOKYO,
     end_access,
@@ -219,22 +235,77 @@ def cancellation_current(*, customer: Customer) -> Cancellation | None:
     )
 
 
+def _reminders_due(now: datetime) -> models.QuerySet[Cancellation]:
+    return Cancellation.objects.filter(
+        state=Cancellation.State.SCHEDULED,
+        reminded_at__isnull=True,
+        effective_at__gt=now,
+        effective_at__lte=now + CANCELLATION_NOTICE,
+        given_at__lt=models.F("effective_at") - CANCELLATION_NOTICE,
+    )
+
+
 def cancellation_reminders_send_due(*, now: datetime | None = None) -> JobResult:
     """Art. 12(3): 7 days before a cancellation takes effect, a reminder to the customer,
-    when the notice was given further ahead than that."""
+    when the notice was given further ahead than that. On PostgreSQL one statement marks
+    the due cancellations reminded, audits them and writes their notices
+    (``job_run_in_sql``)."""
     now = now or timezone.now()
+    if connection.vendor != "postgresql":
+        return _reminders_send_in_chunks(now)
+    table = Cancellation._meta.db_table
+    result = job_run_in_sql(
+        due=lambda: (
+            _reminders_due(now)
+            .select_for_update(skip_locked=True)
+            .order_by("effective_at", "pk")
+            .values("pk")
+        ),
+        change=Sql(
+            f"UPDATE {table} t SET reminded_at = %s {JOIN_DUE}"  # noqa: S608
+            " RETURNING t.id AS target_id, t.customer_id, t.id::text AS subject_id,"
+            " '' AS period, t.given_at, t.effective_at",
+            now,
+        ),
+        audits=[
+            audit_insert_sql(
+                action="contracts.cancellation.reminded",
+                clause=Clause.ART12_3,
+                source="changed",
+                target_type=Cancellation,
+                # str(cancellation): "<customer> → <effective date, UTC>".
+                target_repr=(
+                    f"(SELECT name FROM {Customer._meta.db_table} WHERE id = s.customer_id)"  # noqa: S608
+                    " || ' → ' || to_char(s.effective_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+                ),
+                extra=f"jsonb_build_object('effective_at', {sql_isoformat('s.effective_at')})",
+            )
+        ],
+        notices=notices_insert_sql(
+            kind=Notice.Kind.CANCELLATION_REMINDER,
+            clause=Clause.ART12_3,
+            source=Sql("changed"),
+            columns={
+                "cancellation.given_at": "given_at",
+                "cancellation.effective_at": "effective_at",
+            },
+            subject_type=ContentType.objects.get_for_model(Cancellation),
+            now=now,
+        ),
+    )
+    if result.notices:
+        notices_queue_created(kind=Notice.Kind.CANCELLATION_REMINDER, created_at=now)
+    return result
+
+
+def _reminders_send_in_chunks(now: datetime) -> JobResult:
+    """The reminders on a database without data-modifying CTEs (SQLite, ``make run``)."""
 
     def due() -> models.QuerySet[Cancellation]:
         return (
-            Cancellation.objects.select_for_update(skip_locked=True, of=("self",))
+            _reminders_due(now)
+            .select_for_update(skip_locked=True, of=("self",))
             .select_related("customer")
-            .filter(
-                state=Cancellation.State.SCHEDULED,
-                reminded_at__isnull=True,
-                effective_at__gt=now,
-                effective_at__lte=now + CANCELLATION_NOTICE,
-                given_at__lt=models.F("effective_at") - CANCELLATION_NOTICE,
-            )
         )
 
     def act(due: list[Cancellation]) -> JobResult:

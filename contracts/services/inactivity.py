@@ -4,27 +4,44 @@ staff's revocation queue. Nothing is revoked automatically (that is ``standing``
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Greatest
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.clauses import Clause
 from accounts.models import Customer
 from notices.models import Notice
-from notices.services import NoticeItem, notices_create_many
+from notices.services import (
+    NoticeItem,
+    Sql,
+    notices_create_many,
+    notices_insert_sql,
+    notices_queue_created,
+)
 
-from .jobs import JobResult, audit_many, job_run_in_chunks
+from .jobs import (
+    JOIN_DUE,
+    JobResult,
+    audit_insert_sql,
+    audit_many,
+    job_run_in_chunks,
+    job_run_in_sql,
+    sql_isoformat,
+)
 from .lifecycle_common import (
     add_months,
     local_date,
@@ -33,6 +50,8 @@ from .lifecycle_common import (
 )
 
 S = Customer.Status
+# The salt of the signed "we are still using it" links.
+_LINK_SALT = "contracts.inactivity"
 
 
 # --- inactivity (Art. 12(1)(5)) ---------------------------------------------------------------
@@ -59,12 +78,20 @@ def _last_use() -> Greatest:
     )
 
 
+# ``_last_use()`` of the row ``t`` in SQL (the flagging job returns it from its UPDATE).
+_LAST_USE_SQL = (
+    "GREATEST(COALESCE(t.last_activity_at, t.created_at),"
+    " COALESCE(t.inactivity_answered_at, t.created_at),"
+    " COALESCE(t.status_changed_at, t.created_at))"
+)
+
+
 def inactivity_token(customer: Customer) -> str:
     """The signed value of the one-click "we are still using it" link of one contact."""
     contacted = customer.inactivity_contacted_at
     return signing.dumps(
         {"c": customer.pk, "t": contacted.isoformat() if contacted else ""},
-        salt="contracts.inactivity",
+        salt=_LINK_SALT,
     )
 
 
@@ -79,7 +106,7 @@ def inactivity_customer_for_token(token: str) -> Customer | None:
     from an earlier contact)."""
     max_age = timedelta(days=settings.INACTIVITY_REPLY_DAYS + 365)
     try:
-        data = signing.loads(token, salt="contracts.inactivity", max_age=max_age)
+        data = signing.loads(token, salt=_LINK_SALT, max_age=max_age)
     except signing.BadSignature:
         return None
     customer = Customer.objects.filter(pk=data.get("c")).first()
@@ -137,7 +164,8 @@ def customers_flag_inactive(*, now: datetime | None = None) -> JobResult:
     """Daily (Art. 12(1)(5)): clears the flag of customers who used the service since the
     contact, then flags active customers with no use for three calendar months and sends
     each the inactivity_contact notice with a signed "we are still using it" link. Never
-    revokes."""
+    revokes. On PostgreSQL the flagging, its audit and the notices are one statement
+    (``job_run_in_sql``)."""
     now = now or timezone.now()
     Customer.objects.filter(inactivity_contacted_at__isnull=False).exclude(
         inactivity_flag_active()
@@ -151,6 +179,80 @@ def customers_flag_inactive(*, now: datetime | None = None) -> JobResult:
             .annotate(last_use=_last_use())
             .filter(status=S.ACTIVE, inactivity_contacted_at__isnull=True, last_use__lt=cutoff)
         )
+
+    if connection.vendor != "postgresql":
+        return _flag_in_chunks(due, now=now, reply_by=reply_by)
+    result = job_run_in_sql(
+        due=lambda: due().order_by("pk").values("pk"),
+        change=Sql(
+            f"UPDATE {Customer._meta.db_table} t SET inactivity_contacted_at = %s"  # noqa: S608
+            f" {JOIN_DUE} RETURNING t.id AS customer_id, t.id AS target_id,"
+            f" t.name, '' AS subject_id, %s::text AS period, {_LAST_USE_SQL} AS last_use, ",
+            now,
+            now.isoformat(),
+        )
+        .extend(_confirm_url_sql(now))
+        .add(" AS confirm_url"),
+        audits=[
+            audit_insert_sql(
+                action="contracts.inactivity.contacted",
+                clause=Clause.ART12_1_5,
+                source="changed",
+                target_type=Customer,
+                target_repr="s.name",
+                extra=f"jsonb_build_object('last_use', {sql_isoformat('s.last_use')})",
+            )
+        ],
+        notices=notices_insert_sql(
+            kind=Notice.Kind.INACTIVITY_CONTACT,
+            clause=Clause.ART12_1_5,
+            source=Sql("changed"),
+            columns={"last_use": "last_use", "confirm_url": "confirm_url"},
+            context={"reply_by": reply_by},
+            now=now,
+        ),
+    )
+    if result.notices:
+        notices_queue_created(kind=Notice.Kind.INACTIVITY_CONTACT, created_at=now)
+    return result
+
+
+def _confirm_url_sql(contacted_at: datetime) -> Sql:
+    """``inactivity_confirm_url`` of the row ``t`` (a customer contacted at
+    ``contacted_at``) in SQL: the same ``signing.dumps`` token, its HMAC-SHA256 computed by
+    the database from the salted key's inner and outer pads (RFC 2104), so the link reads
+    exactly as one signed in Python at the same second."""
+    signer = signing.TimestampSigner(salt=_LINK_SALT)
+    key = hashlib.sha256(force_bytes(f"{_LINK_SALT}signer") + force_bytes(signer.key)).digest()
+    key = key.ljust(64, b"\0")
+    inner = bytes(b ^ 0x36 for b in key)
+    outer = bytes(b ^ 0x5C for b in key)
+    payload = Sql(
+        "rtrim(translate(encode(convert_to('{\"c\":' || t.id::text || %s, 'UTF8'),"
+        " 'base64'), E'+/\\n', '-_'), '=') || ':' || %s",
+        f',"t":"{contacted_at.isoformat()}"}}',
+        signer.timestamp(),
+    )
+    signature = Sql(
+        "rtrim(translate(encode(sha256(%s::bytea || sha256(%s::bytea || convert_to(", outer, inner
+    )
+    signature.extend(payload).add(", 'UTF8'))), 'base64'), E'+/\\n', '-_'), '=')")
+    prefix, suffix = (
+        settings.SITE_URL + reverse("lifecycle:inactivity_confirm", args=["TOKEN"])
+    ).split("TOKEN")
+    return (
+        Sql("(%s || ", prefix)
+        .extend(payload)
+        .add(" || ':' || ")
+        .extend(signature)
+        .add(" || %s)", suffix)
+    )
+
+
+def _flag_in_chunks(
+    due: Callable[[], models.QuerySet[Any]], *, now: datetime, reply_by: datetime
+) -> JobResult:
+    """The flagging on a database without data-modifying CTEs (SQLite, ``make run``)."""
 
     def act(due: list[Any]) -> JobResult:
         # Customers annotated with ``last_use``.
@@ -185,7 +287,8 @@ def customers_flag_inactive(*, now: datetime | None = None) -> JobResult:
 
 def inactivity_escalate_unanswered(*, now: datetime | None = None) -> JobResult:
     """Daily: a contact left unanswered (no answer, no use) for INACTIVITY_REPLY_DAYS puts
-    the customer on staff's revocation queue. Staff decide; nothing is revoked here."""
+    the customer on staff's revocation queue. Staff decide; nothing is revoked here. On
+    PostgreSQL one statement (``job_run_in_sql``)."""
     now = now or timezone.now()
     deadline = now - timedelta(days=settings.INACTIVITY_REPLY_DAYS)
 
@@ -198,6 +301,28 @@ def inactivity_escalate_unanswered(*, now: datetime | None = None) -> JobResult:
                 inactivity_escalated_at__isnull=True,
                 inactivity_contacted_at__lte=deadline,
             )
+        )
+
+    if connection.vendor == "postgresql":
+        return job_run_in_sql(
+            due=lambda: due().order_by("pk").values("pk"),
+            change=Sql(
+                f"UPDATE {Customer._meta.db_table} t SET inactivity_escalated_at = %s"  # noqa: S608
+                f" {JOIN_DUE} RETURNING t.id AS customer_id,"
+                " t.id AS target_id, t.name, t.inactivity_contacted_at",
+                now,
+            ),
+            audits=[
+                audit_insert_sql(
+                    action="contracts.inactivity.escalated",
+                    clause=Clause.ART12_1_5,
+                    source="changed",
+                    target_type=Customer,
+                    target_repr="s.name",
+                    extra="jsonb_build_object('contacted_at', "
+                    f"{sql_isoformat('s.inactivity_contacted_at')})",
+                )
+            ],
         )
 
     def act(due: list[Customer]) -> JobResult:

@@ -1,6 +1,7 @@
 """What the scheduler's set-based services share (the lifecycle jobs of Art. 12 and the
-service events of Art. 8): the result a job run reports, and the audit of many rows in one
-INSERT, and the chunked run of a job over its due rows."""
+service events of Art. 8): the result a job run reports, the audit of many rows in one
+INSERT, the chunked run of a job over its due rows in Python, and the run of a job as one
+statement in which the database locks, changes, audits and notifies the due rows."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts.audit import SCHEDULER, client_ip
 from accounts.models import AuditEntry, User
+from notices.services import Sql, select_without_jit
 
 
 @dataclass(frozen=True)
@@ -25,9 +28,11 @@ class JobResult:
     notices: int
 
 
-# Due rows a job acts on per transaction. Bounds a job's memory whatever the backlog (a
-# catch-up after downtime included); up to this many due rows a job runs a fixed number of
-# queries, and each further chunk costs one more round of them.
+# Due rows a job run in Python (``job_run_in_chunks``: applying the cancellations due, and
+# every job on SQLite) acts on per transaction. Bounds its memory whatever the backlog (a
+# catch-up after downtime included); up to this many due rows it runs a fixed number of
+# queries, and each further chunk costs one more round of them. The jobs run as one
+# statement (``job_run_in_sql``) have neither chunks nor rows in Python.
 CHUNK_SIZE = 2000
 
 M = TypeVar("M", bound=models.Model)
@@ -124,3 +129,81 @@ def audit_many(
             for customer_id, target, extra in rows
         ]
     )
+
+
+# --- jobs done by the database ------------------------------------------------------------------
+# On PostgreSQL a job is one statement: the due rows are locked (``FOR UPDATE SKIP LOCKED``),
+# changed, audited and notified by data-modifying CTEs, so Python never holds them and the
+# job's queries and memory are the same whatever the number of due rows (a catch-up after
+# downtime included). The statement is one transaction: done wholly or not at all.
+
+
+def sql_isoformat(expression: str) -> str:
+    """``datetime.isoformat()`` of a ``timestamptz`` as Django reads it (in UTC), in SQL:
+    ``2026-11-30T03:00:00+00:00``, with ``.ffffff`` only when there are microseconds."""
+    utc = f"(({expression}) AT TIME ZONE 'UTC')"
+    return (
+        f"(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN"
+        f" extract(microseconds FROM {utc})::bigint %% 1000000 <> 0"
+        f" THEN to_char({utc}, '.US') ELSE '' END || '+00:00')"
+    )
+
+
+def audit_insert_sql(
+    *,
+    action: str,
+    clause: str,
+    source: str,
+    target_type: type[models.Model],
+    customer_id: str = "s.customer_id",
+    target_id: str = "s.target_id::text",
+    target_repr: str,
+    extra: str,
+) -> Sql:
+    """``audit_many`` as an ``INSERT ... SELECT`` of one entry per row of the CTE ``source``
+    (aliased ``s``): the customer, the target's id and ``str()``, and the JSON ``extra`` are
+    SQL expressions over the row. The actor is the scheduler."""
+    return Sql(
+        f"INSERT INTO {AuditEntry._meta.db_table} (created_at, actor_label, customer_id,"  # noqa: S608
+        " action, target_type_id, target_id, target_repr, clause, user_agent, extra)"
+        f" SELECT %s, %s, {customer_id}, %s, %s, {target_id}, left({target_repr}, 300), %s,"
+        f" '', {extra} FROM {source} s",
+        timezone.now(),
+        SCHEDULER,
+        action,
+        ContentType.objects.get_for_model(target_type).pk,
+        clause,
+    )
+
+
+# How ``change`` finds the due rows: their primary keys as one array, looked up by index
+# whatever the planner guesses of their number (a join on ``due`` would hash the whole table
+# when it guesses many, and scan ``due`` once per row when it guesses few).
+JOIN_DUE = "WHERE t.id = ANY(ARRAY(SELECT pk FROM due))"
+
+
+def job_run_in_sql(
+    *,
+    due: Callable[[], models.QuerySet[Any]],
+    change: Sql,
+    audits: Iterable[Sql] = (),
+    notices: Sql | None = None,
+) -> JobResult:
+    """Runs a job as one statement: ``WITH due AS (<due()>), changed AS (<change>), <each
+    audit>, <notices> SELECT ...``. ``due()`` selects the due rows' ids (``.values("pk")``), locked
+    ``FOR UPDATE SKIP LOCKED`` (a row held by a concurrent run is that run's); ``change``
+    updates them (``UPDATE <table> t SET ... <JOIN_DUE>``) and returns what the audits and
+    the notices read
+    from ``changed``; the notices fragment is ``notices_insert_sql`` over ``changed``.
+    ``change`` must make its rows no longer due, so a repeated run finds nothing."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        due_sql, due_params = due().query.sql_with_params()
+        sql = Sql(f"WITH due AS ({due_sql}), changed AS (", *due_params).extend(change).add(")")
+        for index, audit in enumerate(audits):
+            sql.add(f", audit{index} AS (").extend(audit).add(")")
+        if notices is not None:
+            sql.add(", notices AS (").extend(notices).add(" RETURNING 1)")
+        sql.add(" SELECT (SELECT count(*) FROM changed), ")
+        sql.add("(SELECT count(*) FROM notices)" if notices is not None else "0")
+        changed, created = select_without_jit(cursor, sql)
+    return JobResult(changed, created)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -24,7 +25,7 @@ from accounts.models import Customer, User
 from accounts.sessions import shared_fact
 from cameras.models import Product
 from notices.models import Notice
-from notices.services import NOTICE_CHUNK, NoticeItem, notices_create_many
+from notices.services import NOTICE_CHUNK, NoticeItem, Sql, notices_create_many, notices_insert
 
 from ..models import (
     INTERRUPTION_REASON_CHOICES,
@@ -90,18 +91,39 @@ def _interruption_notify(interruption: ServiceInterruption, *, actor: User | Non
     ServiceInterruption.objects.filter(pk=interruption.pk).update(notified_at=now)
     interruption.notified_at = now
     transaction.on_commit(lambda: cache.delete(CURRENT_INTERRUPTIONS_KEY))
-    # Streamed (a server-side cursor) and created chunk by chunk: memory stays bounded
-    # however many customers the interruption concerns.
+    affected = interruption_affected_customers(interruption)
+    if connection.vendor == "postgresql":
+        # One INSERT ... SELECT: the customers are never read into Python.
+        return notices_insert(
+            kind=Notice.Kind.SERVICE_INTERRUPTION,
+            clause=Clause(interruption.reason),
+            source=_notice_source(affected, subject_id=str(interruption.pk), period=""),
+            context={"interruption": interruption},
+            subject_type=ContentType.objects.get_for_model(interruption),
+            actor=actor,
+            now=now,
+        )
     return notices_create_many(
         kind=Notice.Kind.SERVICE_INTERRUPTION,
         clause=Clause(interruption.reason),
         items=(
             NoticeItem(customer=c, subject=interruption, context={"interruption": interruption})
-            for c in interruption_affected_customers(interruption)
-            .order_by("pk")
-            .iterator(chunk_size=NOTICE_CHUNK)
+            for c in affected.order_by("pk").iterator(chunk_size=NOTICE_CHUNK)
         ),
         actor=actor,
+    )
+
+
+def _notice_source(customers: models.QuerySet[Customer], *, subject_id: str, period: str) -> Sql:
+    """The customers as the source of ``notices_insert``: one row per customer with the
+    notice's subject id and period."""
+    customers_sql, params = customers.values("pk").query.sql_with_params()
+    return Sql(
+        "(SELECT a.pk AS customer_id, %s::text AS subject_id, %s::text AS period"  # noqa: S608
+        f" FROM ({customers_sql}) a)",
+        subject_id,
+        period,
+        *params,
     )
 
 
@@ -264,8 +286,6 @@ def service_end_affected_customers(service_end: ServiceEnd) -> models.QuerySet[C
 def _not_yet_notified(
     customers: models.QuerySet[Customer], *, kind: str, subject: models.Model, period: str
 ) -> models.QuerySet[Customer]:
-    from django.contrib.contenttypes.models import ContentType
-
     sent = Notice.objects.filter(
         customer_id=OuterRef("pk"),
         kind=kind,
@@ -283,16 +303,22 @@ def _service_end_notify(service_end: ServiceEnd, *, period: str, actor: User | N
         subject=service_end,
         period=period,
     )
+    context = {"service_end": service_end, "reminder": period == "reminder"}
+    if connection.vendor == "postgresql":
+        return notices_insert(
+            kind=Notice.Kind.SERVICE_END,
+            clause=Clause.ART8_2,
+            source=_notice_source(customers, subject_id=str(service_end.pk), period=period),
+            context=context,
+            subject_type=ContentType.objects.get_for_model(service_end),
+            actor=actor,
+            now=timezone.now(),
+        )
     return notices_create_many(
         kind=Notice.Kind.SERVICE_END,
         clause=Clause.ART8_2,
         items=(
-            NoticeItem(
-                customer=c,
-                subject=service_end,
-                period=period,
-                context={"service_end": service_end, "reminder": period == "reminder"},
-            )
+            NoticeItem(customer=c, subject=service_end, period=period, context=context)
             for c in customers.order_by("pk").iterator(chunk_size=NOTICE_CHUNK)
         ),
         actor=actor,

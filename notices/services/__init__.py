@@ -25,7 +25,16 @@ from .outbox import (
     notice_retry,
     notices_create_bulk,
     notices_create_many,
+    notices_created_pending,
+    notices_queue_created,
     notices_queue_delivery,
+)
+from .sql_rendering import (
+    Sql,
+    SqlRenderingUnsupported,
+    notices_insert,
+    notices_insert_sql,
+    select_without_jit,
 )
 
 __all__ = [
@@ -33,6 +42,8 @@ __all__ = [
     "NOTICE_CHUNK",
     "DeliveryOutcome",
     "NoticeItem",
+    "Sql",
+    "SqlRenderingUnsupported",
     "notice_claim",
     "notice_create",
     "notice_default_recipients",
@@ -42,8 +53,13 @@ __all__ = [
     "notices_claim",
     "notices_create_bulk",
     "notices_create_many",
+    "notices_created_pending",
     "notices_deliver",
+    "notices_insert",
+    "notices_insert_sql",
+    "notices_queue_created",
     "notices_queue_delivery",
     "notices_requeue_due",
     "retry_delay",
+    "select_without_jit",
 ]

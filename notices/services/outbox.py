@@ -65,6 +65,26 @@ def _queue_delivery(notice_ids: list[int]) -> None:
     transaction.on_commit(lambda: notices_queue_delivery(notice_ids))
 
 
+def notices_created_pending(*, kind: str, created_at: datetime) -> list[int]:
+    """Ids of the pending notices of ``kind`` created at exactly ``created_at`` (the notices a
+    job inserted in SQL, ``notices_insert_sql``, all stamped with the job's ``now``)."""
+    return list(
+        Notice.objects.filter(
+            kind=kind, created_at=created_at, state=Notice.State.PENDING
+        ).values_list("pk", flat=True)
+    )
+
+
+def notices_queue_created(*, kind: str, created_at: datetime) -> None:
+    """Once the surrounding transaction commits, queues one task that looks up the notices
+    of ``kind`` created at ``created_at`` and queues their delivery: the job that inserted
+    them in SQL never holds their ids (its memory stays the same whatever their number). A
+    rolled-back job queues nothing; a lost message is the sweep's, as always."""
+    from notices.tasks import notices_deliver_created
+
+    transaction.on_commit(lambda: notices_deliver_created.delay(kind, created_at.isoformat()))
+
+
 # The content digest of a notice inserted but not yet rendered.
 UNRENDERED = "0" * 64
 # What rendering (notice_fill) writes onto an inserted notice.

@@ -132,8 +132,11 @@ def watch_writes(
     result = execute(sql, params, many, context)
     table = written_table(sql)
     # A statement that changed no row (an UPDATE whose condition matched nothing, an INSERT
-    # ... ON CONFLICT DO NOTHING that met its conflict) changed nothing.
-    if table is not None and table not in QUIET_TABLES and context["cursor"].rowcount != 0:
+    # ... ON CONFLICT DO NOTHING that met its conflict) changed nothing. A common table
+    # expression's count is its last part's, which tells nothing of the writes before it.
+    if table is None or table in QUIET_TABLES:
+        return result
+    if table == "" or context["cursor"].rowcount != 0:
         data_changed(context["connection"])
     return result
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.test import Client
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
 
 ROOT = Path(settings.BASE_DIR)
 INLINE_SCRIPT = re.compile(
@@ -96,4 +97,24 @@ def test_production_and_local_use_the_same_policy() -> None:
         text = (ROOT / "ctsportal" / "settings" / name).read_text(encoding="utf-8")
         assert "CONTENT_SECURITY_POLICY" not in text, name
         assert "MIDDLEWARE" not in text, name
-    assert "csp.middleware.CSPMiddleware" in settings.MIDDLEWARE
+    assert "ctsportal.headers.ContentSecurityPolicyMiddleware" in settings.MIDDLEWARE
+
+
+@pytest.mark.django_db
+def test_the_policy_built_once_is_django_csps_own(settings) -> None:
+    from csp.middleware import CSPMiddleware
+
+    ours = Client().get("/terms/")["Content-Security-Policy"]
+    theirs = CSPMiddleware(lambda request: HttpResponse("x"))(RequestFactory().get("/terms/"))
+    assert ours == theirs["Content-Security-Policy"]
+    # A change of the settings is seen (the header is built again).
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    assert Client().get("/terms/")["Content-Security-Policy"] == "default-src 'none'"
+
+
+@pytest.mark.django_db
+def test_a_view_that_asks_for_its_own_policy_gets_it() -> None:
+    # The API's documentation page loosens style-src for Swagger UI (ctsportal/urls.py).
+    docs = Client().get("/api/docs/")["Content-Security-Policy"]
+    assert "'unsafe-inline'" in docs
+    assert "'unsafe-inline'" not in Client().get("/terms/")["Content-Security-Policy"]

@@ -5,7 +5,8 @@
 
 In one run it measures requests per second and the 50th/99th percentile latency of:
 a bare WSGI hello on the same gunicorn (no Django), a Django hello view through the portal's
-middleware, a typical Django page (a session read from the database, its user, 20 rows and a
+middleware (anonymous, and signed in: the floor of every signed-in request), a typical Django
+page (a session read from the database, its user, 20 rows and a
 template), and, signed in as the demo owner, whose company has 200 rentals, 500 units and
 1,000 notices (bench/scale.py): the dashboard, the contract list (/rentals/), a rental's
 page, /api/v1/rentals, /notices/, /api/v1/notices, /api/v1/me and the terms page (signed in,
@@ -281,6 +282,8 @@ def main() -> None:
         ("bare WSGI hello", "/bench/bare", None),
         ("Django hello", "/bench/hello", None),
         ("typical page", "/bench/typical", {"bench_session": cookies["bench_session"]}),
+        # The floor of any signed-in request: the session and the person, then a hello.
+        ("Django hello, signed in", "/bench/hello", signed_in),
         *((path, path, signed_in) for path in wanted if args.only in path),
         *((f"{path} (anonymous)", path, None) for path in ANONYMOUS if args.only in path),
     ]

@@ -106,6 +106,7 @@ def test_the_policy_built_once_is_django_csps_own(settings) -> None:
 
     ours = Client().get("/terms/")["Content-Security-Policy"]
     theirs = CSPMiddleware(lambda request: HttpResponse("x"))(RequestFactory().get("/terms/"))
+    assert isinstance(theirs, HttpResponse)
     assert ours == theirs["Content-Security-Policy"]
     # A change of the settings is seen (the header is built again).
     settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}

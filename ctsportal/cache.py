@@ -2,7 +2,8 @@
 one per operation. Django builds a ``redis.Redis`` for every get or set, and redis-py fills
 each new client's table of response callbacks: that setup cost more than the round trip
 itself on every cache read of the request path (session, terms gate, banners). A client is
-thread-safe (it borrows a connection from its pool per command), so sharing it is safe."""
+thread-safe (it borrows a connection from its pool per command), so sharing it is safe. Keys
+are not checked against memcached's limits either."""
 
 from __future__ import annotations
 
@@ -36,6 +37,11 @@ class RedisCacheClient(DjangoRedisCacheClient):
 class RedisCache(DjangoRedisCache):
     _servers: Any
     _options: Any
+
+    def make_and_validate_key(self, key: Any, version: int | None = None) -> str:
+        """Django checks every key against memcached's limits (length, control characters)
+        and warns: a cost on each key of each read, and no limit of Redis's."""
+        return str(self.make_key(key, version=version))
 
     @cached_property
     def _cache(self) -> RedisCacheClient:

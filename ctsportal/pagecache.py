@@ -10,8 +10,9 @@ data (catalogue, terms, interruptions), the URL and the language declares it:
 
 The first GET renders as usual and files the answer under the data generation
 (``accounts.freshness``), which every write to the database moves: a later GET by the same
-session (a page) or person (an API answer) is served from the cache in one round trip, after
-the request policy has let it through like any other request. Whatever changes the data
+session (a page) or person (an API answer) is served from the cache — Redis, and the
+process's own memory for an answer it served lately — after the request policy (and for the
+API the throttles) let it through like any other request. Whatever changes the data
 makes the next GET render afresh; what changes with time alone is seen within
 ``FRESH_SECONDS``.
 
@@ -50,12 +51,13 @@ logger = logging.getLogger(__name__)
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 
-# What stands for the CSRF token in a page kept in the cache: not guessable from outside (it
-# must not be typed into a page's data to be replaced by the reader's token).
+# Set on the request while a page is rendered for the cache.
 _RENDERING = "_pagecache_rendering"
 
 
 def _placeholder() -> str:
+    """What stands for the CSRF token in a page kept in the cache: derived from SECRET_KEY,
+    so that nobody can type it into a page's data to have it replaced by a reader's token."""
     return "csrf-" + salted_hmac("ctsportal.pagecache", "csrf-placeholder").hexdigest()[:40]
 
 

@@ -55,7 +55,7 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
                 value = self._built[report_only] = build_policy(
                     **asdict(parts), report_only=report_only
                 )
-            policy = getattr(settings, header_setting(report_only), None) or {}
+            policy = getattr(settings, _header_setting(report_only), None) or {}
             excluded = request.path_info.startswith(
                 tuple(policy.get("EXCLUDE_URL_PREFIXES", None) or ())
             )
@@ -67,7 +67,7 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         return response
 
 
-def header_setting(report_only: bool) -> str:
+def _header_setting(report_only: bool) -> str:
     return "CONTENT_SECURITY_POLICY_REPORT_ONLY" if report_only else "CONTENT_SECURITY_POLICY"
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db import models
+import json
+
+from django.db import connection, models
 from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import Customer, User
@@ -17,24 +19,31 @@ INVITATION_KINDS = (Notice.Kind.MEMBER_INVITATION,)
 NOTICE_SECTIONS = ("company", "security", "invitations")
 
 
+def _addressed_to(user: User) -> Q:
+    """Notices whose recipients include ``user``'s address: JSON containment where the
+    database has it (PostgreSQL), else the address as it stands, quoted, in the stored list
+    (SQLite, ``make run``)."""
+    if connection.features.supports_json_field_contains:
+        return Q(recipients__contains=[user.email])
+    return Q(recipients__icontains=json.dumps(user.email))
+
+
 def _visible_to(queryset: models.QuerySet[Notice], user: User) -> models.QuerySet[Notice]:
     """Security e-mails are personal: only the person they were addressed to sees them."""
-    return queryset.exclude(
-        Q(kind__in=PERSONAL_SECURITY_KINDS) & ~Q(recipients__contains=[user.email])
-    )
+    return queryset.exclude(Q(kind__in=PERSONAL_SECURITY_KINDS) & ~_addressed_to(user))
 
 
-def notice_list(*, customer: Customer, user: User | None = None) -> models.QuerySet[Notice]:
-    """The customer's notices, newest first. With ``user``: those that person may see (not a
-    colleague's security e-mail), with ``is_read`` for them (each person has their own unread
-    marker). Without: every notice of the customer (staff, exports). The bodies are deferred:
-    a list never needs them."""
+def notice_list(*, customer: Customer, user: User) -> models.QuerySet[Notice]:
+    """The customer's notices that ``user`` may see (not a colleague's security e-mail),
+    newest first, with ``is_read`` for them (each person has their own unread marker). The
+    bodies are deferred: a list never needs them. Staff read every notice through
+    ``notice_history_for_export``."""
     queryset = Notice.objects.filter(customer=customer).defer("body_text", "body_html")
-    if user is not None:
-        queryset = _visible_to(queryset, user).annotate(
-            is_read=Exists(NoticeRead.objects.filter(notice=OuterRef("pk"), user=user))
-        )
-    return queryset.order_by("-created_at", "-id")
+    return (
+        _visible_to(queryset, user)
+        .annotate(is_read=Exists(NoticeRead.objects.filter(notice=OuterRef("pk"), user=user)))
+        .order_by("-created_at", "-id")
+    )
 
 
 def notice_list_section(*, customer: Customer, user: User, section: str) -> models.QuerySet[Notice]:

@@ -277,5 +277,5 @@ def test_a_notice_to_staff_is_in_no_customer_s_list(
     assert staff_notice.customer is None
     assert staff_notice.language == "ja"
     assert "ID・パスワードの盗用" in staff_notice.body_text
-    listed = set(notice_list(customer=customer_a).values_list("kind", flat=True))
+    listed = set(notice_list(customer=customer_a, user=alice).values_list("kind", flat=True))
     assert listed == {Notice.Kind.CREDENTIALS_COMPROMISED}

@@ -44,7 +44,9 @@ def test_every_demo_company_has_its_usage_contract_and_can_request_equipment() -
     call_command("seed_demo", stdout=io.StringIO())
     camera = Product.objects.filter(category="network_camera", active=True).first()
     assert camera is not None
-    for customer in Customer.objects.filter(status="active"):
+    customers = list(Customer.objects.filter(status="active"))
+    assert customers, "the demo data has active companies"
+    for customer in customers:
         assert UsageContract.objects.filter(customer=customer).count() == 1, customer.name
         owner = Membership.objects.get(customer=customer, role="owner").user
         rental = rentals.rental_request(

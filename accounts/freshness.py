@@ -25,7 +25,8 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.cache import cache, caches
@@ -126,10 +127,26 @@ def data_changed(connection: BaseDatabaseWrapper | None = None) -> None:
         transaction.on_commit(_bump_after_commit, using=connection.alias)
 
 
+@contextmanager
+def unseen_writes() -> Iterator[None]:
+    """Writes within do not move the generation: bookkeeping that merely reading the portal
+    causes (the time of a company's last use, noted once a quarter hour per person), which
+    would otherwise drop every cached entry of every company several times a minute. What
+    shows it is at most ``FRESH_SECONDS`` behind."""
+    previous = getattr(_local, "unseen", False)
+    _local.unseen = True
+    try:
+        yield
+    finally:
+        _local.unseen = previous
+
+
 def watch_writes(
     execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
 ) -> Any:
     result = execute(sql, params, many, context)
+    if getattr(_local, "unseen", False):
+        return result
     table = written_table(sql)
     # A statement that changed no row (an UPDATE whose condition matched nothing, an INSERT
     # ... ON CONFLICT DO NOTHING that met its conflict) changed nothing. A common table

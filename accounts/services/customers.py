@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.clauses import Clause
+from accounts.freshness import unseen_writes
 from accounts.models import (
     Customer,
     Membership,
@@ -29,7 +30,8 @@ def customer_touch_activity(*, user: User) -> None:
     key = f"user-activity:{user.pk}"
     if not cache.add(key, 1, timeout=int(ACTIVITY_RESOLUTION.total_seconds())):
         return
-    Customer.objects.filter(memberships__user=user).update(last_activity_at=timezone.now())
+    with unseen_writes():
+        Customer.objects.filter(memberships__user=user).update(last_activity_at=timezone.now())
 
 
 @transaction.atomic

@@ -217,3 +217,17 @@ def test_the_served_token_is_djangos_format_with_a_fresh_mask_each_time() -> Non
     assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
     # Every character of the alphabet turns up in the masks (no character is left out).
     assert set("".join(t[:32] for t in tokens)) == set(CSRF_ALLOWED_CHARS)
+
+
+def test_the_companys_last_use_is_noted_without_dropping_every_cached_entry(
+    alice: User,
+) -> None:
+    from accounts.services import customer_touch_activity
+
+    start = generation_read()
+    customer_touch_activity(user=alice)
+    assert Customer.objects.get(memberships__user=alice).last_activity_at is not None
+    assert cache.get(GENERATION_KEY) == start
+    # Any other write still moves it.
+    Customer.objects.filter(memberships__user=alice).update(name="株式会社新名称")
+    assert cache.get(GENERATION_KEY) != start

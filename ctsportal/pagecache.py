@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -37,7 +36,7 @@ from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, get_token
+from django.middleware.csrf import get_token
 from django.template.response import SimpleTemplateResponse
 from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language
@@ -157,39 +156,6 @@ def _cache_set(key: str, value: Any) -> None:
     _nearby.put(key, value, time.monotonic() + FRESH_SECONDS)
 
 
-_ALPHABET = CSRF_ALLOWED_CHARS
-_POSITION = {char: index for index, char in enumerate(_ALPHABET)}
-# The largest multiple of the alphabet's size below 256: bytes above it are drawn again, so
-# that every character is equally likely.
-_UNBIASED = 256 - 256 % len(_ALPHABET)
-
-
-def _random_chars(count: int) -> str:
-    chars: list[str] = []
-    while len(chars) < count:
-        chars.extend(_ALPHABET[b % len(_ALPHABET)] for b in os.urandom(count + 8) if b < _UNBIASED)
-    return "".join(chars[:count])
-
-
-def _masked_token(request: HttpRequest) -> str:
-    """``django.middleware.csrf.get_token``: the visitor's secret under a fresh mask for
-    every answer (so that a compressed page never repeats it: BREACH), in Django's format
-    (mask, then the secret enciphered with it), its cookie renewed. The mask is drawn from
-    ``os.urandom`` in one call, where Django calls ``secrets.choice`` once per character:
-    a page served from the cache is otherwise cheap enough that this showed. Without a
-    secret yet, Django's own function makes one."""
-    secret = request.META.get("CSRF_COOKIE")
-    if not isinstance(secret, str) or len(secret) != CSRF_SECRET_LENGTH:
-        return get_token(request)
-    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
-    mask = _random_chars(CSRF_SECRET_LENGTH)
-    size = len(_ALPHABET)
-    cipher = "".join(
-        _ALPHABET[(_POSITION[x] + _POSITION[y]) % size] for x, y in zip(secret, mask, strict=True)
-    )
-    return mask + cipher
-
-
 # A page as filed: its status, its headers, and its body cut at the token's placeholder.
 Filed = tuple[int, list[tuple[str, str]], list[bytes]]
 
@@ -197,7 +163,8 @@ Filed = tuple[int, list[tuple[str, str]], list[bytes]]
 def _with_token(request: HttpRequest, pieces: list[bytes]) -> bytes:
     if len(pieces) == 1:
         return pieces[0]
-    return _masked_token(request).encode().join(pieces)
+    # Django's token: the visitor's secret under a fresh mask for every answer (BREACH).
+    return get_token(request).encode().join(pieces)
 
 
 def _page_served(request: HttpRequest, filed: Filed) -> HttpResponse:

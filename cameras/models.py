@@ -109,6 +109,11 @@ class Product(models.Model):
     def is_backhoe(self) -> bool:
         return self.category == self.Category.BACKHOE_CAMERA_SYSTEM
 
+    @property
+    def is_requestable(self) -> bool:
+        """Offered and rented on its own: an accessory comes with the product it belongs to."""
+        return self.active and self.category != self.Category.ACCESSORY
+
 
 def _language() -> str:
     return (translation.get_language() or "ja")[:2]

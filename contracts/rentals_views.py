@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.views import membership_or_404
-from cameras.models import Product
 from cameras.selectors import product_get
 from ctsportal.forms import add_service_error
 from ctsportal.pagecache import cached_page
@@ -52,7 +51,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 def request_create(request: HttpRequest, product_pk: int) -> HttpResponse:
     membership = membership_or_404(request)
     product = product_get(pk=product_pk)
-    if product.category == Product.Category.ACCESSORY:
+    if not product.is_requestable:
         # An accessory comes with the product it belongs to: it has no request page.
         raise Http404
     form = RentalRequestForm(request.POST or None, product=product)

@@ -132,7 +132,7 @@ def rental_request(
             "no_contract",
         )
     product = data.product
-    if not product.active or product.category == Product.Category.ACCESSORY:
+    if not product.is_requestable:
         raise refused({"product": _("This product cannot be requested.")}, "product_not_available")
     errors: dict[str, list[str]] = {}
     if product.is_backhoe:

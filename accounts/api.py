@@ -6,7 +6,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
@@ -19,8 +18,7 @@ from ctsportal.api import service_error
 from ctsportal.pagecache import CachedReads
 
 from . import services
-from .current import membership_of, user_of
-from .models import Membership
+from .current import membership_of, membership_or_404, user_of
 from .selectors import member_get, member_list, user_session_list
 
 
@@ -142,18 +140,6 @@ class TokenDetailView(APIView):
 # --- Members, sessions and stolen credentials (Art. 6) ------------------------------------------
 
 
-def membership_or_404(request: Request) -> Membership:
-    membership = membership_of(request)
-    if membership is None:
-        raise Http404
-    return membership
-
-
-def validation_error(exc: ValidationError) -> exceptions.APIException:
-    """A service's refusal: 409 for a state conflict, else 400 (ctsportal.api)."""
-    return service_error(exc, field="detail")
-
-
 class MemberSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     email = serializers.EmailField(source="user.email")
@@ -199,7 +185,7 @@ class MemberDetailView(APIView):
                 request=request._request,
             )
         except ValidationError as exc:
-            raise validation_error(exc) from exc
+            raise service_error(exc, field="detail") from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 from .models import Customer, Membership, User
 from .selectors import membership_get
@@ -64,6 +64,14 @@ def _membership_loaded_with(user: Any) -> Membership | object | None:
     membership = relation.get_cached_value(user)
     if membership is not None and not Membership.customer.is_cached(membership):
         return _NOT_LOADED
+    return membership
+
+
+def membership_or_404(request: HttpRequest | Request) -> Membership:
+    """The request's membership; a person without a company gets a 404 (pages and API)."""
+    membership = membership_of(request)
+    if membership is None:
+        raise Http404
     return membership
 
 

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils import timezone
@@ -22,7 +22,7 @@ from ctsportal.access import Access, access
 from ctsportal.pagecache import cached_page
 
 from . import services
-from .current import membership_of, user_of
+from .current import membership_of, membership_or_404, user_of
 from .forms import InvitationForm, MFARequiredForm, NamesForm, TokenCreateForm
 from .models import Membership
 from .selectors import invitation_list_open, member_get, member_list
@@ -117,13 +117,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 # --- Members (Art. 6(1): one login per person) ---------------------------------------------
-
-
-def membership_or_404(request: HttpRequest) -> Membership:
-    membership = membership_of(request)
-    if not membership:
-        raise Http404
-    return membership
 
 
 def owner_only(membership: Membership) -> None:

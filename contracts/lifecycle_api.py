@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api import membership_or_404
+from accounts.current import membership_or_404
 from accounts.models import Membership
 from ctsportal.access import Access
 from ctsportal.api import service_error

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
+from accounts.current import membership_or_404
 from accounts.models import Membership
-from accounts.views import membership_or_404
 from ctsportal.access import access
 
 from .services import cancellations, inactivity

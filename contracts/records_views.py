@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.views import membership_or_404
+from accounts.current import membership_or_404
 from ctsportal.access import access
 from ctsportal.forms import add_service_error
 

@@ -119,11 +119,6 @@ class ApplicationSubmitSerializer(serializers.Serializer):
     )
 
 
-def _drf_error(exc: DjangoValidationError) -> exceptions.APIException:
-    """A service's refusal: 409 for a state conflict, else 400 (ctsportal.api)."""
-    return service_error(exc)
-
-
 def _own_application(request: Request) -> RegistrationApplication:
     membership = membership_of(request)
     if membership is None:
@@ -167,7 +162,7 @@ class ApplicationView(APIView):
                 request=request._request,
             )
         except DjangoValidationError as exc:
-            raise _drf_error(exc) from exc
+            raise service_error(exc) from exc
         except PermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc) or None) from exc
         return Response(ApplicationSerializer(application).data)
@@ -205,7 +200,7 @@ class ApplicationSubmitView(APIView):
                 request=request._request,
             )
         except DjangoValidationError as exc:
-            raise _drf_error(exc) from exc
+            raise service_error(exc) from exc
         except PermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc) or None) from exc
         return Response(ApplicationSerializer(application).data)

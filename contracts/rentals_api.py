@@ -18,8 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api import membership_or_404
-from accounts.models import Customer, User
+from accounts.current import membership_or_404, user_of
+from accounts.models import Customer
 from cameras.api import ERRORS, ErrorSerializer
 from cameras.models import Product
 from cameras.selectors import product_get
@@ -35,13 +35,6 @@ from .services import rentals as services
 
 def _customer(request: Request) -> Customer:
     return membership_or_404(request).customer
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise exceptions.NotAuthenticated
-    return user
 
 
 class UsageContractSerializer(serializers.ModelSerializer):
@@ -240,7 +233,7 @@ class RentalListView(CachedReads, generics.ListAPIView):
         try:
             rental = services.rental_request(
                 customer=customer,
-                user=_user(request),
+                user=user_of(request),
                 data=services.RentalRequestData(product=product, **data),
                 backhoe_acknowledged=acknowledged,
                 acknowledgement_text=text,

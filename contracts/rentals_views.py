@@ -11,8 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from accounts.models import User
-from accounts.views import membership_or_404
+from accounts.current import membership_or_404, user_of
 from cameras.selectors import product_get
 from ctsportal.forms import add_service_error
 from ctsportal.pagecache import cached_page
@@ -23,12 +22,6 @@ from .selectors import billing as billing_selectors
 from .selectors import rentals as rentals_selectors
 from .services import billing
 from .services import rentals as services
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 @cached_page
@@ -59,7 +52,7 @@ def request_create(request: HttpRequest, product_pk: int) -> HttpResponse:
         try:
             rental = services.rental_request(
                 customer=membership.customer,
-                user=_user(request),
+                user=user_of(request),
                 data=form.request_data(),
                 backhoe_acknowledged=form.cleaned_data.get("backhoe_acknowledged", False),
                 acknowledgement_text=form.acknowledgement_text,

@@ -8,10 +8,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api import membership_or_404, sign_out_if_current_ended, validation_error
-from accounts.current import user_of
+from accounts.api import sign_out_if_current_ended
+from accounts.current import membership_or_404, user_of
 from accounts.models import Incident
 from ctsportal.access import Access
+from ctsportal.api import service_error
 
 from .services.credentials import credentials_report_compromised
 from .services.invitations import invitation_create
@@ -53,7 +54,7 @@ class InvitationCreateView(APIView):
                 request=request._request,
             )
         except ValidationError as exc:
-            raise validation_error(exc) from exc
+            raise service_error(exc, field="detail") from exc
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
 

@@ -17,11 +17,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.current import membership_of, user_of
+from accounts.current import membership_of, membership_or_404, user_of
 from accounts.forms import InvitationForm
 from accounts.models import Incident, Membership
 from accounts.selectors import invitation_get
-from accounts.views import error_message, members_page_after, membership_or_404, owner_only
+from accounts.views import error_message, members_page_after, owner_only
 from ctsportal.access import access
 
 from .adapters import INVITATION_SESSION_KEY

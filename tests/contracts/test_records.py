@@ -213,9 +213,12 @@ def test_the_list_page_takes_a_fixed_number_of_queries(
     alice_client.get("/video/")
     with django_assert_max_num_queries(20) as few:
         alice_client.get("/video/")
+    # Counted now: the captured list is a window on the query log, which a request resets.
+    few_queries = len(few.captured_queries)
     for _ in range(10):
         make_video_record(rental_a)
-    with django_assert_max_num_queries(len(few.captured_queries)):
+    alice_client.get("/video/")  # the data changed: the person is read again once
+    with django_assert_max_num_queries(few_queries):
         alice_client.get("/video/")
 
 

@@ -271,7 +271,6 @@ def cancellation_reminders_send_due(*, now: datetime | None = None) -> JobResult
             audit_insert_sql(
                 action="contracts.cancellation.reminded",
                 clause=Clause.ART12_3,
-                source="changed",
                 target_type=Cancellation,
                 # str(cancellation): "<customer> → <effective date, UTC>".
                 target_repr=(

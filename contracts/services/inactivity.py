@@ -197,7 +197,6 @@ def customers_flag_inactive(*, now: datetime | None = None) -> JobResult:
             audit_insert_sql(
                 action="contracts.inactivity.contacted",
                 clause=Clause.ART12_1_5,
-                source="changed",
                 target_type=Customer,
                 target_repr="s.name",
                 extra=f"jsonb_build_object('last_use', {sql_isoformat('s.last_use')})",
@@ -316,7 +315,6 @@ def inactivity_escalate_unanswered(*, now: datetime | None = None) -> JobResult:
                 audit_insert_sql(
                     action="contracts.inactivity.escalated",
                     clause=Clause.ART12_1_5,
-                    source="changed",
                     target_type=Customer,
                     target_repr="s.name",
                     extra="jsonb_build_object('contacted_at', "

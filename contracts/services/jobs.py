@@ -153,21 +153,19 @@ def audit_insert_sql(
     *,
     action: str,
     clause: str,
-    source: str,
     target_type: type[models.Model],
-    customer_id: str = "s.customer_id",
-    target_id: str = "s.target_id::text",
     target_repr: str,
     extra: str,
 ) -> Sql:
-    """``audit_many`` as an ``INSERT ... SELECT`` of one entry per row of the CTE ``source``
-    (aliased ``s``): the customer, the target's id and ``str()``, and the JSON ``extra`` are
-    SQL expressions over the row. The actor is the scheduler."""
+    """``audit_many`` as an ``INSERT ... SELECT`` of one entry per row that ``job_run_in_sql``
+    changed (its CTE ``changed``, aliased ``s``, with ``customer_id`` and ``target_id``): the
+    target's ``str()`` and the JSON ``extra`` are SQL expressions over the row. The actor is
+    the scheduler."""
     return Sql(
         f"INSERT INTO {AuditEntry._meta.db_table} (created_at, actor_label, customer_id,"  # noqa: S608
         " action, target_type_id, target_id, target_repr, clause, user_agent, extra)"
-        f" SELECT %s, %s, {customer_id}, %s, %s, {target_id}, left({target_repr}, 300), %s,"
-        f" '', {extra} FROM {source} s",
+        f" SELECT %s, %s, s.customer_id, %s, %s, s.target_id::text, left({target_repr}, 300),"
+        f" %s, '', {extra} FROM changed s",
         timezone.now(),
         SCHEDULER,
         action,

@@ -288,10 +288,9 @@ def notices_create_many(
     clause: Clause,
     items: Iterable[NoticeItem],
     actor: User | None = None,
-    chunk_size: int | None = None,
 ) -> int:
     """Notices of one kind to many customers, each with its own subject, period and
-    context. Set-wise: ``chunk_size`` (default NOTICE_CHUNK) notices at a time, each chunk
+    context. Set-wise: NOTICE_CHUNK notices at a time, each chunk
     in four queries (recipients, ids, one INSERT ... ON CONFLICT DO NOTHING, one read back
     of the ids) and rendered once for the chunk (``notices_fill_many``): the queries do not
     grow with the number of notices in a chunk, and the memory is bounded by the chunk.
@@ -299,12 +298,11 @@ def notices_create_many(
     repeated or concurrent job sends nothing twice. Returns how many notices this call created."""
     if kind not in Notice.Kind.values:
         raise ValueError(f"Unknown notice kind: {kind}")
-    chunk_size = chunk_size or NOTICE_CHUNK
     created = 0
     chunk: list[NoticeItem] = []
     for item in items:
         chunk.append(item)
-        if len(chunk) == chunk_size:
+        if len(chunk) == NOTICE_CHUNK:
             created += _notices_create_chunk(kind=kind, clause=clause, items=chunk, actor=actor)
             chunk = []
     if chunk:

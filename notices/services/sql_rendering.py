@@ -188,7 +188,6 @@ def _language_parts(
     language: str,
     context: dict[str, Any],
     columns: dict[str, str],
-    subject_column: str,
 ) -> _Parts:
     per_notice = ALWAYS_PER_NOTICE | {path.split(".")[0] for path in columns}
     shared = {
@@ -211,7 +210,8 @@ def _language_parts(
         # Quoted as literals so that each expression stays one self-contained fragment.
         "notice_url": f"({_quote(prefix)} || x.n_id::text || {_quote(suffix)})",
     }
-    bodies = {**base, "notice.mail_subject": subject_column}
+    # The rendered subject, a column of the statement (notices_insert_sql).
+    bodies = {**base, "notice.mail_subject": "x.n_subject"}
     return _Parts(
         subject=_template_sql(skeletons[0], base),
         text=_template_sql(skeletons[1], bodies),
@@ -268,7 +268,6 @@ def notices_insert_sql(
             language=language,
             context=context or {},
             columns=values,
-            subject_column="x.n_subject",
         )
         for language in Notice.Language.values
     }

@@ -159,14 +159,25 @@ HALF_TO_FULL = {
     chr(c): unicodedata.normalize("NFKC", chr(c))
     for c in range(0xFF66, 0xFF9E)  # ｦ..ﾝ (the sound marks alone are left out)
 }
-FULL_KATAKANA = sorted(set(HALF_TO_FULL.values()))
+FULL_TO_HALF = {full: half for half, full in HALF_TO_FULL.items()}
+# The voiced and semi-voiced katakana, typed half-width as the base and a separate mark
+# (ｶﾞ for ガ, ﾊﾟ for パ, ｳﾞ for ヴ): the hardest part of the conversion.
+HALF_MARKS = {"\u3099": "\uff9e", "\u309a": "\uff9f"}
+for _code in range(0x30A1, 0x30FB):
+    _decomposed = unicodedata.normalize("NFD", chr(_code))
+    if len(_decomposed) == 2 and _decomposed[0] in FULL_TO_HALF and _decomposed[1] in HALF_MARKS:
+        FULL_TO_HALF[chr(_code)] = FULL_TO_HALF[_decomposed[0]] + HALF_MARKS[_decomposed[1]]
+FULL_KATAKANA = sorted(FULL_TO_HALF)
+
+
+def test_the_voiced_marks_are_among_the_names_drawn() -> None:
+    assert {FULL_TO_HALF["ガ"], FULL_TO_HALF["パ"], FULL_TO_HALF["ヴ"]} == {"ｶﾞ", "ﾊﾟ", "ｳﾞ"}
 
 
 @PROPERTY
 @given(name=st.text(alphabet=FULL_KATAKANA, min_size=1, max_size=20))
 def test_half_width_katakana_becomes_the_full_width_name(name: str) -> None:
-    full_to_half = {full: half for half, full in HALF_TO_FULL.items()}
-    half_width = "".join(full_to_half[c] for c in name)
+    half_width = "".join(FULL_TO_HALF[c] for c in name)
     assert normalize_kana(half_width) == name
     validate_kana(half_width)
 

@@ -192,7 +192,9 @@ def _page_rendered(
     """Renders the page (its forms with the placeholder), files it under ``key`` if nothing
     the key does not hold went into it, and answers it with the visitor's token."""
     session = getattr(request, "session", None)
-    modified_before = bool(getattr(session, "modified", False))
+    # What the session held (not whether it was changed: the request's own bookkeeping may
+    # have changed it before the view, which would hide a change by the view).
+    session_before = dict(session.items()) if session is not None else None
     token_before = request.META.get("CSRF_COOKIE_NEEDS_UPDATE", False)
     setattr(request, _RENDERING, True)
     try:
@@ -206,7 +208,7 @@ def _page_rendered(
     storable = _page_storable(
         response,
         token_asked=request.META.get("CSRF_COOKIE_NEEDS_UPDATE", False) != token_before,
-        session_changed=bool(getattr(session, "modified", False)) and not modified_before,
+        session_changed=session is not None and dict(session.items()) != session_before,
     )
     pieces = response.content.split(_placeholder().encode())
     if storable:

@@ -209,3 +209,26 @@ def test_the_companys_last_use_is_noted_without_dropping_every_cached_entry(
     # Any other write still moves it.
     Customer.objects.filter(memberships__user=alice).update(name="株式会社新名称")
     assert cache.get(GENERATION_KEY) != start
+
+
+def test_a_page_whose_view_changed_the_session_is_not_kept() -> None:
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from accounts.sessions import SessionStore
+    from ctsportal.pagecache import _cache_get, _page_rendered
+
+    def view_that_remembers(request):
+        request.session["seen"] = True
+        return HttpResponse("page")
+
+    for view, kept in ((view_that_remembers, False), (lambda request: HttpResponse("page"), True)):
+        request = RequestFactory().get("/dashboard/")
+        request.user = AnonymousUser()
+        request.session = SessionStore()
+        # The request's own bookkeeping changed the session before the view ran.
+        request.session["accounts_last_seen"] = 1
+        key = f"answer:test:{kept}"
+        assert _page_rendered(request, key, lambda view=view, request=request: view(request))
+        assert (_cache_get(key) is not None) is kept

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Customer, Membership, User
 from cameras.models import Product, Unit
-from contracts.models import Rental
+from contracts.models import Charge, Payment, Rental
 from contracts.services import rental_operations
 from contracts.services import rentals as services
 from tests.factories import ProductFactory, UnitFactory, make_usage_contract
@@ -143,3 +143,21 @@ def bulk_rentals(customer: Customer, staff: User, count: int) -> list[Rental]:
         ]
     )
     return rentals
+
+
+def make_charge_and_payment(customer: Customer, rental: Rental) -> tuple[Charge, Payment]:
+    """January's charge of ``rental`` (9,800 yen, due at the end of February) and its
+    payment."""
+    charge = Charge.objects.create(
+        customer=customer,
+        rental=rental,
+        period=date(2026, 1, 1),
+        amount_yen=9800,
+        days_charged=31,
+        days_in_month=31,
+        due_on=date(2026, 2, 28),
+    )
+    payment = Payment.objects.create(
+        customer=customer, amount_yen=9800, received_on=date(2026, 2, 1), method="other"
+    )
+    return charge, payment

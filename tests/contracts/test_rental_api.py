@@ -13,8 +13,8 @@ from knox.models import AuthToken
 
 from accounts.models import Customer, User
 from cameras.models import Product
-from contracts.models import BackhoeAcknowledgement, Charge, Payment, Rental
-from tests.contracts.rental_helpers import bulk_rentals, make_active
+from contracts.models import BackhoeAcknowledgement, Payment, Rental
+from tests.contracts.rental_helpers import bulk_rentals, make_active, make_charge_and_payment
 from tests.factories import ProductFactory, make_usage_contract
 
 pytestmark = pytest.mark.django_db
@@ -112,18 +112,7 @@ def test_every_object_route_is_404_for_another_company(
 ):
     rental = make_active(customer_a, alice, staff)
     assignment = rental.assignments.get()
-    charge = Charge.objects.create(
-        customer=customer_a,
-        rental=rental,
-        period=date(2026, 1, 1),
-        amount_yen=9800,
-        days_charged=31,
-        days_in_month=31,
-        due_on=date(2026, 2, 28),
-    )
-    payment = Payment.objects.create(
-        customer=customer_a, amount_yen=9800, received_on=date(2026, 2, 1), method="other"
-    )
+    charge, payment = make_charge_and_payment(customer_a, rental)
     routes = [
         f"/api/v1/rentals/{rental.pk}",
         f"/api/v1/units/{assignment.pk}",

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date
 
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress, EmailConfirmationHMAC
@@ -51,7 +50,7 @@ from security.services.credentials import compromise_token_make
 from security.services.invitations import invitation_create
 from tests.conftest import accept_current_terms
 from tests.contracts.conftest import make_submitted
-from tests.contracts.rental_helpers import make_active
+from tests.contracts.rental_helpers import make_active, make_charge_and_payment
 from tests.factories import (
     STAFF_TOTP_SECRET,
     CustomerFactory,
@@ -145,18 +144,7 @@ def _tenant(name: str, owner_email: str, member_email: str, staff: User, n: int)
     contract = make_usage_contract(customer, approver=staff)
     rental = make_active(customer, owner, staff, site_name=f"{name}の現場")
     rental_unit = RentalUnit.objects.filter(rental=rental).get()
-    charge = Charge.objects.create(
-        customer=customer,
-        rental=rental,
-        period=date(2026, 1, 1),
-        amount_yen=9800,
-        days_charged=31,
-        days_in_month=31,
-        due_on=date(2026, 2, 28),
-    )
-    payment = Payment.objects.create(
-        customer=customer, amount_yen=9800, received_on=date(2026, 2, 1), method="other"
-    )
+    charge, payment = make_charge_and_payment(customer, rental)
     deletion = VideoDeletionRecord.objects.create(
         customer=customer,
         rental=rental,

@@ -32,7 +32,6 @@ from notices.services import (
     notice_create,
     notices_create_many,
     notices_insert_sql,
-    notices_queue_created,
 )
 
 from ..models import (
@@ -292,8 +291,6 @@ def cancellation_reminders_send_due(*, now: datetime | None = None) -> JobResult
             now=now,
         ),
     )
-    if result.notices:
-        notices_queue_created(kind=Notice.Kind.CANCELLATION_REMINDER, created_at=now)
     return result
 
 

@@ -30,7 +30,6 @@ from notices.services import (
     Sql,
     notices_create_many,
     notices_insert_sql,
-    notices_queue_created,
 )
 
 from .jobs import (
@@ -211,8 +210,6 @@ def customers_flag_inactive(*, now: datetime | None = None) -> JobResult:
             now=now,
         ),
     )
-    if result.notices:
-        notices_queue_created(kind=Notice.Kind.INACTIVITY_CONTACT, created_at=now)
     return result
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.audit import SCHEDULER, client_ip
 from accounts.models import AuditEntry, User
-from notices.services import Sql, select_without_jit
+from notices.services import NoticesSql, Sql, select_without_jit
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,7 @@ def job_run_in_sql(
     due: Callable[[], models.QuerySet[Any]],
     change: Sql,
     audits: Iterable[Sql] = (),
-    notices: Sql | None = None,
+    notices: NoticesSql | None = None,
 ) -> JobResult:
     """Runs a job as one statement: ``WITH due AS (<due()>), changed AS (<change>), <each
     audit>, <notices> SELECT ...``. ``due()`` selects the due rows' ids (``.values("pk")``), locked
@@ -193,7 +193,8 @@ def job_run_in_sql(
     updates them (``UPDATE <table> t SET ... <JOIN_DUE>``) and returns what the audits and
     the notices read
     from ``changed``; the notices fragment is ``notices_insert_sql`` over ``changed``.
-    ``change`` must make its rows no longer due, so a repeated run finds nothing."""
+    ``change`` must make its rows no longer due, so a repeated run finds nothing. The delivery
+    of the notices created is queued for after the commit."""
     with transaction.atomic(), connection.cursor() as cursor:
         due_sql, due_params = due().query.sql_with_params()
         sql = Sql(f"WITH due AS ({due_sql}), changed AS (", *due_params).extend(change).add(")")
@@ -204,4 +205,6 @@ def job_run_in_sql(
         sql.add(" SELECT (SELECT count(*) FROM changed), ")
         sql.add("(SELECT count(*) FROM notices)" if notices is not None else "0")
         changed, created = select_without_jit(cursor, sql)
+    if created and notices is not None:
+        notices.queue_delivery()
     return JobResult(changed, created)

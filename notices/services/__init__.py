@@ -30,6 +30,7 @@ from .outbox import (
     notices_queue_delivery,
 )
 from .sql_rendering import (
+    NoticesSql,
     Sql,
     SqlRenderingUnsupported,
     notices_insert,
@@ -42,6 +43,7 @@ __all__ = [
     "NOTICE_CHUNK",
     "DeliveryOutcome",
     "NoticeItem",
+    "NoticesSql",
     "Sql",
     "SqlRenderingUnsupported",
     "notice_claim",

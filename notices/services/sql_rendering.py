@@ -61,6 +61,20 @@ class Sql:
         return self.add(other.text, *other.params)
 
 
+class NoticesSql(Sql):
+    """``notices_insert_sql``'s statement, with what queuing the delivery of the notices it
+    creates needs: their kind and creation time."""
+
+    def __init__(self, text: str, *params: Any, kind: str, created_at: datetime) -> None:
+        super().__init__(text, *params)
+        self.kind = kind
+        self.created_at = created_at
+
+    def queue_delivery(self) -> None:
+        """After the commit, the delivery of the notices this statement created."""
+        notices_queue_created(kind=self.kind, created_at=self.created_at)
+
+
 # The characters ``str.split()`` and ``str.strip()`` treat as whitespace, for the subject
 # line and the text body, which Python collapses and strips after rendering.
 _WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
@@ -242,7 +256,7 @@ def notices_insert_sql(
     subject_type: ContentType | None = None,
     actor: User | None = None,
     now: datetime,
-) -> Sql:
+) -> NoticesSql:
     """An ``INSERT INTO notices_notice ... SELECT ... ON CONFLICT (dedupe_key) DO NOTHING``
     of one notice of ``kind`` per row of the relation ``source`` (the name of a CTE of the
     statement this fragment goes into, or a parenthesized subquery), whose columns are
@@ -257,7 +271,8 @@ def notices_insert_sql(
     active members), the customer's language, the rendered subject, text and HTML with
     their SHA-256, and ``failed`` with "No recipient address." when there is nobody to send
     to. Rows already notified under the same dedupe key are skipped (a repeated or concurrent
-    run writes nothing twice). The caller queues the delivery (``notices_queue_created``)."""
+    run writes nothing twice). Whoever runs it queues the delivery when it created notices
+    (``NoticesSql.queue_delivery``: ``notices_insert`` and ``job_run_in_sql`` do)."""
     if kind not in Notice.Kind.values:
         raise ValueError(f"Unknown notice kind: {kind}")
     values = {path: f"x.{column}" for path, column in (columns or {}).items()}
@@ -277,7 +292,7 @@ def notices_insert_sql(
     membership = Membership._meta.db_table
     user = User._meta.db_table
     notice = Notice._meta.db_table
-    sql = Sql(
+    sql = NoticesSql(
         f"INSERT INTO {notice} (id, customer_id, kind, clause, subject_type_id, subject_id,"  # noqa: S608
         " period, dedupe_key, recipients, language, mail_subject, body_text, body_html,"
         " content_sha256, state, attempts, last_error, created_by_id, created_at, queued_at)"
@@ -300,6 +315,8 @@ def notices_insert_sql(
         actor.pk if actor is not None and actor.is_authenticated else None,
         now,
         now,
+        kind=kind,
+        created_at=now,
     )
     sql.add("btrim(").extend(text).add(", %s) || E'\\n' AS n_text, ", _WHITESPACE)
     sql.extend(html).add(" AS n_html FROM (SELECT x.*, ")
@@ -355,7 +372,7 @@ def notices_insert(
     with connection.cursor() as cursor:
         (created,) = select_without_jit(cursor, statement)
     if created:
-        notices_queue_created(kind=kind, created_at=now)
+        sql.queue_delivery()
     return created
 
 

@@ -71,8 +71,10 @@ def notices_claim(*, notice_ids: Sequence[int]) -> list[Notice]:
     concurrent callers exactly one changes (and gets) each row."""
     if not notice_ids:
         return []
+    if db_connection.vendor != "postgresql":
+        # SQLite (``make run``): no RETURNING with ANY(); one claim at a time, same rule.
+        return [n for n in (_claim_one(pk) for pk in notice_ids) if n is not None]
     now = timezone.now()
-    lease = timedelta(seconds=settings.NOTICE_SENDING_LEASE)
     sql = """
         UPDATE notices_notice
         SET state = %(sending)s, claimed_at = %(now)s, attempts = attempts + 1
@@ -84,13 +86,10 @@ def notices_claim(*, notice_ids: Sequence[int]) -> list[Notice]:
     params: dict[str, Any] = {
         "ids": list(notice_ids),
         "now": now,
-        "stale": now - lease,
+        "stale": now - timedelta(seconds=settings.NOTICE_SENDING_LEASE),
         "pending": Notice.State.PENDING,
         "sending": Notice.State.SENDING,
     }
-    if db_connection.vendor != "postgresql":
-        # SQLite (``make run``): no RETURNING with ANY(); one claim at a time, same rule.
-        return [n for n in (notice_claim(notice_id=pk) for pk in notice_ids) if n is not None]
     # raw(): the returned columns are mapped by name and converted (recipients is JSON).
     claimed = list(Notice.objects.raw(sql, params))
     claimed.sort(key=lambda n: n.pk)
@@ -98,12 +97,15 @@ def notices_claim(*, notice_ids: Sequence[int]) -> list[Notice]:
 
 
 def notice_claim(*, notice_id: int) -> Notice | None:
-    """Claims the notice for one delivery attempt, or returns None if it is sent, failed or
-    in flight elsewhere. A conditional UPDATE: of any number of concurrent callers exactly
-    one changes the row. A ``sending`` claim older than the lease is a dead worker's."""
-    if db_connection.vendor == "postgresql":
-        claimed = notices_claim(notice_ids=[notice_id])
-        return claimed[0] if claimed else None
+    """Claims the notice for one delivery attempt (``notices_claim``), or returns None if it
+    is sent, failed or in flight elsewhere."""
+    claimed = notices_claim(notice_ids=[notice_id])
+    return claimed[0] if claimed else None
+
+
+def _claim_one(notice_id: int) -> Notice | None:
+    """``notices_claim``'s rule for one notice through the ORM (databases without RETURNING
+    on ``ANY()``): a conditional UPDATE, then the row."""
     now = timezone.now()
     lease = timedelta(seconds=settings.NOTICE_SENDING_LEASE)
     claimable = Q(state=Notice.State.PENDING) | Q(

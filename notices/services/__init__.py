@@ -9,6 +9,7 @@ notice_create`` is how other apps create a notice."""
 from .delivery import (
     DELIVERY_BATCH,
     DeliveryOutcome,
+    delivery_batches,
     notice_claim,
     notice_deliver,
     notices_claim,
@@ -46,6 +47,7 @@ __all__ = [
     "NoticesSql",
     "Sql",
     "SqlRenderingUnsupported",
+    "delivery_batches",
     "notice_claim",
     "notice_create",
     "notice_default_recipients",

@@ -223,6 +223,13 @@ def notice_deliver(*, notice_id: int) -> DeliveryOutcome:
 DELIVERY_BATCH = 50
 
 
+def delivery_batches(notice_ids: Sequence[int]) -> Iterator[list[int]]:
+    """The ids in batches of DELIVERY_BATCH: one task (one SMTP connection) each."""
+    ids = list(notice_ids)
+    for start in range(0, len(ids), DELIVERY_BATCH):
+        yield ids[start : start + DELIVERY_BATCH]
+
+
 def notices_deliver(*, notice_ids: Sequence[int]) -> dict[int, DeliveryOutcome]:
     """One delivery attempt for each of the notices: one claim for them all, one SMTP
     connection for them all, and each outcome recorded before the next notice is sent.

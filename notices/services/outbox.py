@@ -18,7 +18,7 @@ from accounts.clauses import Clause
 from accounts.models import Customer, Membership, User
 from notices.models import PERSONAL_KINDS, Notice, NoticeRead
 
-from .delivery import DELIVERY_BATCH
+from .delivery import delivery_batches
 from .rendering import notice_fill, notices_fill_many
 
 
@@ -52,9 +52,8 @@ def notices_queue_delivery(notice_ids: Sequence[int]) -> None:
     """Publishes the delivery of these notices now: one task per DELIVERY_BATCH of them."""
     from notices.tasks import notices_deliver
 
-    ids = list(notice_ids)
-    for start in range(0, len(ids), DELIVERY_BATCH):
-        notices_deliver.delay(ids[start : start + DELIVERY_BATCH])
+    for batch in delivery_batches(notice_ids):
+        notices_deliver.delay(batch)
 
 
 def _queue_delivery(notice_ids: list[int]) -> None:

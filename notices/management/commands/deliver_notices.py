@@ -27,8 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         ids = services.notices_requeue_due(grace_seconds=0 if options["now"] else None)
         counts: Counter[str] = Counter()
-        for start in range(0, len(ids), services.DELIVERY_BATCH):
-            batch = ids[start : start + services.DELIVERY_BATCH]
+        for batch in services.delivery_batches(ids):
             counts.update(o.status for o in services.notices_deliver(notice_ids=batch).values())
         summary = ", ".join(f"{status}: {n}" for status, n in sorted(counts.items())) or "none"
         self.stdout.write(f"{len(ids)} notices due ({summary}).")

@@ -4,7 +4,7 @@ rendered once, when the notice is created, and stored; delivery sends the stored
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -53,10 +53,38 @@ def _notice_url(notice: Notice) -> str:
 _URL_PK = 918273645
 
 
-def _notice_url_maker() -> Callable[[Notice], str]:
-    """``_notice_url`` with one ``reverse`` for many notices."""
+def notice_url_parts() -> tuple[str, str]:
+    """A notice page's URL before and after the notice's id, in the active language: one
+    ``reverse`` for many notices."""
     prefix, suffix = _notice_url(Notice(pk=_URL_PK)).split(str(_URL_PK))
-    return lambda notice: f"{prefix}{notice.pk}{suffix}"
+    return prefix, suffix
+
+
+def shared_context(
+    *, clause: str, language: str, context: dict[str, Any], per_notice: frozenset[str]
+) -> dict[str, Any]:
+    """What every notice of one (kind, clause, language) renders with alike: the site, the
+    clause, the language and the context values that are not per notice."""
+    return {
+        "site_url": settings.SITE_URL,
+        "clause_label": Clause.label_for(clause, language),
+        "language": language,
+        **{key: value for key, value in context.items() if key not in per_notice},
+    }
+
+
+def kind_skeletons(
+    kind: str, language: str, shared: dict[str, Any], per_notice: frozenset[str]
+) -> tuple[tuple[Any, Any, Any], list[_Skeleton | None]]:
+    """The kind's subject, text and HTML templates in ``language`` (call it with the
+    language active) and each one's skeleton: rendered with ``shared``, a hole for each
+    value in ``per_notice`` (None where a hole would sit inside a tag that changes it)."""
+    templates = _templates(kind, language)
+    skeletons = [
+        _skeleton(template, shared, per_notice, autoescape=part == 2)
+        for part, template in enumerate(templates)
+    ]
+    return templates, skeletons
 
 
 def _templates(kind: str, language: str) -> tuple[Any, Any, Any]:
@@ -347,24 +375,17 @@ def notices_fill_many(
             for key in keys
             if any(key not in ctx or not _same(ctx[key], first.get(key)) for _n, _c, ctx in group)
         }
-        shared = {
-            "site_url": settings.SITE_URL,
-            "clause_label": Clause.label_for(clause, language),
-            "language": language,
-            **{key: value for key, value in first.items() if key not in per_notice},
-        }
+        shared = shared_context(
+            clause=clause, language=language, context=first, per_notice=per_notice
+        )
         with translation.override(language):
-            notice_url = _notice_url_maker()
-            templates = _templates(kind, language)
-            skeletons = [
-                _skeleton(tpl, shared, per_notice, autoescape=part == 2)
-                for part, tpl in enumerate(templates)
-            ]
+            prefix, suffix = notice_url_parts()
+            templates, skeletons = kind_skeletons(kind, language, shared, per_notice)
             for notice, customer, context in group:
                 values = {
                     "customer": customer,
                     "notice": notice,
-                    "notice_url": notice_url(notice) if customer is not None else "",
+                    "notice_url": f"{prefix}{notice.pk}{suffix}" if customer is not None else "",
                     **{key: context[key] for key in context if key in per_notice},
                 }
                 rendered = []

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.template.base import Variable, VariableNode
@@ -32,12 +31,11 @@ from notices.models import Notice
 
 from .outbox import notices_queue_created
 from .rendering import (
-    _URL_PK,
     ALWAYS_PER_NOTICE,
-    _notice_url,
     _Skeleton,
-    _skeleton,
-    _templates,
+    kind_skeletons,
+    notice_url_parts,
+    shared_context,
 )
 
 
@@ -204,20 +202,15 @@ def _language_parts(
     columns: dict[str, str],
 ) -> _Parts:
     per_notice = ALWAYS_PER_NOTICE | {path.split(".")[0] for path in columns}
-    shared = {
-        "site_url": settings.SITE_URL,
-        "clause_label": Clause.label_for(clause, language),
-        "language": language,
-        **{key: value for key, value in context.items() if key not in per_notice},
-    }
+    shared = shared_context(
+        clause=clause, language=language, context=context, per_notice=per_notice
+    )
     with translation.override(language):
-        prefix, suffix = _notice_url(Notice(pk=_URL_PK)).split(str(_URL_PK))
-        skeletons = []
-        for part, template in enumerate(_templates(kind, language)):
-            skeleton = _skeleton(template, shared, per_notice, autoescape=part == 2)
-            if skeleton is None:
-                raise SqlRenderingUnsupported(f"{kind}.{language}: a per-notice value in a tag")
-            skeletons.append(skeleton)
+        prefix, suffix = notice_url_parts()
+        _templates, found = kind_skeletons(kind, language, shared, per_notice)
+    skeletons = [skeleton for skeleton in found if skeleton is not None]
+    if len(skeletons) < len(found):
+        raise SqlRenderingUnsupported(f"{kind}.{language}: a per-notice value in a tag")
     base = {
         **columns,
         "customer.name": "x.n_name",

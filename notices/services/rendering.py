@@ -125,6 +125,10 @@ def notice_fill(
     _store(notice, subject, text, html)
 
 
+# The error of a notice that was due but had nobody to go to (it is kept, as failed).
+NO_RECIPIENT = "No recipient address."
+
+
 def _store(notice: Notice, subject: str, text: str, html: str) -> None:
     notice.mail_subject = subject
     notice.body_text = text
@@ -133,7 +137,7 @@ def _store(notice: Notice, subject: str, text: str, html: str) -> None:
     if not notice.recipients:
         # Kept as evidence that a notice was due; staff see it among the failed ones.
         notice.state = Notice.State.FAILED
-        notice.last_error = "No recipient address."
+        notice.last_error = NO_RECIPIENT
 
 
 # --- set-wise rendering ------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from notices.models import Notice
 from .outbox import notices_queue_created
 from .rendering import (
     ALWAYS_PER_NOTICE,
+    NO_RECIPIENT,
     _Skeleton,
     kind_skeletons,
     notice_url_parts,
@@ -304,7 +305,7 @@ def notices_insert_sql(
         f"/{kind}/{subject_type.pk if subject_type else '-'}/",
         Notice.State.FAILED,
         Notice.State.PENDING,
-        "No recipient address.",
+        NO_RECIPIENT,
         actor.pk if actor is not None and actor.is_authenticated else None,
         now,
         now,

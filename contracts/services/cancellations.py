@@ -17,7 +17,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,6 +40,7 @@ from ..models import (
     ReturnChecklist,
     Suspension,
 )
+from . import jobs
 from .jobs import (
     JOIN_DUE,
     JobResult,
@@ -250,7 +251,7 @@ def cancellation_reminders_send_due(*, now: datetime | None = None) -> JobResult
     the due cancellations reminded, audits them and writes their notices
     (``job_run_in_sql``)."""
     now = now or timezone.now()
-    if connection.vendor != "postgresql":
+    if not jobs.in_sql():
         return _reminders_send_in_chunks(now)
     table = Cancellation._meta.db_table
     result = job_run_in_sql(

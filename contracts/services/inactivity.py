@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Greatest
 from django.http import HttpRequest
@@ -32,6 +32,7 @@ from notices.services import (
     notices_insert_sql,
 )
 
+from . import jobs
 from .jobs import (
     JOIN_DUE,
     JobResult,
@@ -179,7 +180,7 @@ def customers_flag_inactive(*, now: datetime | None = None) -> JobResult:
             .filter(status=S.ACTIVE, inactivity_contacted_at__isnull=True, last_use__lt=cutoff)
         )
 
-    if connection.vendor != "postgresql":
+    if not jobs.in_sql():
         return _flag_in_chunks(due, now=now, reply_by=reply_by)
     result = job_run_in_sql(
         due=lambda: due().order_by("pk").values("pk"),
@@ -299,7 +300,7 @@ def inactivity_escalate_unanswered(*, now: datetime | None = None) -> JobResult:
             )
         )
 
-    if connection.vendor == "postgresql":
+    if jobs.in_sql():
         return job_run_in_sql(
             due=lambda: due().order_by("pk").values("pk"),
             change=Sql(

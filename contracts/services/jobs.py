@@ -174,6 +174,13 @@ def audit_insert_sql(
     )
 
 
+def in_sql() -> bool:
+    """Whether the database runs a job as one statement (``job_run_in_sql``,
+    ``notices_insert``: data-modifying CTEs, ``sha256()``, ``to_char``): PostgreSQL. Elsewhere
+    (SQLite, ``make run``) a job runs in Python, a chunk at a time (``job_run_in_chunks``)."""
+    return connection.vendor == "postgresql"
+
+
 # How ``change`` finds the due rows: their primary keys as one array, looked up by index
 # whatever the planner guesses of their number (a join on ``due`` would hash the whole table
 # when it guesses many, and scan ``due`` once per row when it guesses few).

@@ -13,7 +13,7 @@ from datetime import datetime
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -34,7 +34,7 @@ from ..models import (
     ServiceEnd,
     ServiceInterruption,
 )
-from . import rental_ends
+from . import jobs, rental_ends
 from .jobs import JobResult, audit_many
 from .lifecycle_common import require_staff
 
@@ -92,7 +92,7 @@ def _interruption_notify(interruption: ServiceInterruption, *, actor: User | Non
     interruption.notified_at = now
     transaction.on_commit(lambda: cache.delete(CURRENT_INTERRUPTIONS_KEY))
     affected = interruption_affected_customers(interruption)
-    if connection.vendor == "postgresql":
+    if jobs.in_sql():
         # One INSERT ... SELECT: the customers are never read into Python.
         return notices_insert(
             kind=Notice.Kind.SERVICE_INTERRUPTION,
@@ -304,7 +304,7 @@ def _service_end_notify(service_end: ServiceEnd, *, period: str, actor: User | N
         period=period,
     )
     context = {"service_end": service_end, "reminder": period == "reminder"}
-    if connection.vendor == "postgresql":
+    if jobs.in_sql():
         return notices_insert(
             kind=Notice.Kind.SERVICE_END,
             clause=Clause.ART8_2,

@@ -162,13 +162,17 @@ def test_a_job_run_twice_changes_and_sends_nothing_more(job: str) -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("in_sql", [True, False], ids=["in-sql", "in-python"])
 @pytest.mark.parametrize("job", SET_BASED)
 def test_a_job_works_through_a_backlog_chunk_by_chunk_once(
-    job: str, monkeypatch: pytest.MonkeyPatch
+    job: str, in_sql: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Also through the jobs' chunked Python path, which a database without the statements
+    of the SQL path runs (SQLite, ``make run``)."""
     from contracts.services import jobs, service_events
     from notices.services import outbox
 
+    monkeypatch.setattr(jobs, "in_sql", lambda: in_sql)
     monkeypatch.setattr(jobs, "CHUNK_SIZE", 3)
     monkeypatch.setattr(outbox, "NOTICE_CHUNK", 3)
     monkeypatch.setattr(service_events, "NOTICE_CHUNK", 3)

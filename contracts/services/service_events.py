@@ -25,7 +25,14 @@ from accounts.models import Customer, User
 from accounts.sessions import shared_fact
 from cameras.models import Product
 from notices.models import Notice
-from notices.services import NOTICE_CHUNK, NoticeItem, Sql, notices_create_many, notices_insert
+from notices.services import (
+    NOTICE_CHUNK,
+    NoticeItem,
+    Sql,
+    notices_create_many,
+    notices_insert,
+    notices_insert_sql,
+)
 
 from ..models import (
     INTERRUPTION_REASON_CHOICES,
@@ -95,13 +102,15 @@ def _interruption_notify(interruption: ServiceInterruption, *, actor: User | Non
     if jobs.in_sql():
         # One INSERT ... SELECT: the customers are never read into Python.
         return notices_insert(
-            kind=Notice.Kind.SERVICE_INTERRUPTION,
-            clause=Clause(interruption.reason),
-            source=_notice_source(affected, subject_id=str(interruption.pk), period=""),
-            context={"interruption": interruption},
-            subject_type=ContentType.objects.get_for_model(interruption),
-            actor=actor,
-            now=now,
+            notices_insert_sql(
+                kind=Notice.Kind.SERVICE_INTERRUPTION,
+                clause=Clause(interruption.reason),
+                source=_notice_source(affected, subject_id=str(interruption.pk), period=""),
+                context={"interruption": interruption},
+                subject_type=ContentType.objects.get_for_model(interruption),
+                actor=actor,
+                now=now,
+            )
         )
     return notices_create_many(
         kind=Notice.Kind.SERVICE_INTERRUPTION,
@@ -306,13 +315,15 @@ def _service_end_notify(service_end: ServiceEnd, *, period: str, actor: User | N
     context = {"service_end": service_end, "reminder": period == "reminder"}
     if jobs.in_sql():
         return notices_insert(
-            kind=Notice.Kind.SERVICE_END,
-            clause=Clause.ART8_2,
-            source=_notice_source(customers, subject_id=str(service_end.pk), period=period),
-            context=context,
-            subject_type=ContentType.objects.get_for_model(service_end),
-            actor=actor,
-            now=timezone.now(),
+            notices_insert_sql(
+                kind=Notice.Kind.SERVICE_END,
+                clause=Clause.ART8_2,
+                source=_notice_source(customers, subject_id=str(service_end.pk), period=period),
+                context=context,
+                subject_type=ContentType.objects.get_for_model(service_end),
+                actor=actor,
+                now=timezone.now(),
+            )
         )
     return notices_create_many(
         kind=Notice.Kind.SERVICE_END,

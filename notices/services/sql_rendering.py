@@ -335,29 +335,9 @@ def notices_insert_sql(
     return sql
 
 
-def notices_insert(
-    *,
-    kind: Notice.Kind,
-    clause: Clause,
-    source: Sql,
-    columns: dict[str, str] | None = None,
-    context: dict[str, Any] | None = None,
-    subject_type: ContentType | None = None,
-    actor: User | None = None,
-    now: datetime,
-) -> int:
-    """Runs ``notices_insert_sql`` on its own (one statement, JIT off) and queues the
-    delivery of the notices after the commit; returns how many notices it created."""
-    sql = notices_insert_sql(
-        kind=kind,
-        clause=clause,
-        source=source,
-        columns=columns,
-        context=context,
-        subject_type=subject_type,
-        actor=actor,
-        now=now,
-    )
+def notices_insert(sql: NoticesSql) -> int:
+    """Runs a ``notices_insert_sql`` statement on its own (JIT off) and queues the delivery
+    of the notices after the commit; returns how many notices it created."""
     statement = (
         Sql("WITH notices AS (")
         .extend(sql)

@@ -277,16 +277,13 @@ class CachedReads:
     """For a DRF view whose GET answer depends only on the person, the data and the URL: the
     JSON body is kept in the cache per person and media type, looked up after
     authentication, the request policy, the throttles and the content negotiation (the
-    browsable API is never kept). A view's own ``get`` is wrapped too."""
+    browsable API is never kept). The view's ``get``, its own or inherited, is wrapped once
+    when the class is made."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        own = cls.__dict__.get("get")
-        if own is not None and not getattr(own, "_answer_cached", False):
-            wrapped = _cached_get(own)
+        get = getattr(cls, "get", None)
+        if get is not None and not getattr(get, "_answer_cached", False):
+            wrapped = _cached_get(get)
             wrapped._answer_cached = True
-            cls.get = wrapped  # type: ignore[method-assign]
-
-    @_cached_get
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)  # type: ignore[misc]
+            cls.get = wrapped  # type: ignore[attr-defined]

@@ -17,9 +17,13 @@ makes the next GET render afresh; what changes with time alone is seen within
 ``FRESH_SECONDS``.
 
 A page is never served from the cache, nor filed, when it would differ for reasons the key
-does not hold: messages waiting to be shown, a view that set a cookie, changed the session or
-asked for the CSRF token itself, an answer other than 200. The CSRF token of the page's
-forms is a placeholder in the cache, replaced by the visitor's own token when served."""
+does not hold: messages waiting to be shown, a view that set a cookie or changed the
+session, an answer other than 200. A page is kept with the CSRF token of its forms, as
+Django's own per-view cache keeps it: under a key that holds the visitor's CSRF cookie, so
+that it is served only to the holder of the secret its token was masked for; each page (each
+URL) is masked afresh when rendered, so that no two pages carry the same token (BREACH). A
+visitor without the cookie is given a new secret by the render, which is therefore never
+filed."""
 
 from __future__ import annotations
 
@@ -36,9 +40,7 @@ from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.template.response import SimpleTemplateResponse
-from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -50,27 +52,10 @@ logger = logging.getLogger(__name__)
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 
-# Set on the request while a page is rendered for the cache.
-_RENDERING = "_pagecache_rendering"
-
-
-def _placeholder() -> str:
-    """What stands for the CSRF token in a page kept in the cache: derived from SECRET_KEY,
-    so that nobody can type it into a page's data to have it replaced by a reader's token."""
-    return "csrf-" + salted_hmac("ctsportal.pagecache", "csrf-placeholder").hexdigest()[:40]
-
-
-def csrf_placeholder(request: HttpRequest) -> dict[str, Any]:
-    """Context processor: while a page is rendered for the cache, its forms carry the
-    placeholder instead of the visitor's CSRF token."""
-    if getattr(request, _RENDERING, False):
-        return {"csrf_token": _placeholder()}
-    return {}
-
-
 def _key(request: HttpRequest, kind: str, *, per_session: bool, vary: str = "") -> str | None:
     """The key of the request's answer in the current data generation, or None when the
-    cache cannot tell the generation."""
+    cache cannot tell the generation. A page's key holds the session and the CSRF secret
+    of the visitor's cookie (its forms' token is the visitor's own)."""
     generation = generation_read(shared_fact(request, GENERATION_KEY))
     if generation is None:
         return None
@@ -79,6 +64,7 @@ def _key(request: HttpRequest, kind: str, *, per_session: bool, vary: str = "") 
     who = [str(user.pk) if user.is_authenticated else "anonymous"]
     if per_session:
         who.append(str(getattr(session, "session_key", None) or ""))
+        who.append(_csrf_secret(request))
     parts = [
         request.scheme or "",
         request.get_host(),
@@ -89,6 +75,12 @@ def _key(request: HttpRequest, kind: str, *, per_session: bool, vary: str = "") 
     ]
     digest = hashlib.sha256("\x00".join(parts).encode()).hexdigest()
     return f"answer:{kind}:{generation}:{digest}"
+
+
+def _csrf_secret(request: HttpRequest) -> str:
+    """The CSRF secret of the visitor's cookie, as CsrfViewMiddleware read it ("" if none);
+    the render of a page that asks for the token sets a new one when there was none."""
+    return str(request.META.get("CSRF_COOKIE", ""))
 
 
 class _Nearby:
@@ -156,31 +148,24 @@ def _cache_set(key: str, value: Any) -> None:
     _nearby.put(key, value, time.monotonic() + FRESH_SECONDS)
 
 
-# A page as filed: its status, its headers, and its body cut at the token's placeholder.
-Filed = tuple[int, list[tuple[str, str]], list[bytes]]
-
-
-def _with_token(request: HttpRequest, pieces: list[bytes]) -> bytes:
-    if len(pieces) == 1:
-        return pieces[0]
-    # Django's token: the visitor's secret under a fresh mask for every answer (BREACH).
-    return get_token(request).encode().join(pieces)
+# A page as filed: its status, its headers and its body.
+Filed = tuple[int, list[tuple[str, str]], bytes]
 
 
 def _page_served(request: HttpRequest, filed: Filed) -> HttpResponse:
-    status, headers, pieces = filed
-    response = HttpResponse(_with_token(request, pieces), status=status)
+    status, headers, content = filed
+    response = HttpResponse(content, status=status)
     for name, value in headers:
         response.headers[name] = value
     return response
 
 
-def _page_storable(response: HttpResponse, *, token_asked: bool, session_changed: bool) -> bool:
+def _page_storable(response: HttpResponse, *, secret_changed: bool, session_changed: bool) -> bool:
     return (
         response.status_code == 200
         and not response.streaming
         and not response.cookies
-        and not token_asked
+        and not secret_changed
         and not session_changed
         and "no-store" not in response.headers.get("Cache-Control", "")
     )
@@ -189,31 +174,25 @@ def _page_storable(response: HttpResponse, *, token_asked: bool, session_changed
 def _page_rendered(
     request: HttpRequest, key: str, render: Callable[[], HttpResponse]
 ) -> HttpResponse:
-    """Renders the page (its forms with the placeholder), files it under ``key`` if nothing
-    the key does not hold went into it, and answers it with the visitor's token."""
+    """Renders the page and files it under ``key`` if nothing the key does not hold went into
+    it: the session as it was, the CSRF secret of the visitor's cookie."""
     session = getattr(request, "session", None)
     # What the session held (not whether it was changed: the request's own bookkeeping may
     # have changed it before the view, which would hide a change by the view).
     session_before = dict(session.items()) if session is not None else None
-    token_before = request.META.get("CSRF_COOKIE_NEEDS_UPDATE", False)
-    setattr(request, _RENDERING, True)
-    try:
-        response = render()
-        if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
-            response.render()
-    finally:
-        setattr(request, _RENDERING, False)
+    secret_before = _csrf_secret(request)
+    response = render()
+    if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+        response.render()
     if response.streaming:
         return response
     storable = _page_storable(
         response,
-        token_asked=request.META.get("CSRF_COOKIE_NEEDS_UPDATE", False) != token_before,
+        secret_changed=_csrf_secret(request) != secret_before,
         session_changed=session is not None and dict(session.items()) != session_before,
     )
-    pieces = response.content.split(_placeholder().encode())
     if storable:
-        _cache_set(key, (response.status_code, list(response.headers.items()), pieces))
-    response.content = _with_token(request, pieces)
+        _cache_set(key, (response.status_code, list(response.headers.items()), response.content))
     return response
 
 

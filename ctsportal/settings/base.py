@@ -95,8 +95,6 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.membership",
                 "contracts.context_processors.lifecycle_banners",
-                # A page rendered for the cache carries a placeholder for the CSRF token.
-                "ctsportal.pagecache.csrf_placeholder",
             ],
         },
     },

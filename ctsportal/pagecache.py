@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 
+
 def _key(request: HttpRequest, kind: str, *, per_session: bool, vary: str = "") -> str | None:
     """The key of the request's answer in the current data generation, or None when the
     cache cannot tell the generation. A page's key holds the session and the CSRF secret

@@ -33,6 +33,7 @@ import argparse  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import secrets  # noqa: E402
+import shutil  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
@@ -271,6 +272,8 @@ ANONYMOUS = ["/terms/terms-of-use/"]
 
 def main() -> None:
     args = parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: `make bench-http` installs it and runs this benchmark.")
     args.port = args.port or free_port()
     env = environment(args)
     ensure_database(args.database_url)

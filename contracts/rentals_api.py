@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.request import Request
@@ -358,7 +359,11 @@ class DeletionListView(generics.ListAPIView):
 def _iso_date(raw: str) -> date:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
         raise ValueError(raw)
-    return date.fromisoformat(raw)
+    value = date.fromisoformat(raw)
+    # The liability cap looks three months back: a date in year 1 cannot (and means nothing).
+    if value < billing.EARLIEST_CAP_DATE:
+        raise ValueError(raw)
+    return value
 
 
 class BalanceView(APIView):
@@ -374,7 +379,7 @@ class BalanceView(APIView):
             # Present, the date is YYYY-MM-DD (not empty, nor ISO's other spellings).
             on = timezone.localdate() if raw is None else _iso_date(raw)
         except ValueError as exc:
-            raise exceptions.ValidationError({"date": ["Use YYYY-MM-DD."]}) from exc
+            raise exceptions.ValidationError({"date": [_("Use YYYY-MM-DD.")]}) from exc
         cap = billing.customer_liability_cap(customer=customer, on=on)
         return Response(
             {

@@ -29,6 +29,11 @@ def month_end(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
+# The earliest date the liability cap is worked out for (a date in year 1 has no three
+# months before it); the API and the admin refuse earlier ones as invalid.
+EARLIEST_CAP_DATE = date(1900, 1, 1)
+
+
 def add_months(day: date, months: int) -> date:
     """``day`` moved by whole calendar months, clamped to the last day of the month
     (2024-05-31 − 3 months = 2024-02-29; 2023-05-31 − 3 months = 2023-02-28)."""

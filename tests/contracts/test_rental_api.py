@@ -105,6 +105,11 @@ def test_the_customer_reads_its_contract_rentals_units_and_billing(
     assert balance["liability_cap_yen"] == 12000
     assert balance["outstanding_balance_yen"] == -12000
     assert client.get("/api/v1/balance?date=2026-13-01").status_code == 400
+    # A date with no three months before it is refused the same way, not a server error.
+    refused = client.get("/api/v1/balance?date=0001-01-01", HTTP_ACCEPT_LANGUAGE="ja")
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "invalid"
+    assert refused.json()["errors"]["date"] == ["YYYY-MM-DD の形式で入力してください。"]
 
 
 def test_every_object_route_is_404_for_another_company(

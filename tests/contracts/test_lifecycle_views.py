@@ -65,6 +65,18 @@ def test_a_date_under_seven_days_is_refused(alice_client: Client, customer_a: Cu
     assert not Cancellation.objects.exists()
 
 
+def test_the_last_date_there_is_is_refused_not_a_server_error(alice_client: Client) -> None:
+    """9999-12-31 has no end of day to take effect at: the form says the date is invalid."""
+    response = alice_client.post(
+        PAGE,
+        {"give": "1", "effective_date": "9999-12-31", "confirm": "on"},
+        HTTP_ACCEPT_LANGUAGE="ja",
+    )
+    assert response.status_code == 200
+    assert "日付を正しく入力してください。" in response.content.decode()
+    assert not Cancellation.objects.exists()
+
+
 def test_the_warning_must_be_acknowledged(alice_client: Client) -> None:
     alice_client.post(PAGE, {"give": "1", "effective_date": "2030-01-01"})
     assert not Cancellation.objects.exists()

@@ -223,7 +223,7 @@ class RentalListView(CachedReads, generics.ListAPIView):
         try:
             product: Product = product_get(pk=data.pop("product"))
         except Http404 as exc:
-            raise exceptions.ValidationError({"product": ["Unknown product."]}) from exc
+            raise exceptions.ValidationError({"product": [_("Unknown product.")]}) from exc
         acknowledged = data.pop("backhoe_acknowledged")
         sha256 = data.pop("acknowledgement_sha256")
         text, language = services.backhoe_acknowledgement_text()

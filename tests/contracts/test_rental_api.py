@@ -49,8 +49,11 @@ def test_a_member_requests_through_the_api(customer_a: Customer, bob: User):
     make_usage_contract(customer_a)
     camera = ProductFactory()
     unknown = {**_request(camera), "product": 999999}
-    response = _api(bob).post("/api/v1/rentals", unknown, "application/json")
-    assert response.status_code == 400 and "product" in response.json()["errors"]
+    response = _api(bob).post(
+        "/api/v1/rentals", unknown, "application/json", HTTP_ACCEPT_LANGUAGE="ja"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["product"] == ["この商品はありません。"]
     response = _api(bob).post("/api/v1/rentals", _request(camera), "application/json")
     assert response.status_code == 201, response.json()
     body = response.json()

@@ -91,6 +91,16 @@ def test_the_owner_withdraws_on_the_page(alice_client: Client, customer_a: Custo
     assert customer_a.status == Customer.Status.ACTIVE
 
 
+def test_the_owner_finds_the_page_from_the_account_page(
+    alice_client: Client, bob_client: Client
+) -> None:
+    """The owner reaches the cancellation page from the account page (it was linked only
+    from the banner shown once notice was given); a member, who may not give notice, sees
+    no link."""
+    assert f'href="{PAGE}"' in alice_client.get("/account/").content.decode()
+    assert f'href="{PAGE}"' not in bob_client.get("/account/").content.decode()
+
+
 def test_a_member_may_not_give_notice(bob_client: Client) -> None:
     assert bob_client.get(PAGE).status_code == 403
     assert bob_client.post(PAGE, {"give": "1", "effective_date": "2030-01-01"}).status_code == 403

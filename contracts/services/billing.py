@@ -29,11 +29,6 @@ def month_end(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
-# The earliest date the liability cap is worked out for (a date in year 1 has no three
-# months before it); the API and the admin refuse earlier ones as invalid.
-EARLIEST_CAP_DATE = date(1900, 1, 1)
-
-
 def add_months(day: date, months: int) -> date:
     """``day`` moved by whole calendar months, clamped to the last day of the month
     (2024-05-31 − 3 months = 2024-02-29; 2023-05-31 − 3 months = 2023-02-28)."""
@@ -257,7 +252,10 @@ def customer_liability_cap(*, customer: Customer, on: date) -> LiabilityCap:
     the month's end, so 2024-05-31 looks back to 2024-02-29) up to and including ``on`` —
     the day three months back is not counted (初日不算入), which makes the window exactly
     three months long."""
-    start = add_months(on, -3) + timedelta(days=1)
+    try:
+        start = add_months(on, -3) + timedelta(days=1)
+    except ValueError:  # a date in the first three months of year 1 has none before it
+        start = date.min
     total = (
         Payment.objects.filter(
             customer=customer, received_on__gte=start, received_on__lte=on

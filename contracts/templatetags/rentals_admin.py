@@ -12,11 +12,7 @@ from django.utils import timezone
 from accounts.models import Customer
 
 from ..selectors.rentals import units_to_return
-from ..services.billing import (
-    EARLIEST_CAP_DATE,
-    customer_liability_cap,
-    customer_outstanding_balance,
-)
+from ..services.billing import customer_liability_cap, customer_outstanding_balance
 
 register = template.Library()
 
@@ -34,9 +30,6 @@ def customer_billing(context: dict[str, Any], customer: Customer | None) -> dict
             on = date.fromisoformat(raw)
         except ValueError:
             invalid = True
-        else:
-            if on < EARLIEST_CAP_DATE:
-                on, invalid = timezone.localdate(), True
     return {
         "customer": customer,
         "balance": customer_outstanding_balance(customer=customer),

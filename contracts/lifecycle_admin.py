@@ -264,6 +264,10 @@ class InterruptionForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
+        if starts_at and ends_at and ends_at <= starts_at:
+            # Said in words here; the model's constraint would only name itself.
+            self.add_error("ends_at", _("The interruption must end after it starts."))
         if data.get("starts_at") and data.get("scope") and data.get("reason"):
             try:
                 service_events.interruption_validate(

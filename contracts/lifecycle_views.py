@@ -44,6 +44,9 @@ class CancellationForm(forms.Form):
 
     def clean_effective_date(self) -> date:
         value: date = self.cleaned_data["effective_date"]
+        if value >= date.max:
+            # It takes effect at the end of the day: the last date there is has no end.
+            raise ValidationError(self.fields["effective_date"].error_messages["invalid"])
         if value < self.earliest:
             raise ValidationError(
                 _("Cancellation takes effect at least 7 days after notice (Art. 12(3)).")

@@ -61,4 +61,4 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["customer", "-created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+        return f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M} {self.action}"

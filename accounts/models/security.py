@@ -131,7 +131,7 @@ class NetworkSighting(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.network} {self.seen_at:%Y-%m-%d %H:%M}"
+        return f"{self.user_id} {self.network} {timezone.localtime(self.seen_at):%Y-%m-%d %H:%M}"
 
 
 class SharingFlag(models.Model):

@@ -185,7 +185,7 @@ class Cancellation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer} → {self.effective_at:%Y-%m-%d}"
+        return f"{self.customer} → {timezone.localtime(self.effective_at):%Y-%m-%d}"
 
 
 class ReturnChecklist(models.Model):

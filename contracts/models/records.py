@@ -98,7 +98,8 @@ class VideoRecord(models.Model):
     def __str__(self) -> str:
         return (
             f"#{self.pk} {self.get_storage_display()} "
-            f"{self.period_start:%Y-%m-%d}–{self.period_end:%Y-%m-%d}"
+            f"{timezone.localtime(self.period_start):%Y-%m-%d}–"
+            f"{timezone.localtime(self.period_end):%Y-%m-%d}"
         )
 
 
@@ -238,7 +239,9 @@ class VideoDisclosure(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.disclosed_at:%Y-%m-%d} → {self.recipient} ({self.ground})"
+        return (
+            f"{timezone.localtime(self.disclosed_at):%Y-%m-%d} → {self.recipient} ({self.ground})"
+        )
 
 
 class ContractTransfer(models.Model):
@@ -359,4 +362,4 @@ class PersonalDataErasure(models.Model):
         ordering = ["-erased_at"]
 
     def __str__(self) -> str:
-        return f"{self.customer_id} {self.erased_at:%Y-%m-%d}"
+        return f"{self.customer_id} {timezone.localtime(self.erased_at):%Y-%m-%d}"

@@ -353,4 +353,4 @@ class UsageContract(models.Model):
         ordering = ["-formed_at"]
 
     def __str__(self) -> str:
-        return f"{self.customer} ({self.formed_at:%Y-%m-%d})"
+        return f"{self.customer} ({timezone.localtime(self.formed_at):%Y-%m-%d})"

@@ -225,7 +225,7 @@ class BackhoeAcknowledgement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.rental_id} {self.acknowledged_at:%Y-%m-%d %H:%M}"
+        return f"#{self.rental_id} {timezone.localtime(self.acknowledged_at):%Y-%m-%d %H:%M}"
 
 
 class Charge(models.Model):
@@ -379,4 +379,4 @@ class VideoDeletionRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_storage_display()} {self.deleted_at:%Y-%m-%d}"
+        return f"{self.get_storage_display()} {timezone.localtime(self.deleted_at):%Y-%m-%d}"

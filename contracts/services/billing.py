@@ -252,7 +252,10 @@ def customer_liability_cap(*, customer: Customer, on: date) -> LiabilityCap:
     the month's end, so 2024-05-31 looks back to 2024-02-29) up to and including ``on`` —
     the day three months back is not counted (初日不算入), which makes the window exactly
     three months long."""
-    start = add_months(on, -3) + timedelta(days=1)
+    try:
+        start = add_months(on, -3) + timedelta(days=1)
+    except ValueError:  # a date in the first three months of year 1 has none before it
+        start = date.min
     total = (
         Payment.objects.filter(
             customer=customer, received_on__gte=start, received_on__lte=on

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -272,10 +273,11 @@ def cancellation_reminders_send_due(*, now: datetime | None = None) -> JobResult
                 action="contracts.cancellation.reminded",
                 clause=Clause.ART12_3,
                 target_type=Cancellation,
-                # str(cancellation): "<customer> → <effective date, UTC>".
+                # str(cancellation): "<customer> → <effective date in Japan>".
                 target_repr=(
                     f"(SELECT name FROM {Customer._meta.db_table} WHERE id = s.customer_id)"  # noqa: S608
-                    " || ' → ' || to_char(s.effective_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+                    " || ' → ' || to_char(s.effective_at AT TIME ZONE"
+                    f" '{settings.TIME_ZONE}', 'YYYY-MM-DD')"
                 ),
                 extra=f"jsonb_build_object('effective_at', {sql_isoformat('s.effective_at')})",
             )

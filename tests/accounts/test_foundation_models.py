@@ -74,3 +74,21 @@ def test_audit_record_names_the_scheduler_when_no_actor(customer_a):
     entry = audit_record(action="contracts.cancellation.applied", customer=customer_a)
     assert entry.actor is None
     assert entry.actor_label == "scheduler"
+
+
+def test_times_in_names_are_tokyo_times_not_utc(customer_a):
+    """The admin names a usage contract and an audit entry by their time: the date and hour
+    in Japan (2026-12-01 01:30 in Tokyo is still 2026-11-30 in UTC)."""
+    from datetime import UTC, datetime
+
+    from contracts.models import UsageContract
+    from tests.factories import make_usage_contract
+
+    moment = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)
+    contract = make_usage_contract(customer_a)
+    UsageContract.objects.filter(pk=contract.pk).update(formed_at=moment)
+    contract = UsageContract.objects.get(pk=contract.pk)
+    assert str(contract).endswith("(2026-12-01)")
+    entry = audit_record(action="test.moment", target=customer_a)
+    AuditEntry.objects.filter(pk=entry.pk).update(created_at=moment)
+    assert str(AuditEntry.objects.get(pk=entry.pk)) == "2026-12-01 01:30 test.moment"

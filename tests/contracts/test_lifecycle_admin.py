@@ -38,7 +38,7 @@ def test_staff_suspend_with_a_ground_and_a_note_on_an_intermediate_page(
 ) -> None:
     client = login(staff)
     page = act(client, STANDING, "suspend", [customer_a])
-    assert "Art. 12(1)(3)" in page and 'name="note"' in page
+    assert "第12条第1項第3号" in page and 'name="note"' in page
     assert not Suspension.objects.exists()
     act(client, STANDING, "suspend", [customer_a], confirm="1", note="x")  # no ground
     assert not Suspension.objects.exists()
@@ -117,6 +117,13 @@ def test_staff_schedule_an_interruption_in_the_admin(
     again = client.post("/admin/contracts/serviceinterruption/add/", past)
     assert again.status_code == 200
     assert "緊急としてください" in again.content.decode()
+    backwards = {**data, "starts_at_1": "12:00:00", "ends_at_1": "10:00:00"}
+    refused = client.post("/admin/contracts/serviceinterruption/add/", backwards)
+    assert refused.status_code == 200
+    body = refused.content.decode()
+    assert "停止の終了日時は開始日時より後にしてください。" in body
+    assert "interruption_ends_after_start" not in body
+    assert ServiceInterruption.objects.count() == 1
 
 
 def test_staff_announce_a_service_end_and_29_days_is_refused(

@@ -65,6 +65,18 @@ def test_a_date_under_seven_days_is_refused(alice_client: Client, customer_a: Cu
     assert not Cancellation.objects.exists()
 
 
+def test_the_last_date_there_is_is_refused_not_a_server_error(alice_client: Client) -> None:
+    """9999-12-31 has no end of day to take effect at: the form says the date is invalid."""
+    response = alice_client.post(
+        PAGE,
+        {"give": "1", "effective_date": "9999-12-31", "confirm": "on"},
+        HTTP_ACCEPT_LANGUAGE="ja",
+    )
+    assert response.status_code == 200
+    assert "日付を正しく入力してください。" in response.content.decode()
+    assert not Cancellation.objects.exists()
+
+
 def test_the_warning_must_be_acknowledged(alice_client: Client) -> None:
     alice_client.post(PAGE, {"give": "1", "effective_date": "2030-01-01"})
     assert not Cancellation.objects.exists()
@@ -77,6 +89,16 @@ def test_the_owner_withdraws_on_the_page(alice_client: Client, customer_a: Custo
     assert Cancellation.objects.get().state == Cancellation.State.WITHDRAWN
     customer_a.refresh_from_db()
     assert customer_a.status == Customer.Status.ACTIVE
+
+
+def test_the_owner_finds_the_page_from_the_account_page(
+    alice_client: Client, bob_client: Client
+) -> None:
+    """The owner reaches the cancellation page from the account page (it was linked only
+    from the banner shown once notice was given); a member, who may not give notice, sees
+    no link."""
+    assert f'href="{PAGE}"' in alice_client.get("/account/").content.decode()
+    assert f'href="{PAGE}"' not in bob_client.get("/account/").content.decode()
 
 
 def test_a_member_may_not_give_notice(bob_client: Client) -> None:
@@ -121,6 +143,21 @@ def test_the_api_refuses_a_six_day_notice(alice_client: Client) -> None:
         content_type="application/json",
     )
     assert response.status_code == 400
+    assert not Cancellation.objects.exists()
+
+
+def test_the_api_answers_in_japanese(alice_client: Client, bob_client: Client) -> None:
+    """A Japanese client reads every refusal of the cancellation API in Japanese."""
+    missing = alice_client.get(API, HTTP_ACCEPT_LANGUAGE="ja").json()
+    assert missing == {"code": "not_found", "detail": "登録取消の通知は行われていません。"}
+    member = bob_client.post(API, {}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="ja")
+    assert member.json()["code"] == "permission_denied"
+    assert member.json()["detail"] == "通知およびその撤回は、貴社の管理者（オーナー）のみ行えます。"
+    invalid = alice_client.post(
+        API, {"effective_at": "garbage"}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="ja"
+    ).json()
+    assert invalid["code"] == "invalid"
+    assert invalid["detail"] == "入力内容に誤りがあります。"
     assert not Cancellation.objects.exists()
 
 

@@ -131,6 +131,13 @@ def test_the_customer_page_shows_balance_and_liability_cap(
     assert 'id="customer-billing"' in body
     assert "¥20,300" in body
     assert "¥-21,300" in body or "-21,300" in body
+    # A date with no three months before it counts from the first date there is, not a 500.
+    response = staff_client.get(
+        f"/admin/accounts/customer/{customer_a.pk}/change/?cap_date=0001-01-01",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert "The date was not understood" not in response.content.decode()
 
 
 def test_units_list_filters_searches_and_exports(staff_client: Client):

@@ -49,8 +49,11 @@ def test_a_member_requests_through_the_api(customer_a: Customer, bob: User):
     make_usage_contract(customer_a)
     camera = ProductFactory()
     unknown = {**_request(camera), "product": 999999}
-    response = _api(bob).post("/api/v1/rentals", unknown, "application/json")
-    assert response.status_code == 400 and "product" in response.json()["errors"]
+    response = _api(bob).post(
+        "/api/v1/rentals", unknown, "application/json", HTTP_ACCEPT_LANGUAGE="ja"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["product"] == ["この商品はありません。"]
     response = _api(bob).post("/api/v1/rentals", _request(camera), "application/json")
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -105,6 +108,12 @@ def test_the_customer_reads_its_contract_rentals_units_and_billing(
     assert balance["liability_cap_yen"] == 12000
     assert balance["outstanding_balance_yen"] == -12000
     assert client.get("/api/v1/balance?date=2026-13-01").status_code == 400
+    refused = client.get("/api/v1/balance?date=2026-13-01", HTTP_ACCEPT_LANGUAGE="ja")
+    assert refused.json()["errors"]["date"] == ["YYYY-MM-DD の形式で入力してください。"]
+    # A date with no three months before it counts from the first date there is, not a 500.
+    early = client.get("/api/v1/balance?date=0001-01-01")
+    assert early.status_code == 200
+    assert early.json()["liability_cap_window_start"] == "0001-01-01"
 
 
 def test_every_object_route_is_404_for_another_company(

@@ -44,6 +44,16 @@ def test_the_detail_shows_the_text_as_sent(alice_client: Client, notice_a: Notic
     assert "第8条第1項" in page
 
 
+def test_the_detail_names_the_clause_in_the_readers_language(
+    alice_client: Client, notice_a: Notice
+) -> None:
+    """The clause row shows the article's label (第8条第1項: 本サービスの停止), not the stored
+    code (art8.1)."""
+    page = alice_client.get(f"/notices/{notice_a.pk}/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "<dd>第8条第1項: 本サービスの停止</dd>" in page
+    assert "<dd>art8.1</dd>" not in page
+
+
 def test_another_companys_notice_is_a_404(charlie_client: Client, notice_a: Notice) -> None:
     assert charlie_client.get(f"/notices/{notice_a.pk}/").status_code == 404
     assert charlie_client.get("/notices/999999/").status_code == 404

@@ -151,6 +151,16 @@ def test_an_applicant_sees_the_full_text_and_accepts(applicant: User) -> None:
     assert client.get("/account/").status_code == 200
 
 
+def test_a_first_acceptance_shows_the_full_text_not_a_comparison(newcomer: User) -> None:
+    """Someone who never accepted a version reads the whole text: no "what changed" section
+    (there is no earlier version of theirs), and no Python object printed in its place."""
+    body = signed_in(newcomer).get("/terms/accept/?next=/dashboard/").content.decode()
+    assert 'class="terms-text"' in body
+    assert "第 12 条（登録取消等）" in body
+    assert "ParsedLine(" not in body
+    assert 'class="terms-diff"' not in body
+
+
 def test_it_requires_the_checkbox(newcomer: User) -> None:
     client = signed_in(newcomer)
     response = client.post("/terms/accept/", {"versions": str(seed_version().pk)})

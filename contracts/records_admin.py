@@ -107,6 +107,14 @@ class VideoRecordForm(forms.ModelForm):
             "external_ref",
         )
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("period_start"), data.get("period_end")
+        if start and end and end <= start:
+            # Said in words here; the model's constraint would only name itself.
+            self.add_error("period_end", _("The recording must end after it starts."))
+        return data
+
 
 @admin.register(VideoRecord)
 class VideoRecordAdmin(admin.ModelAdmin):
@@ -223,6 +231,14 @@ class VideoDisclosureForm(forms.ModelForm):
                 "Ground (4) may forbid telling the customer: choose explicitly."
             ),
         }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        withheld = data.get("notification") == VideoDisclosure.Notification.WITHHOLD
+        if withheld and not (data.get("withhold_reason") or "").strip():
+            # Said in words here; the model's constraint would only name itself.
+            self.add_error("withhold_reason", _("Give the reason for not telling the customer."))
+        return data
 
 
 @admin.register(VideoDisclosure)

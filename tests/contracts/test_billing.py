@@ -10,7 +10,7 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from accounts.models import AuditEntry, Customer, User
 from contracts.models import Charge, Payment
@@ -115,6 +115,22 @@ def test_charge_job_charges_the_last_partial_month_of_an_ended_rental(
     assert (charge.days_charged, charge.amount_yen) == (10, 3266)
     # October: the rental had ended, nothing to charge.
     assert billing.charges_create_for_month(period=date(2026, 10, 1)) == 0
+
+
+def test_the_command_refuses_a_month_that_is_not_over(
+    customer_a: Customer, alice: User, staff: User
+):
+    """Charging December on 1 December would bill the whole month for days not yet used,
+    and the month is never charged again: the command refuses the current and later months."""
+    with time_machine.travel("2026-11-20 10:00 +0900", tick=False):
+        make_active(customer_a, alice, staff, started=date(2026, 11, 20))
+    with time_machine.travel("2026-12-01 01:30 +0900", tick=False):
+        for month in ("2026-12", "2030-01"):
+            with pytest.raises(CommandError, match="not over yet"):
+                call_command("charge_rentals", "--month", month, stdout=StringIO())
+        assert not Charge.objects.exists()
+        call_command("charge_rentals", "--month", "2026-11", stdout=StringIO())
+    assert Charge.objects.get().period == date(2026, 11, 1)
 
 
 def test_charge_job_ignores_requests_and_undelivered_rentals(

@@ -367,6 +367,9 @@ def test_withholding_the_notice_needs_a_reason_and_sends_nothing(
         _disclosure_post(customer_a, record, ground="4", notification="withhold"),
     )
     assert refused.status_code == 200 and not VideoDisclosure.objects.exists()
+    body = refused.content.decode()
+    assert "お客様に通知しない理由を入力してください。" in body
+    assert "videodisclosure_withhold_has_reason" not in body
     staff_client.post(
         "/admin/contracts/videodisclosure/add/",
         _disclosure_post(
@@ -461,20 +464,25 @@ def test_ending_a_rental_marks_its_cloud_records_deleted_and_a_wipe_its_sd_recor
 
 
 def test_staff_add_a_record_in_the_admin(staff_client: Client, rental_a: Rental):
-    response = staff_client.post(
-        "/admin/contracts/videorecord/add/",
-        {
-            "rental": str(rental_a.pk),
-            "unit": str(rental_a.assignments.get().unit_id),
-            "period_start_0": "2026-11-01",
-            "period_start_1": "09:00:00",
-            "period_end_0": "2026-11-01",
-            "period_end_1": "18:00:00",
-            "storage": "cloud",
-            "size_bytes": "123456789",
-            "external_ref": "",
-        },
-    )
+    data = {
+        "rental": str(rental_a.pk),
+        "unit": str(rental_a.assignments.get().unit_id),
+        "period_start_0": "2026-11-01",
+        "period_start_1": "09:00:00",
+        "period_end_0": "2026-11-01",
+        "period_end_1": "08:00:00",
+        "storage": "cloud",
+        "size_bytes": "123456789",
+        "external_ref": "",
+    }
+    # Ending before it starts: refused in words, not with the constraint's name.
+    backwards = staff_client.post("/admin/contracts/videorecord/add/", data)
+    assert backwards.status_code == 200
+    assert "記録の終了日時は開始日時より後にしてください。" in backwards.content.decode()
+    assert "videorecord_period_ordered" not in backwards.content.decode()
+    assert not VideoRecord.objects.exists()
+    data["period_end_1"] = "18:00:00"
+    response = staff_client.post("/admin/contracts/videorecord/add/", data)
     errors = response.context["adminform"].form.errors if response.status_code == 200 else {}
     assert response.status_code == 302, errors
     record = VideoRecord.objects.get()

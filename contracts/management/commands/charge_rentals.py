@@ -6,8 +6,9 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
-from contracts.services.billing import charges_create_due, charges_create_for_month
+from contracts.services.billing import charges_create_due, charges_create_for_month, month_start
 
 
 def _month(value: str) -> date:
@@ -26,6 +27,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["month"]:
             period = _month(options["month"])
+            if period >= month_start(timezone.localdate()):
+                # A month is charged once, whole or pro rata, when it is over: charging it
+                # earlier would bill days not yet used, and the charge is never made again.
+                raise CommandError(
+                    f"{options['month']} is not over yet (Japan time): only past months "
+                    "can be charged."
+                )
             created = charges_create_for_month(period=period)
         else:
             period = None

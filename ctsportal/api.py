@@ -259,8 +259,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.ValidationError):
         body: dict[str, Any] = {
             "code": "invalid",
-            "detail": str(exceptions.ValidationError.default_detail),
+            # Our own words: DRF has no Japanese for "Invalid input."
+            "detail": _("Invalid input."),
             "errors": response.data,
+        }
+    elif isinstance(exc, exceptions.ParseError):
+        # DRF's "JSON parse error - <Python's message>" is English whatever the language;
+        # the parser's message (where in the body) stays, after words in the caller's.
+        reason = str(exc.detail).removeprefix("JSON parse error - ")
+        body = {
+            "code": "parse_error",
+            "detail": _("The request body is not valid JSON: %(reason)s") % {"reason": reason},
         }
     elif (refusal := getattr(exc, "refusal", None)) is not None:
         # ctsportal.policy.PolicyDenied, recognised by its refusal rather than imported: the

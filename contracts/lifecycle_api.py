@@ -4,6 +4,7 @@ Owner only; open while suspended (Art. 12(1))."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
@@ -35,7 +36,9 @@ class CancellationGiveSerializer(serializers.Serializer):
 def _owner(request: Request) -> Membership:
     membership = membership_or_404(request)
     if not membership.is_owner:
-        raise exceptions.PermissionDenied("Only the company's owner may give or withdraw notice.")
+        raise exceptions.PermissionDenied(
+            _("Only the company's owner may give or withdraw notice.")
+        )
     return membership
 
 
@@ -47,7 +50,7 @@ class CancellationView(APIView):
         membership = _owner(request)
         current = cancellations.cancellation_current(customer=membership.customer)
         if current is None:
-            raise exceptions.NotFound("No notice of cancellation has been given.")
+            raise exceptions.NotFound(_("No notice of cancellation has been given."))
         return Response(CancellationSerializer(current).data)
 
     @extend_schema(
@@ -92,7 +95,7 @@ class CancellationView(APIView):
         membership = _owner(request)
         current = cancellations.cancellation_current(customer=membership.customer)
         if current is None:
-            raise exceptions.NotFound("No notice of cancellation has been given.")
+            raise exceptions.NotFound(_("No notice of cancellation has been given."))
         try:
             withdrawn = cancellations.cancellation_withdraw(
                 cancellation=current, actor=membership.user, request=request._request

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.request import Request
@@ -222,13 +223,17 @@ class RentalListView(CachedReads, generics.ListAPIView):
         try:
             product: Product = product_get(pk=data.pop("product"))
         except Http404 as exc:
-            raise exceptions.ValidationError({"product": ["Unknown product."]}) from exc
+            raise exceptions.ValidationError({"product": [_("Unknown product.")]}) from exc
         acknowledged = data.pop("backhoe_acknowledged")
         sha256 = data.pop("acknowledgement_sha256")
         text, language = services.backhoe_acknowledgement_text()
         if sha256 and sha256 != hashlib.sha256(text.encode()).hexdigest():
             raise exceptions.ValidationError(
-                {"acknowledgement_sha256": ["The acknowledgement text has changed; show it again."]}
+                {
+                    "acknowledgement_sha256": [
+                        _("The acknowledgement text has changed; show it again.")
+                    ]
+                }
             )
         try:
             rental = services.rental_request(
@@ -374,7 +379,7 @@ class BalanceView(APIView):
             # Present, the date is YYYY-MM-DD (not empty, nor ISO's other spellings).
             on = timezone.localdate() if raw is None else _iso_date(raw)
         except ValueError as exc:
-            raise exceptions.ValidationError({"date": ["Use YYYY-MM-DD."]}) from exc
+            raise exceptions.ValidationError({"date": [_("Use YYYY-MM-DD.")]}) from exc
         cap = billing.customer_liability_cap(customer=customer, on=on)
         return Response(
             {

@@ -180,3 +180,30 @@ def test_the_schema_documents_the_rental_routes_and_their_errors(alice: User):
     post = paths["/api/v1/rentals"]["post"]["responses"]
     assert {"201", "400", "403", "404"} <= set(post)
     assert "404" in paths["/api/v1/rentals/{id}"]["get"]["responses"]
+
+
+def test_the_api_refusals_of_its_own_are_in_the_callers_language(
+    customer_a: Customer, alice: User, bob: User
+):
+    """The rentals and cancellation views' own messages (unknown product, changed
+    acknowledgement, a malformed date, no notice given, owner only) are translated."""
+    make_usage_contract(customer_a)
+    camera = ProductFactory()
+    client = _api(alice)
+    ja = {"HTTP_ACCEPT_LANGUAGE": "ja"}
+    unknown = {**_request(camera), "product": 999999}
+    errors = client.post("/api/v1/rentals", unknown, "application/json", **ja).json()["errors"]
+    assert errors["product"] == ["該当する商品がありません。"]
+    changed = {**_request(camera), "acknowledgement_sha256": "0" * 64}
+    errors = client.post("/api/v1/rentals", changed, "application/json", **ja).json()["errors"]
+    assert "確認事項" in errors["acknowledgement_sha256"][0]
+    errors = client.get("/api/v1/balance?date=2027/01/01", **ja).json()["errors"]
+    assert errors["date"] == ["日付は YYYY-MM-DD 形式で指定してください。"]
+    assert (
+        client.get("/api/v1/cancellation", **ja).json()["detail"] == "解約の通知はされていません。"
+    )
+    refused = _api(bob).get("/api/v1/cancellation", **ja)
+    assert refused.status_code == 403
+    assert "オーナー" in refused.json()["detail"]
+    english = client.get("/api/v1/cancellation", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert english["detail"] == "No notice of cancellation has been given."

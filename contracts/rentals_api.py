@@ -380,6 +380,12 @@ class BalanceView(APIView):
             on = timezone.localdate() if raw is None else _iso_date(raw)
         except ValueError as exc:
             raise exceptions.ValidationError({"date": [_("Use YYYY-MM-DD.")]}) from exc
+        try:
+            # The cap looks back three months: a date in the first months of year 1 has
+            # no such window (a ValueError, a 500 before).
+            billing.add_months(on, -3)
+        except ValueError as exc:
+            raise exceptions.ValidationError({"date": [_("The date is out of range.")]}) from exc
         cap = billing.customer_liability_cap(customer=customer, on=on)
         return Response(
             {

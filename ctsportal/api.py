@@ -84,6 +84,20 @@ class ReadModelSerializer(serializers.ModelSerializer):
         return kwargs
 
 
+class DateTimeField(serializers.DateTimeField):
+    """DRF's DateTimeField, with a time that leaves the calendar once placed in Tokyo
+    (``0001-01-01T00:00`` is 0000-12-31 in UTC) refused as out of range instead of an
+    OverflowError (a 500): DRF catches it only for a time given with its offset."""
+
+    default_error_messages = {"overflow": gettext_lazy("Date and time out of range.")}
+
+    def enforce_timezone(self, value: Any) -> Any:
+        try:
+            return super().enforce_timezone(value)
+        except OverflowError:
+            self.fail("overflow")
+
+
 # --- a service's refusal, as an API error -----------------------------------------------------
 
 # The codes of services' ValidationErrors that say the object's state does not allow the

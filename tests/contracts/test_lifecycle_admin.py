@@ -38,14 +38,17 @@ def test_staff_suspend_with_a_ground_and_a_note_on_an_intermediate_page(
 ) -> None:
     client = login(staff)
     page = act(client, STANDING, "suspend", [customer_a])
-    assert "Art. 12(1)(3)" in page and 'name="note"' in page
+    # The grounds in the staff member's language, as the terms of use name them.
+    assert (
+        "第12条第1項第6号：約款・契約条項の債務不履行条項への該当" in page and 'name="note"' in page
+    )
     assert not Suspension.objects.exists()
     act(client, STANDING, "suspend", [customer_a], confirm="1", note="x")  # no ground
     assert not Suspension.objects.exists()
-    act(client, STANDING, "suspend", [customer_a], confirm="1", ground="art12.1.3", note="未払い")
+    act(client, STANDING, "suspend", [customer_a], confirm="1", ground="art12.1.6", note="未払い")
     suspension = Suspension.objects.get()
     assert (suspension.ground, suspension.note, suspension.started_by) == (
-        "art12.1.3",
+        "art12.1.6",
         "未払い",
         staff,
     )

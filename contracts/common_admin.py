@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
 from django.http import HttpRequest
+
+from ctsportal.forms import CalendarSplitDateTimeField
+
+# ``formfield_overrides`` of a staff screen where dates and times are entered: a time outside
+# the calendar once in UTC is a form error, not a 500 (the admin's widget is kept).
+CALENDAR_DATETIMES: dict[type[models.Field[Any, Any]], dict[str, Any]] = {
+    models.DateTimeField: {"form_class": CalendarSplitDateTimeField}
+}
 
 
 class ReadOnlyAdminMixin:

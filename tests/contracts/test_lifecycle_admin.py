@@ -165,3 +165,66 @@ def test_the_bulk_approval_leaves_a_previously_revoked_match_to_its_own_page(
 def test_customers_cannot_reach_the_lifecycle_admin(alice_client: Client) -> None:
     for url in (STANDING, QUEUE, "/admin/contracts/serviceinterruption/"):
         assert alice_client.get(url).status_code == 302
+
+
+def test_the_interruption_and_service_end_forms_explain_their_refusals(
+    staff: User, customer_a: Customer
+) -> None:
+    """An end before the start, a category scope without its category, a whole-service end
+    naming a product line, a time in year 1: each a clear form error (in Japanese for a
+    Japanese staff member), never the constraint's database name or a 500, nothing
+    written."""
+    client = login(staff)
+    start = timezone.localtime(timezone.now() + timedelta(days=2)).strftime("%Y-%m-%d")
+    data = {
+        "title": "定期保守",
+        "scope": "all",
+        "category": "",
+        "reason": "art8.1.1",
+        "starts_at_0": start,
+        "starts_at_1": "10:00:00",
+        "ends_at_0": start,
+        "ends_at_1": "09:00:00",
+        "description": "",
+    }
+    url = "/admin/contracts/serviceinterruption/add/"
+    cases = [
+        (data, "終了日時は開始日時より後にしてください。"),
+        ({**data, "ends_at_1": "12:00:00", "scope": "category"}, "製品カテゴリを選んでください"),
+        (
+            {**data, "starts_at_0": "0001-01-01", "starts_at_1": "00:00:00", "emergency": "on"},
+            "日時が扱える範囲の外です。",
+        ),
+    ]
+    for posted, message in cases:
+        response = client.post(url, posted)
+        assert response.status_code == 200, posted
+        body = response.content.decode()
+        assert message in body and "制約" not in body, posted
+    assert not ServiceInterruption.objects.exists()
+    later = timezone.localtime(timezone.now() + timedelta(days=40)).strftime("%Y-%m-%d")
+    end = {"title": "終了", "scope": "category", "category": "", "note": ""}
+    end |= {"effective_at_0": later, "effective_at_1": "00:00:00"}
+    url = "/admin/contracts/serviceend/add/"
+    cases = [
+        (end, "提供を終了する製品ラインを選んでください。"),
+        ({**end, "scope": "all", "category": "accessory"}, "製品ラインを空欄にしてください。"),
+        ({**end, "effective_at_0": "0001-01-01"}, "日時が扱える範囲の外です。"),
+    ]
+    for posted, message in cases:
+        response = client.post(url, posted)
+        assert response.status_code == 200, posted
+        body = response.content.decode()
+        assert message in body and "制約" not in body, posted
+    assert not ServiceEnd.objects.exists()
+    page = act(
+        client,
+        STANDING,
+        "cancel_for_provider",
+        [customer_a],
+        confirm="1",
+        note="x",
+        effective_at="0001-01-01 00:00",
+    )
+    assert "日時が扱える範囲の外です。" in page
+    assert not Cancellation.objects.exists()

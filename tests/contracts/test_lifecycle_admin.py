@@ -228,3 +228,9 @@ def test_the_interruption_and_service_end_forms_explain_their_refusals(
     )
     assert "日時が扱える範囲の外です。" in page
     assert not Cancellation.objects.exists()
+
+
+def test_the_standing_list_heads_its_columns_in_japanese(staff: User, customer_a: Customer) -> None:
+    body = login(staff).get(STANDING).content.decode()
+    assert "ステータスの変更日時" in body and "解約の効力発生日時" in body
+    assert "status changed" not in body.lower() and "cancellation takes effect" not in body

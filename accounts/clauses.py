@@ -17,15 +17,15 @@ class Clause(models.TextChoices):
     ART3 = "art3", _("Art. 3: the service")
     ART4_1 = "art4.1", _("Art. 4(1): application for registration")
     ART4_2 = "art4.2", _("Art. 4(2): refusal of registration")
-    ART4_2_1 = "art4.2.1", _("Art. 4(2)(1): false or missing registration information")
-    ART4_2_2 = "art4.2.2", _("Art. 4(2)(2): payment default")
+    ART4_2_1 = "art4.2.1", _("Art. 4(2)(1): risk of breaching these terms")
+    ART4_2_2 = "art4.2.2", _("Art. 4(2)(2): false, wrong or missing registration information")
     ART4_2_3 = "art4.2.3", _("Art. 4(2)(3): previously revoked")
     ART4_2_4 = "art4.2.4", _("Art. 4(2)(4): anti-social forces")
     ART4_2_5 = "art4.2.5", _("Art. 4(2)(5): otherwise inappropriate")
     ART4_3 = "art4.3", _("Art. 4(3): approval notice forms the usage contract")
     ART5 = "art5", _("Art. 5: fees")
     ART6_1 = "art6.1", _("Art. 6(1): IDs and passwords are the customer's responsibility")
-    ART6_2 = "art6.2", _("Art. 6(2): no lending, transfer or sale of IDs")
+    ART6_2 = "art6.2", _("Art. 6(2): damage from the use of IDs is the customer's responsibility")
     ART6_3 = "art6.3", _("Art. 6(3): stolen or misused credentials")
     ART7_1 = "art7.1", _("Art. 7(1): prohibited acts")
     ART7_2 = "art7.2", _("Art. 7(2): deletion of offending information")
@@ -46,10 +46,13 @@ class Clause(models.TextChoices):
     ART12_1 = "art12.1", _("Art. 12(1): suspension or revocation by the provider")
     ART12_1_1 = "art12.1.1", _("Art. 12(1)(1): breach of these terms")
     ART12_1_2 = "art12.1.2", _("Art. 12(1)(2): false registration information")
-    ART12_1_3 = "art12.1.3", _("Art. 12(1)(3): payment default")
-    ART12_1_4 = "art12.1.4", _("Art. 12(1)(4): insolvency proceedings")
+    ART12_1_3 = "art12.1.3", _("Art. 12(1)(3): use likely to cause damage to others")
+    ART12_1_4 = "art12.1.4", _("Art. 12(1)(4): obstruction of the service")
     ART12_1_5 = "art12.1.5", _("Art. 12(1)(5): no use for three months and no answer")
-    ART12_1_6 = "art12.1.6", _("Art. 12(1)(6): anti-social forces")
+    ART12_1_6 = (
+        "art12.1.6",
+        _("Art. 12(1)(6): default under the Rental Basic Terms or Subscription Clauses"),
+    )
     ART12_1_7 = "art12.1.7", _("Art. 12(1)(7): otherwise inappropriate")
     ART12_2 = "art12.2", _("Art. 12(2): all debts fall due")
     ART12_3 = "art12.3", _("Art. 12(3): cancellation with 7 days' notice")
@@ -59,7 +62,7 @@ class Clause(models.TextChoices):
     ART15 = "art15", _("Art. 15: changes to these terms")
     ART16 = "art16", _("Art. 16: notices")
     ART17 = "art17", _("Art. 17: no assignment without consent")
-    ART20 = "art20", _("Art. 20: jurisdiction")
+    ART20 = "art20", _("Art. 20: matters not provided for are settled by consultation")
 
     @classmethod
     def label_for(cls, clause: str, language: str) -> str:

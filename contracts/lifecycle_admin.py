@@ -20,8 +20,9 @@ from django.utils.translation import gettext_lazy
 
 from accounts.current import user_of
 from accounts.models import Customer, User
+from ctsportal.forms import CalendarDateTimeField
 
-from .common_admin import ReadOnlyAdminMixin, StaffMayViewMixin
+from .common_admin import CALENDAR_DATETIMES, ReadOnlyAdminMixin, StaffMayViewMixin
 from .models import (
     PROVIDER_GROUND_CHOICES,
     Cancellation,
@@ -41,7 +42,7 @@ class MeasureForm(forms.Form):
     """The intermediate page of a measure: the ground of Art. 12(1) and a required note."""
 
     ground = forms.ChoiceField(label=gettext_lazy("Ground (Art. 12(1))"), required=False)
-    effective_at = forms.DateTimeField(
+    effective_at = CalendarDateTimeField(
         label=gettext_lazy("Takes effect (Japan time; empty: exactly 7 days from now)"),
         required=False,
     )
@@ -264,10 +265,13 @@ class InterruptionForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        # The model's constraints, in words a staff member can act on (the constraint's
+        # own message names only its database name).
         starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
         if starts_at and ends_at and ends_at <= starts_at:
-            # Said in words here; the model's constraint would only name itself.
             self.add_error("ends_at", _("The interruption must end after it starts."))
+        if data.get("scope") == ServiceInterruption.Scope.CATEGORY and not data.get("category"):
+            self.add_error("category", _("Choose the product category affected."))
         if data.get("starts_at") and data.get("scope") and data.get("reason"):
             try:
                 service_events.interruption_validate(
@@ -288,6 +292,7 @@ class ServiceInterruptionAdmin(admin.ModelAdmin):
     the affected customers (now if planned, as it starts if an emergency)."""
 
     form = InterruptionForm
+    formfield_overrides = CALENDAR_DATETIMES
     list_display = ("title", "scope", "reason", "starts_at", "ends_at", "emergency", "notified_at")
     list_filter = ("scope", "reason", "emergency")
     filter_horizontal = ("customers",)
@@ -333,6 +338,13 @@ class ServiceEndForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        scope, category = data.get("scope"), data.get("category")
+        if scope == ServiceEnd.Scope.CATEGORY and not category:
+            self.add_error("category", _("Choose the product line that ends."))
+        elif scope == ServiceEnd.Scope.ALL and category:
+            self.add_error(
+                "category", _("Leave the product line empty when the whole service ends.")
+            )
         if data.get("effective_at"):
             try:
                 service_events.service_end_validate(effective_at=data["effective_at"])
@@ -347,6 +359,7 @@ class ServiceEndAdmin(admin.ModelAdmin):
     least; every affected customer is told once)."""
 
     form = ServiceEndForm
+    formfield_overrides = CALENDAR_DATETIMES
     list_display = ("title", "scope", "category", "announced_at", "effective_at", "state")
     list_filter = ("scope", "state")
     fields = ("title", "scope", "category", "effective_at", "note")

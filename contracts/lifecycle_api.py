@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from accounts.current import membership_or_404
 from accounts.models import Membership
 from ctsportal.access import Access
-from ctsportal.api import service_error
+from ctsportal.api import DateTimeField, service_error
 
 from .lifecycle_views import CANCELLATION_REASON
 from .models import Cancellation
@@ -28,7 +28,7 @@ class CancellationSerializer(serializers.ModelSerializer):
 
 
 class CancellationGiveSerializer(serializers.Serializer):
-    effective_at = serializers.DateTimeField(
+    effective_at = DateTimeField(
         required=False, help_text="At least 7 days from now; default exactly 7 days."
     )
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 
+from .common_admin import CALENDAR_DATETIMES
 from .models import (
     ContractTransfer,
     PersonalDataErasure,
@@ -121,6 +122,7 @@ class VideoRecordAdmin(admin.ModelAdmin):
     """Art. 10: what the service holds; staff add records and moderate them (Art. 10(5))."""
 
     form = VideoRecordForm
+    formfield_overrides = CALENDAR_DATETIMES
     list_display = (
         "id",
         "customer",
@@ -246,6 +248,7 @@ class VideoDisclosureAdmin(admin.ModelAdmin):
     """Art. 10(3): every disclosure without consent. Staff only, never shown to customers."""
 
     form = VideoDisclosureForm
+    formfield_overrides = CALENDAR_DATETIMES
     list_display = (
         "disclosed_at",
         "customer",

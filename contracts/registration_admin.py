@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.current import user_of
 
-from .common_admin import StaffMayViewMixin
+from .common_admin import StaffMayViewMixin, terms_snapshot_display
 from .models import COMPANY_FIELDS, CONTACT_FIELDS, RegistrationApplication, UsageContract
 from .registration_forms import RefusalForm
 from .selectors.registration import application_checks, revoked_customer_matches, user_is_reviewer
@@ -71,7 +71,7 @@ class RegistrationApplicationAdmin(StaffMayViewMixin, admin.ModelAdmin):
             gettext_lazy("Evidence (Art. 4(1), 4(2)(4))"),
             {
                 "fields": (
-                    "terms_accepted",
+                    "terms_accepted_list",
                     "antisocial_declared_at",
                     "antisocial_declaration_version",
                     "antisocial_declaration_language",
@@ -97,6 +97,10 @@ class RegistrationApplicationAdmin(StaffMayViewMixin, admin.ModelAdmin):
 
     def has_decide_permission(self, request: HttpRequest) -> bool:
         return user_is_reviewer(user_of(request))
+
+    @admin.display(description=gettext_lazy("terms versions accepted"))
+    def terms_accepted_list(self, application: RegistrationApplication) -> str:
+        return terms_snapshot_display(application.terms_accepted)
 
     def get_urls(self) -> list[Any]:
         info = self.opts.app_label, self.opts.model_name
@@ -268,7 +272,12 @@ class UsageContractAdmin(StaffMayViewMixin, admin.ModelAdmin):
         "application",
         "formed_at",
         "approval_notice_id",
-        "terms_versions",
+        "terms_versions_list",
         "approved_by",
         "created_at",
     )
+    fields = readonly_fields
+
+    @admin.display(description=gettext_lazy("terms versions accepted"))
+    def terms_versions_list(self, contract: UsageContract) -> str:
+        return terms_snapshot_display(contract.terms_versions)

@@ -84,6 +84,20 @@ class ReadModelSerializer(serializers.ModelSerializer):
         return kwargs
 
 
+class DateTimeField(serializers.DateTimeField):
+    """DRF's DateTimeField, with a time that leaves the calendar once placed in Tokyo
+    (``0001-01-01T00:00`` is 0000-12-31 in UTC) refused as out of range instead of an
+    OverflowError (a 500): DRF catches it only for a time given with its offset."""
+
+    default_error_messages = {"overflow": gettext_lazy("Date and time out of range.")}
+
+    def enforce_timezone(self, value: Any) -> Any:
+        try:
+            return super().enforce_timezone(value)
+        except OverflowError:
+            self.fail("overflow")
+
+
 # --- a service's refusal, as an API error -----------------------------------------------------
 
 # The codes of services' ValidationErrors that say the object's state does not allow the
@@ -259,8 +273,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.ValidationError):
         body: dict[str, Any] = {
             "code": "invalid",
-            "detail": str(exceptions.ValidationError.default_detail),
+            # Our own words: DRF has no Japanese for "Invalid input."
+            "detail": _("Invalid input."),
             "errors": response.data,
+        }
+    elif isinstance(exc, exceptions.ParseError):
+        # DRF's "JSON parse error - <Python's message>" is English whatever the language;
+        # the parser's message (where in the body) stays, after words in the caller's.
+        reason = str(exc.detail).removeprefix("JSON parse error - ")
+        body = {
+            "code": "parse_error",
+            "detail": _("The request body is not valid JSON: %(reason)s") % {"reason": reason},
         }
     elif (refusal := getattr(exc, "refusal", None)) is not None:
         # ctsportal.policy.PolicyDenied, recognised by its refusal rather than imported: the

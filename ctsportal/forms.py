@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import datetime
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 
 
 def add_service_error(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -15,3 +19,35 @@ def add_service_error(form: forms.BaseForm, exc: ValidationError) -> None:
                 form.add_error(name if name in form.fields else None, error)
     else:
         form.add_error(None, exc)
+
+
+def _within_calendar(value: Any) -> None:
+    """A time entered in Tokyo on the calendar's first or last day may not exist in UTC,
+    where it is stored (0001-01-01 00:00 in Tokyo is in year 0 in UTC): refused on the form
+    instead of an OverflowError when the model's constraints or the database convert it."""
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        try:
+            value.astimezone(datetime.UTC)
+        except OverflowError as exc:
+            raise ValidationError(
+                gettext_lazy("Date and time out of range."), code="overflow"
+            ) from exc
+
+
+class CalendarDateTimeField(forms.DateTimeField):
+    """A date and time (Japan time) that exists in UTC too."""
+
+    def to_python(self, value: Any) -> Any:
+        result = super().to_python(value)
+        _within_calendar(result)
+        return result
+
+
+class CalendarSplitDateTimeField(forms.SplitDateTimeField):
+    """The admin's date and time pair (Japan time), refused when outside the calendar in UTC
+    (``contracts.common_admin.CALENDAR_DATETIMES``)."""
+
+    def compress(self, data_list: Any) -> Any:
+        result = super().compress(data_list)
+        _within_calendar(result)
+        return result

@@ -166,3 +166,37 @@ def test_a_customer_still_sees_the_customer_message(alice: User) -> None:
         body = permission_denied(request).content.decode()
     assert "Your role in your company" in body
     assert "staff account" not in body
+
+
+def test_the_terms_accepted_are_listed_in_japan_time(
+    submitted: RegistrationApplication, viewer: User
+) -> None:
+    """Accepted at 16:30 UTC on 30 November is 01:30 on 1 December in Tokyo: the staff
+    screens show the Tokyo day, as every other time there, not the stored JSON in UTC."""
+    snapshot = [
+        {
+            "document": "terms-of-use",
+            "label": "2023-04-01",
+            "sha256": "ab" * 32,
+            "accepted_at": "2026-11-30T16:30:00+00:00",
+        }
+    ]
+    RegistrationApplication.objects.filter(pk=submitted.pk).update(terms_accepted=snapshot)
+    body = login(viewer).get(change_url(submitted)).content.decode()
+    assert "terms-of-use 2023-04-01 — 2026年12月1日1:30" in body
+    assert "2026-11-30T16:30" not in body
+
+
+def test_the_usage_contract_lists_its_terms_in_japan_time(
+    customer_a: Customer, viewer: User
+) -> None:
+    from contracts.models import UsageContract
+    from tests.factories import make_usage_contract
+
+    contract = make_usage_contract(customer_a)
+    snapshot = [{"document": "terms-of-use", "label": "2023-04-01", "sha256": "cd" * 32}]
+    snapshot[0]["accepted_at"] = "2026-11-30T16:30:00+00:00"
+    UsageContract.objects.filter(pk=contract.pk).update(terms_versions=snapshot)
+    response = login(viewer).get(f"/admin/contracts/usagecontract/{contract.pk}/change/")
+    assert response.status_code == 200
+    assert "2026年12月1日1:30" in response.content.decode()

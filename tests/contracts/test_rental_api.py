@@ -189,3 +189,49 @@ def test_the_schema_documents_the_rental_routes_and_their_errors(alice: User):
     post = paths["/api/v1/rentals"]["post"]["responses"]
     assert {"201", "400", "403", "404"} <= set(post)
     assert "404" in paths["/api/v1/rentals/{id}"]["get"]["responses"]
+
+
+def test_the_api_refusals_of_its_own_are_in_the_callers_language(
+    customer_a: Customer, alice: User, bob: User
+):
+    """The rentals and cancellation views' own messages (unknown product, changed
+    acknowledgement, a malformed date, no notice given, owner only) are translated."""
+    make_usage_contract(customer_a)
+    camera = ProductFactory()
+    client = _api(alice)
+    ja = {"HTTP_ACCEPT_LANGUAGE": "ja"}
+    unknown = {**_request(camera), "product": 999999}
+    errors = client.post("/api/v1/rentals", unknown, "application/json", **ja).json()["errors"]
+    assert errors["product"] == ["該当する商品がありません。"]
+    changed = {**_request(camera), "acknowledgement_sha256": "0" * 64}
+    errors = client.post("/api/v1/rentals", changed, "application/json", **ja).json()["errors"]
+    assert "確認事項" in errors["acknowledgement_sha256"][0]
+    errors = client.get("/api/v1/balance?date=2027/01/01", **ja).json()["errors"]
+    assert errors["date"] == ["日付は YYYY-MM-DD 形式で指定してください。"]
+    assert (
+        client.get("/api/v1/cancellation", **ja).json()["detail"] == "解約の通知はされていません。"
+    )
+    refused = _api(bob).get("/api/v1/cancellation", **ja)
+    assert refused.status_code == 403
+    assert "オーナー" in refused.json()["detail"]
+    english = client.get("/api/v1/cancellation", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert english["detail"] == "No notice of cancellation has been given."
+
+
+def test_dates_at_the_ends_of_the_calendar_are_a_400_not_a_500(customer_a: Customer, alice: User):
+    """Year 1 placed in Tokyo leaves the calendar (UTC is 9 hours behind), and the
+    liability cap's window of year 1 starts before it: both are refused with the error
+    shape."""
+    make_usage_contract(customer_a)
+    client = _api(alice)
+    for effective_at in ("0001-01-01", "0001-01-01T00:00", "9999-12-31T23:59:59-12:00"):
+        response = client.post(
+            "/api/v1/cancellation", {"effective_at": effective_at}, "application/json"
+        )
+        assert response.status_code == 400, (effective_at, response.content[:200])
+        assert response.json()["errors"]["effective_at"] == ["日時が扱える範囲の外です。"]
+    response = client.get("/api/v1/balance?date=0001-01-01")
+    assert response.status_code == 400
+    assert response.json()["errors"]["date"] == ["日付が扱える範囲の外です。"]
+    assert client.get("/api/v1/balance?date=0001-04-02").status_code == 200
+    assert client.get("/api/v1/balance?date=9999-12-31").status_code == 200

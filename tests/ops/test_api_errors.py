@@ -174,3 +174,22 @@ def test_the_schema_documents_the_pagination_bounds_that_are_enforced(
         if name == "page_size":
             expected["maximum"] = Pagination.max_page_size
         assert documented == expected
+
+
+def test_validation_and_parse_errors_are_in_the_requests_language(alice: User) -> None:
+    """DRF has no Japanese for "Invalid input." nor for its JSON parse error: the detail of
+    a 400 is in the caller's language like its field messages."""
+    client = _api(alice)
+    japanese = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+    for language, expect_japanese in (("ja", True), ("en", False)):
+        invalid = client.get("/api/v1/notices?page=0", HTTP_ACCEPT_LANGUAGE=language).json()
+        assert invalid["code"] == "invalid"
+        assert bool(japanese.search(invalid["detail"])) is expect_japanese, invalid
+        parse = client.post(
+            "/api/v1/rentals", "{bad", "application/json", HTTP_ACCEPT_LANGUAGE=language
+        )
+        assert parse.status_code == 400
+        body = parse.json()
+        assert body["code"] == "parse_error"
+        assert bool(japanese.search(body["detail"])) is expect_japanese, body
+        assert "line 1 column 2" in body["detail"]

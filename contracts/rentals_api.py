@@ -229,7 +229,11 @@ class RentalListView(CachedReads, generics.ListAPIView):
         text, language = services.backhoe_acknowledgement_text()
         if sha256 and sha256 != hashlib.sha256(text.encode()).hexdigest():
             raise exceptions.ValidationError(
-                {"acknowledgement_sha256": ["The acknowledgement text has changed; show it again."]}
+                {
+                    "acknowledgement_sha256": [
+                        _("The acknowledgement text has changed; show it again.")
+                    ]
+                }
             )
         try:
             rental = services.rental_request(

@@ -120,6 +120,13 @@ def test_staff_schedule_an_interruption_in_the_admin(
     again = client.post("/admin/contracts/serviceinterruption/add/", past)
     assert again.status_code == 200
     assert "緊急としてください" in again.content.decode()
+    backwards = {**data, "starts_at_1": "12:00:00", "ends_at_1": "10:00:00"}
+    refused = client.post("/admin/contracts/serviceinterruption/add/", backwards)
+    assert refused.status_code == 200
+    body = refused.content.decode()
+    assert "終了日時は開始日時より後にしてください。" in body
+    assert "interruption_ends_after_start" not in body
+    assert ServiceInterruption.objects.count() == 1
 
 
 def test_staff_announce_a_service_end_and_29_days_is_refused(

@@ -47,10 +47,10 @@ def test_the_detail_shows_the_text_as_sent(alice_client: Client, notice_a: Notic
 def test_the_detail_names_the_clause_in_the_readers_language(
     alice_client: Client, notice_a: Notice
 ) -> None:
-    """The clause row shows the article's label (第8条第1項: 本サービスの停止), not the stored
+    """The clause row shows the article's label (第8条第1項：本サービスの停止・中断), not the stored
     code (art8.1)."""
     page = alice_client.get(f"/notices/{notice_a.pk}/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
-    assert "<dd>第8条第1項: 本サービスの停止</dd>" in page
+    assert "<dd>第8条第1項：本サービスの停止・中断</dd>" in page
     assert "<dd>art8.1</dd>" not in page
 
 

@@ -9,6 +9,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
+from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -53,6 +54,15 @@ class AccountAdapter(DefaultAccountAdapter):
                 expires_at__gt=timezone.now(),
             ).exists()
         )
+
+    def clean_email(self, email: str) -> str:
+        """allauth's forms (sign-up, adding an address) accept Django's 320 characters; the
+        login is at most the column's 254, which only saving refused (a server error)."""
+        email = super().clean_email(email)
+        limit = User._meta.get_field("email").max_length
+        if limit is not None:
+            MaxLengthValidator(limit)(email)
+        return email
 
     def get_client_ip(self, request: HttpRequest) -> str:
         """allauth's rate limits and session list see the client address the audit log

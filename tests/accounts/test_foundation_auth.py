@@ -58,6 +58,20 @@ def test_signup_refuses_weak_passwords(client, password):
     assert not User.objects.filter(email="weak@example.jp").exists()
 
 
+def test_signup_refuses_an_address_longer_than_the_login_column(client):
+    """Django's e-mail field takes 320 characters, the login at most 254: a longer address
+    is refused on the form (it was a server error when saved), and nobody is created."""
+    email = "x" * 250 + "@e.jp"
+    response = client.post(
+        "/accounts/signup/",
+        {"email": email, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, **SIGNUP_NAMES},
+        HTTP_ACCEPT_LANGUAGE="ja",
+    )
+    assert response.status_code == 200
+    assert "254 文字以下" in response.content.decode()
+    assert not User.objects.filter(email=email).exists()
+
+
 def test_repeated_failed_logins_are_rate_limited(alice, bob):
     client = Client()
     for _ in range(6):

@@ -289,9 +289,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # ctsportal.policy.PolicyDenied, recognised by its refusal rather than imported: the
         # policy reads the terms, and accounts/ (which imports these conventions) may not.
         body = {"code": str(refusal.code), "detail": refusal.detail, **refusal.extra}
-    elif isinstance(exc, exceptions.ParseError):
-        # DRF's JSON parser words its error in English only ("JSON parse error - ...").
-        body = {"code": "parse_error", "detail": _("The request body is not valid JSON.")}
     else:
         detail = exc.detail
         code = getattr(exc, "code_override", None) or _first_code(exc.get_codes())

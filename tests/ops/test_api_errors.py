@@ -137,20 +137,6 @@ def test_error_detail_follows_the_requests_language() -> None:
     assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", english["detail"])
 
 
-def test_a_body_that_is_not_json_is_refused_in_the_requests_language(alice: User) -> None:
-    response = _api(alice).post(
-        "/api/v1/members/invitations",
-        "{not json",
-        content_type="application/json",
-        HTTP_ACCEPT_LANGUAGE="ja",
-    )
-    assert response.status_code == 400
-    assert response.json() == {
-        "code": "parse_error",
-        "detail": "リクエストの本文が正しい JSON ではありません。",
-    }
-
-
 @pytest.mark.parametrize(
     ("query", "field"),
     [

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.current import user_of
+from ctsportal.spreadsheets import SafeWriter
 
 from . import services
 from .models import Product, Unit
@@ -29,7 +29,7 @@ def csv_response(
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.csv"'
     response.write("\ufeff")
-    writer = csv.writer(response)
+    writer = SafeWriter(response)
     writer.writerow(header)
     for row in rows:
         writer.writerow(["" if value is None else value for value in row])

@@ -3,7 +3,6 @@ data download and the public privacy page (Art. 11)."""
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django.conf import settings
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.current import membership_or_404
 from ctsportal.access import access
 from ctsportal.forms import add_service_error
+from ctsportal.spreadsheets import SafeWriter
 
 from .records_forms import TransferRequestForm
 from .selectors.records import video_backup_warning, video_deletion_log, video_record_list
@@ -62,7 +62,7 @@ def video_records_csv(request: HttpRequest) -> HttpResponse:
     """Art. 10(4): the list of records as CSV, for the customer's own backups."""
     customer = membership_or_404(request).customer
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SafeWriter(buffer)
     writer.writerow(CSV_COLUMNS)
     for r in video_record_list(customer=customer):
         writer.writerow(
@@ -72,8 +72,8 @@ def video_records_csv(request: HttpRequest) -> HttpResponse:
                 r.rental.site_name,
                 r.unit.serial if r.unit else "",
                 r.storage,
-                r.period_start.isoformat(),
-                r.period_end.isoformat(),
+                timezone.localtime(r.period_start).isoformat(),
+                timezone.localtime(r.period_end).isoformat(),
                 r.size_bytes,
                 r.state,
             ]

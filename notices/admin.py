@@ -3,7 +3,6 @@ of failed deliveries; CSV export of a customer's notice history (evidence in a d
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.contrib import admin, messages
@@ -20,6 +19,7 @@ from accounts.audit import audit_record
 from accounts.clauses import Clause
 from accounts.current import user_of
 from accounts.models import Customer
+from ctsportal.spreadsheets import SafeWriter
 
 from . import selectors, services
 from .models import Notice
@@ -49,7 +49,7 @@ class _Echo:
 
 
 def _csv_rows(notices: QuerySet[Notice]) -> Any:
-    writer = csv.writer(_Echo())
+    writer = SafeWriter(_Echo())
     # A BOM so that Excel, which Japanese offices open CSV files with, reads UTF-8.
     yield "\ufeff" + writer.writerow(CSV_COLUMNS)
     for notice in notices.select_related("subject_type").iterator(chunk_size=500):

@@ -8,7 +8,6 @@ require to stay with the provider."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import zipfile
@@ -36,6 +35,7 @@ from accounts.models import (
     SharingFlag,
     User,
 )
+from ctsportal.spreadsheets import SafeDictWriter
 from notices.models import Notice, NoticeRead
 from terms.models import Acceptance
 
@@ -112,7 +112,7 @@ def personal_data_tables(*, customer: Customer) -> dict[str, list[dict]]:
 def _csv(rows: list[dict]) -> str:
     buffer = io.StringIO()
     if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer = SafeDictWriter(buffer, fieldnames=list(rows[0]))
         writer.writeheader()
         for row in rows:
             writer.writerow(

@@ -75,7 +75,9 @@ class ApplicationDraftSerializer(serializers.Serializer):
         for name in EDITABLE_FIELDS:
             model_field = RegistrationApplication._meta.get_field(name)
             if name == "intended_use":
-                fields[name] = serializers.CharField(required=False, allow_blank=True)
+                fields[name] = serializers.CharField(
+                    required=False, allow_blank=True, max_length=model_field.max_length
+                )
             elif name in ("contact_email", "billing_email"):
                 fields[name] = serializers.EmailField(required=False, allow_blank=True)
             else:

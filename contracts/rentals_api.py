@@ -96,7 +96,12 @@ class RentalRequestSerializer(serializers.Serializer):
     machine_maker = serializers.CharField(max_length=100, required=False, default="")
     machine_model = serializers.CharField(max_length=100, required=False, default="")
     machine_number = serializers.CharField(max_length=100, required=False, default="")
-    note = serializers.CharField(required=False, default="", allow_blank=True)
+    note = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=Rental._meta.get_field("note").max_length,
+    )
     backhoe_acknowledged = serializers.BooleanField(
         required=False,
         default=False,

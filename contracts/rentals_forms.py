@@ -30,7 +30,10 @@ class RentalRequestForm(forms.Form):
         label=_("Backhoe machine number"), max_length=100, required=False
     )
     note = forms.CharField(
-        label=_("Note to CTS"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Note to CTS"),
+        required=False,
+        max_length=Rental._meta.get_field("note").max_length,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     backhoe_acknowledged = forms.BooleanField(label=_("I understand and agree."), required=False)
 

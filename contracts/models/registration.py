@@ -172,7 +172,7 @@ class RegistrationApplication(models.Model):
     billing_contact_name = models.CharField(_("billing contact"), max_length=150, blank=True)
     billing_department = models.CharField(_("billing department"), max_length=150, blank=True)
     billing_email = models.EmailField(_("billing e-mail"), blank=True)
-    intended_use = models.TextField(_("intended use"), blank=True)
+    intended_use = models.TextField(_("intended use"), blank=True, max_length=2000)
 
     # Art. 4(2)(4): evidence of the applicant's declaration of non-affiliation with
     # anti-social forces, exactly as it was shown.

@@ -64,7 +64,8 @@ class Rental(models.Model):
     recording = models.CharField(
         _("recording"), max_length=16, choices=Product.Recording.choices, blank=True
     )
-    note = models.TextField(_("note"), blank=True)
+    # What a customer may write to CTS with a request (the form and the API refuse more).
+    note = models.TextField(_("note"), blank=True, max_length=2000)
 
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from rest_framework.test import APIClient
 
 from accounts.models import Customer, User
 from cameras.models import Product
@@ -229,3 +230,29 @@ def test_the_contract_list_shows_25_rentals_a_page_newest_first(
     assert on_first == sorted(newest_first[:25], key=rentals.index)
     assert on_second == sorted(newest_first[25:], key=rentals.index)
     assert 'href="?page=2"' in first and 'href="?page=1"' in second
+
+
+def test_an_overlong_note_is_refused_on_the_form_and_the_api(
+    customer_a: Customer, bob: User, bob_client: Client
+):
+    make_usage_contract(customer_a)
+    camera = ProductFactory()
+    response = bob_client.post(f"/rentals/request/{camera.pk}/", _form(note="あ" * 2001))
+    assert response.status_code == 200
+    assert "2000 文字以下" in response.content.decode()
+    api = APIClient()
+    api.force_authenticate(bob)
+    refused = api.post(
+        "/api/v1/rentals",
+        {
+            "product": camera.pk,
+            "quantity": 1,
+            "site_name": "現場",
+            "site_address": "札幌市",
+            "note": "あ" * 2001,
+        },
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="ja",
+    )
+    assert refused.status_code == 400 and "note" in refused.json()["errors"]
+    assert not Rental.objects.exists()

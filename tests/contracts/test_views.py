@@ -249,3 +249,16 @@ def test_api_shows_the_refusal_grounds(
     assert [g["code"] for g in data["refusal_grounds"]] == ["5"]
     assert data["refusal_message"] == "m"
     assert "refusal_note" not in data and "internal" not in str(data)
+
+
+def test_an_overlong_intended_use_is_refused_on_the_form_and_the_api(applicant: User) -> None:
+    response = login(applicant).post(
+        "/apply/", {**application_data(intended_use="あ" * 2001), "action": "save"}
+    )
+    assert response.status_code == 200
+    assert "2000 文字以下" in response.content.decode()
+    refused = api_for(applicant).put(
+        "/api/v1/application", application_data(intended_use="あ" * 2001), format="json"
+    )
+    assert refused.status_code == 400 and "intended_use" in refused.json()["errors"]
+    assert not RegistrationApplication.objects.filter(intended_use__startswith="ああ").exists()

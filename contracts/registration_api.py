@@ -76,7 +76,9 @@ class ApplicationDraftSerializer(serializers.Serializer):
             model_field = RegistrationApplication._meta.get_field(name)
             if name == "intended_use":
                 fields[name] = serializers.CharField(
-                    required=False, allow_blank=True, max_length=model_field.max_length
+                    required=False,
+                    allow_blank=True,
+                    max_length=getattr(model_field, "max_length", None),
                 )
             elif name in ("contact_email", "billing_email"):
                 fields[name] = serializers.EmailField(required=False, allow_blank=True)

@@ -170,3 +170,11 @@ def test_the_signed_in_sessions_screen_searches_by_email(staff_client: Client, a
         assert response.status_code == 200, query
     found = staff_client.get("/admin/usersessions/usersession/", {"q": alice.email})
     assert "192.0.2.7" in found.content.decode()
+
+
+def test_an_audit_entry_reads_in_japanese(staff_client: Client, alice: User) -> None:
+    from accounts.audit import audit_record
+
+    entry = audit_record(action="accounts.test.viewed", actor=alice, target=alice)
+    body = staff_client.get(f"/admin/accounts/auditentry/{entry.pk}/change/").content.decode()
+    assert "対象の種類" in body and "Target type" not in body

@@ -1,6 +1,8 @@
 from typing import Any
 
 from allauth.account.decorators import secure_admin_login
+from allauth.usersessions.admin import UserSessionAdmin as BaseUserSessionAdmin
+from allauth.usersessions.models import UserSession
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
@@ -252,3 +254,13 @@ class InvitationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+# allauth's own screen of signed-in sessions searches ``user__username``, which this user
+# model does not have: any search there was a 500. The same screen, searching by e-mail.
+admin.site.unregister(UserSession)
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(BaseUserSessionAdmin):
+    search_fields = ["user__email", "ip"]

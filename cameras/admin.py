@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.admin_actions import AuditedSaveMixin
+from accounts.clauses import Clause
 from accounts.current import user_of
 from ctsportal.spreadsheets import SafeWriter
 
@@ -37,7 +39,8 @@ def csv_response(
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(AuditedSaveMixin, admin.ModelAdmin):
+    audit_clause = Clause.ART3
     list_display = (
         "model_code",
         "name_ja",
@@ -65,7 +68,8 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(AuditedSaveMixin, admin.ModelAdmin):
+    audit_clause = Clause.ART3
     list_display = ("serial", "product", "state", "note", "updated_at")
     list_filter = ("state", "product__category", ("product", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("product",)

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
@@ -266,7 +266,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        # A service's refusal says why (translated); a bare PermissionDenied gets DRF's words.
+        exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response
@@ -285,6 +286,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "code": "parse_error",
             "detail": _("The request body is not valid JSON: %(reason)s") % {"reason": reason},
         }
+    elif isinstance(exc, exceptions.Throttled):
+        # DRF formats the wait into its message before translating it, so the second half
+        # stays English whatever the language ("... Expected available in 60 seconds.").
+        wait: int | None = getattr(exc, "wait", None)
+        if wait is None:
+            waiting = _("Too many requests. Please try again later.")
+        else:
+            waiting = ngettext(
+                "Too many requests. Please try again in %(wait)d second.",
+                "Too many requests. Please try again in %(wait)d seconds.",
+                wait,
+            ) % {"wait": wait}
+        body = {"code": "throttled", "detail": waiting}
     elif (refusal := getattr(exc, "refusal", None)) is not None:
         # ctsportal.policy.PolicyDenied, recognised by its refusal rather than imported: the
         # policy reads the terms, and accounts/ (which imports these conventions) may not.

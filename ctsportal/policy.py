@@ -11,7 +11,7 @@ One ordered list of checks decides every request, for pages and for the API alik
 4. the terms in force accepted (Art. 15);
 5. two-factor authentication set up where the company requires it (Art. 6(1));
 6. for sensitive writes, a recent password or two-factor confirmation of the person, and no
-   API token minting credentials.
+   API token minting credentials (staff included).
 
 Each view declares what it is exempt from, with a reason (``ctsportal.access``). Views of
 third-party apps (allauth, Django admin, i18n, the API schema) are declared below in
@@ -254,7 +254,9 @@ def evaluate(
                 _("Staff must use two-factor authentication. Set it up to use the admin."),
                 reverse("mfa_index"),
             )
-        return None
+        # No customer check applies to staff, but the person's own credentials are guarded
+        # as anyone's: a token mints no token, a sensitive write needs a recent confirmation.
+        return _credential_refusal(request, user=user, access=access, by_token=by_token)
     membership = membership_of(membership_source or request)
     customer = membership.customer if membership is not None else None
     refusal = _state_refusal(request, customer, access, method)
@@ -278,6 +280,15 @@ def evaluate(
             _("Your company requires two-factor authentication. Please set it up now."),
             reverse("mfa_index"),
         )
+    return _credential_refusal(request, user=user, access=access, by_token=by_token)
+
+
+def _credential_refusal(
+    request: HttpRequest, *, user: Any, access: Access, by_token: bool
+) -> Refusal | None:
+    """Check 6: no API token minting credentials, and a recent confirmation of the person
+    before a sensitive write (for staff as for customers)."""
+    method = (request.method or "GET").upper()
     if access.session_only and by_token and method not in SAFE_METHODS:
         return Refusal(
             Code.REAUTHENTICATION_REQUIRED,

@@ -189,16 +189,18 @@ class NoticeAdmin(admin.ModelAdmin):
             for notice in queryset.filter(state=Notice.State.FAILED)
         )
         skipped = queryset.count() - retried
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)d notice queued for delivery again.",
-                "%(count)d notices queued for delivery again.",
-                retried,
+        if retried:
+            # Nothing retried is no success: only the warning below is shown then.
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d notice queued for delivery again.",
+                    "%(count)d notices queued for delivery again.",
+                    retried,
+                )
+                % {"count": retried},
+                messages.SUCCESS,
             )
-            % {"count": retried},
-            messages.SUCCESS,
-        )
         if skipped:
             self.message_user(
                 request,

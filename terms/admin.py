@@ -16,6 +16,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_actions import AuditedSaveMixin
+from accounts.clauses import Clause
 from accounts.current import user_of
 
 from .diff import versions_diff
@@ -34,7 +36,8 @@ from .text import text_lines
 
 
 @admin.register(TermsDocument)
-class TermsDocumentAdmin(admin.ModelAdmin):
+class TermsDocumentAdmin(AuditedSaveMixin, admin.ModelAdmin):
+    audit_clause = Clause.ART15
     list_display = ("slug", "title_ja", "title_en", "requires_acceptance", "precedence")
     list_editable = ("requires_acceptance",)
     search_fields = ("slug", "title_ja", "title_en")
@@ -57,7 +60,8 @@ class ArticleInline(admin.TabularInline):
 
 
 @admin.register(TermsVersion)
-class TermsVersionAdmin(admin.ModelAdmin):
+class TermsVersionAdmin(AuditedSaveMixin, admin.ModelAdmin):
+    audit_clause = Clause.ART15
     list_display = ("document", "label", "effective", "enacted", "published", "published_at")
     list_filter = ("document", "published")
     list_select_related = ("document",)

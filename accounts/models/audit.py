@@ -39,7 +39,12 @@ class AuditEntry(models.Model):
     )
     action = models.CharField(_("action"), max_length=100, db_index=True)
     target_type = models.ForeignKey(
-        ContentType, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        ContentType,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("target type"),
     )
     target_id = models.CharField(_("target id"), max_length=64, blank=True)
     target_repr = models.CharField(_("target"), max_length=300, blank=True)

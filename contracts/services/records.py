@@ -12,7 +12,7 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -107,6 +107,20 @@ def video_record_create(
     return record
 
 
+# The ids a database row can have (a bigint); a larger number names no rental, and SQLite
+# refuses to even compare with it (an OverflowError, a 500 before).
+_MAX_ID = 2**63 - 1
+
+
+def _within_calendar_in_utc(value: datetime) -> bool:
+    """9999-12-31T23:59-12:00 parses, but is in year 10000 in UTC, where it is stored."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
+
+
 def _parse_row(
     row: Mapping[str, Any], rentals: dict[int, Rental], units: dict[tuple[int, str], Unit]
 ) -> VideoRecordData:
@@ -123,7 +137,7 @@ def _parse_row(
     rental = None
     if values.get("rental"):
         try:
-            rental = rentals.get(int(values["rental"]))
+            rental = rentals.get(int(values["rental"]))  # absent when out of range too
         except ValueError:
             rental = None
         if rental is None:
@@ -148,6 +162,8 @@ def _parse_row(
                 problems.append(
                     _("%(field)s is not an ISO 8601 time with a UTC offset") % {"field": name}
                 )
+            elif not _within_calendar_in_utc(parsed):
+                problems.append(_("%(field)s is out of range") % {"field": name})
             else:
                 times[name] = parsed
     storage = values.get("storage", "")
@@ -230,9 +246,11 @@ def video_records_import(
     rental_ids = set()
     for _line, row in rows:
         try:
-            rental_ids.add(int(str(row.get("rental") or "").strip()))
+            rental_id = int(str(row.get("rental") or "").strip())
         except ValueError:
             continue
+        if 0 < rental_id <= _MAX_ID:
+            rental_ids.add(rental_id)
     rentals = {r.pk: r for r in Rental.objects.filter(pk__in=rental_ids).select_related("customer")}
     units = {
         (ru.rental_id, ru.unit.serial): ru.unit

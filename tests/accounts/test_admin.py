@@ -156,3 +156,25 @@ def test_a_customer_cannot_reach_the_admin(alice_client: Client, customer_b: Cus
     response = alice_client.get(f"/admin/accounts/customer/{customer_b.pk}/change/")
     assert response.status_code == 302
     assert "/login/" in response["Location"]
+
+
+def test_the_signed_in_sessions_screen_searches_by_email(staff_client: Client, alice: User) -> None:
+    """allauth's screen searched ``user__username``, which this user model lacks: a 500."""
+    from allauth.usersessions.models import UserSession
+
+    UserSession.objects.create(
+        user=alice, ip="192.0.2.7", session_key="qa2-search", user_agent="pytest"
+    )
+    for query in (alice.email, "山田", "192.0.2.7"):
+        response = staff_client.get("/admin/usersessions/usersession/", {"q": query})
+        assert response.status_code == 200, query
+    found = staff_client.get("/admin/usersessions/usersession/", {"q": alice.email})
+    assert "192.0.2.7" in found.content.decode()
+
+
+def test_an_audit_entry_reads_in_japanese(staff_client: Client, alice: User) -> None:
+    from accounts.audit import audit_record
+
+    entry = audit_record(action="accounts.test.viewed", actor=alice, target=alice)
+    body = staff_client.get(f"/admin/accounts/auditentry/{entry.pk}/change/").content.decode()
+    assert "対象の種類" in body and "Target type" not in body

@@ -101,3 +101,24 @@ def test_openapi_schema_and_docs_are_served_locally(client):
     docs = client.get("/api/docs/").content.decode()
     assert "cdn" not in docs.lower()
     assert "/static/drf_spectacular_sidecar/" in docs
+
+
+def test_staff_tokens_follow_the_same_credential_rules(staff):
+    """No customer check applies to staff, but their credentials are guarded as anyone's:
+    creating a token needs a recent confirmation of the password, and a token (the camera
+    platform's, say) cannot mint further tokens that would outlive its revocation."""
+    unconfirmed = APIClient()
+    unconfirmed.force_login(staff)
+    refused = unconfirmed.post("/api/v1/tokens", {"days": 1}, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "reauthentication_required"
+    created = _api(staff).post("/api/v1/tokens", {"days": 1}, format="json")
+    assert created.status_code == 201
+    token_client = APIClient()
+    token_client.credentials(HTTP_AUTHORIZATION=f"Token {created.json()['token']}")
+    minted = token_client.post("/api/v1/tokens", {"days": 365}, format="json")
+    assert minted.status_code == 403
+    assert minted.json()["code"] == "reauthentication_required"
+    assert AuthToken.objects.filter(user=staff).count() == 1
+    # Reading stays open to the token (the import and the reads it needs).
+    assert token_client.get("/api/v1/me").json()["is_staff"] is True

@@ -518,3 +518,27 @@ def test_the_staff_screens_open(
         "/admin/contracts/personaldataerasure/",
     ):
         assert staff_client.get(url).status_code == 200, url
+
+
+def test_the_import_refuses_times_and_ids_outside_what_is_stored(
+    staff_client: Client, rental_a: Rental
+):
+    """A time that parses but is in year 10000 in UTC, and a rental id beyond a database id,
+    are problems of their row (a 500 before, and a time stored in year 10000 could not be
+    read back); nothing is imported."""
+    row = {
+        "rental": rental_a.pk,
+        "period_start": "2026-11-01T00:00:00Z",
+        "period_end": "9999-12-31T23:59:59-12:00",
+        "storage": "cloud",
+        "size_bytes": 7,
+    }
+    rows = {"records": [row, {**row, "period_end": "2026-11-02T00:00:00Z", "rental": 10**30}]}
+    response = staff_client.post(
+        "/api/v1/video-records/import", rows, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content[:300]
+    problems = " ".join(response.json()["errors"]["records"])
+    assert "period_end が扱える範囲の外です" in problems
+    assert str(10**30) in problems
+    assert not VideoRecord.objects.exists()

@@ -54,3 +54,22 @@ def test_the_count_is_one_round_trip_to_redis(
     monkeypatch.setattr(Pipeline, "execute", counting)
     assert sign_in(alice.email).get("/api/v1/me").status_code == 200
     assert executed == [2]
+
+
+def test_the_refusal_says_when_to_come_back_in_the_callers_language(
+    three_a_minute: None,
+) -> None:
+    """DRF formats the wait into its sentence before translating it: the Japanese refusal
+    ended in English ("Expected available in 60 seconds.")."""
+    client = Client()
+    for _ in range(2):
+        client.get("/api/v1/terms")
+    japanese = client.get("/api/v1/terms", HTTP_ACCEPT_LANGUAGE="ja")
+    assert japanese.status_code == 429
+    wait = int(japanese["Retry-After"])
+    assert japanese.json() == {
+        "code": "throttled",
+        "detail": f"リクエストが多すぎます。{wait} 秒後に再度お試しください。",
+    }
+    english = client.get("/api/v1/terms", HTTP_ACCEPT_LANGUAGE="en").json()["detail"]
+    assert english.startswith("Too many requests. Please try again in ")

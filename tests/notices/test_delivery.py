@@ -134,6 +134,7 @@ def test_the_retry_action_leaves_other_states_alone(pending: Notice, staff_clien
         headers={"Accept-Language": "en"},
     )
     assert "1 notice was not failed and was left alone." in response.content.decode()
+    assert "0 notices queued for delivery again." not in response.content.decode()
     assert not AuditEntry.objects.filter(action="notices.notice.retried").exists()
 
 

@@ -293,3 +293,22 @@ def test_outside_a_request_the_reset_link_uses_the_site_address(
         services.credentials_report_compromised(user=bob, reporter=None, channel="email_link")
     [reset] = [m for m in mail.outbox if "/accounts/password/reset/key/" in m.body]
     assert "https://portal.cts.example.jp/accounts/password/reset/key/" in reset.body
+
+
+def test_the_api_says_why_a_member_cannot_report_for_the_whole_company(alice, bob):
+    """The service's reason reaches the API caller, in their language, not DRF's generic
+    "You do not have permission"."""
+    _token, secret = AuthToken.objects.create(user=bob)
+    client = Client(HTTP_AUTHORIZATION=f"Token {secret}")
+    for language, words in (("ja", "会社の管理者"), ("en", "owner")):
+        response = client.post(
+            "/api/v1/account/compromised",
+            {"scope": "company"},
+            "application/json",
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+        assert response.status_code == 403
+        body = response.json()
+        assert body["code"] == "permission_denied"
+        assert words in body["detail"], body
+    assert not Incident.objects.exists()

@@ -142,6 +142,15 @@ class AuditedSaveMixin:
         )
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        self._audit_deleted(request, obj)
+        super().delete_model(request, obj)  # type: ignore[misc]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for obj in queryset:
+            self._audit_deleted(request, obj)
+        super().delete_queryset(request, queryset)  # type: ignore[misc]
+
+    def _audit_deleted(self, request: HttpRequest, obj: Any) -> None:
         audit_record(
             action=f"{obj._meta.app_label}.{obj._meta.model_name}.deleted",
             actor=user_of(request),
@@ -150,16 +159,3 @@ class AuditedSaveMixin:
             request=request,
             extra={"via": "admin"},
         )
-        super().delete_model(request, obj)  # type: ignore[misc]
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        for obj in queryset:
-            audit_record(
-                action=f"{obj._meta.app_label}.{obj._meta.model_name}.deleted",
-                actor=user_of(request),
-                target=obj,
-                clause=self.audit_clause,
-                request=request,
-                extra={"via": "admin"},
-            )
-        super().delete_queryset(request, queryset)  # type: ignore[misc]

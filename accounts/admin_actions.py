@@ -19,6 +19,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -146,9 +147,11 @@ class AuditedSaveMixin:
         super().delete_model(request, obj)  # type: ignore[misc]
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        for obj in queryset:
-            self._audit_deleted(request, obj)
-        super().delete_queryset(request, queryset)  # type: ignore[misc]
+        # Django's bulk delete is not atomic: the audit and the deletion go together.
+        with transaction.atomic():
+            for obj in queryset:
+                self._audit_deleted(request, obj)
+            super().delete_queryset(request, queryset)  # type: ignore[misc]
 
     def _audit_deleted(self, request: HttpRequest, obj: Any) -> None:
         audit_record(

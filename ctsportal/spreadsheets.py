@@ -30,9 +30,17 @@ class SafeWriter:
     def writerow(self, row: Iterable[Any]) -> Any:
         return self._writer.writerow([cell(value) for value in row])
 
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
 
 class SafeDictWriter(csv.DictWriter):
     """``csv.DictWriter`` whose cells go through ``cell``."""
 
     def writerow(self, rowdict: Mapping[str, Any]) -> Any:
         return super().writerow({key: cell(value) for key, value in rowdict.items()})
+
+    def writerows(self, rowdicts: Iterable[Mapping[str, Any]]) -> None:
+        for rowdict in rowdicts:
+            self.writerow(rowdict)

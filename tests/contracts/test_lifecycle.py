@@ -44,17 +44,17 @@ def test_staff_suspend_on_a_ground_without_notice_and_the_company_is_told(
     customer_a: Customer, alice: User, staff: User
 ) -> None:
     suspension = standing.customer_suspend(
-        customer=customer_a, actor=staff, ground=Clause.ART12_1_3, note="Unpaid since October."
+        customer=customer_a, actor=staff, ground=Clause.ART12_1_6, note="Unpaid since October."
     )
     customer_a.refresh_from_db()
     assert customer_a.status == S.SUSPENDED
     assert customer_a.status_changed_at == suspension.started_at
     [notice] = notices(customer_a, Notice.Kind.SUSPENSION)
-    assert notice.clause == "art12.1.3"
+    assert notice.clause == "art12.1.6"
     assert notice.recipients == ["alice@a.example.jp"]
     assert "第12条第1項第3号" in notice.body_text
     entry = AuditEntry.objects.get(action="contracts.customer.suspended")
-    assert (entry.actor, entry.customer, entry.clause) == (staff, customer_a, "art12.1.3")
+    assert (entry.actor, entry.customer, entry.clause) == (staff, customer_a, "art12.1.6")
 
 
 def test_suspension_needs_a_ground_of_article_12_1(customer_a: Customer, staff: User) -> None:

@@ -42,7 +42,7 @@ def test_revocation_ends_rentals_brings_charges_due_and_lists_the_units(
         due_on=date(2027, 1, 31),
     )
     revocation = standing.customer_revoke(
-        customer=customer_a, actor=staff, ground=Clause.ART12_1_3, note="Unpaid."
+        customer=customer_a, actor=staff, ground=Clause.ART12_1_6, note="Unpaid."
     )
     rental.refresh_from_db()
     assert rental.state == Rental.State.ENDED

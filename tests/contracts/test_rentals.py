@@ -308,7 +308,7 @@ def test_suspend_resume_and_schedule_end(customer_a: Customer, alice: User, staf
 
     rental = make_active(customer_a, alice, staff)
     rental_operations.rental_suspend(
-        rental=rental, actor=staff, clause=Clause.ART12_1_3, reason="未払い"
+        rental=rental, actor=staff, clause=Clause.ART12_1_6, reason="未払い"
     )
     rental_operations.rental_resume(rental=rental, actor=staff)
     ends_on = timezone.localdate() + timedelta(days=10)

@@ -42,9 +42,11 @@ def test_a_cell_a_spreadsheet_would_run_is_written_as_text(value: object, writte
 def test_the_writers_apply_it_to_every_cell() -> None:
     buffer = io.StringIO()
     SafeWriter(buffer).writerow(["=1+1", "ok", 3])
+    SafeWriter(buffer).writerows([["+1"]])
     writer = SafeDictWriter(buffer, fieldnames=["a", "b"])
     writer.writerow({"a": "@x", "b": "y"})
-    assert buffer.getvalue().splitlines() == ["'=1+1,ok,3", "'@x,y"]
+    writer.writerows([{"a": "-2", "b": "z"}])
+    assert buffer.getvalue().splitlines() == ["'=1+1,ok,3", "'+1", "'@x,y", "'-2,z"]
 
 
 def test_the_video_records_csv_is_safe_and_in_tokyo_time(

@@ -52,7 +52,7 @@ def test_staff_suspend_on_a_ground_without_notice_and_the_company_is_told(
     [notice] = notices(customer_a, Notice.Kind.SUSPENSION)
     assert notice.clause == "art12.1.6"
     assert notice.recipients == ["alice@a.example.jp"]
-    assert "第12条第1項第3号" in notice.body_text
+    assert "第12条第1項第6号" in notice.body_text
     entry = AuditEntry.objects.get(action="contracts.customer.suspended")
     assert (entry.actor, entry.customer, entry.clause) == (staff, customer_a, "art12.1.6")
 

@@ -3,11 +3,14 @@ save and delete there is in the audit log, with the fields changed, like a servi
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.test import Client
 
 from accounts.models import AuditEntry, User
 from cameras.models import Product
+from terms.models import TermsDocument, TermsVersion
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +68,36 @@ def test_adding_a_unit_and_a_terms_document_is_audited(staff_client: Client, sta
     assert response.status_code == 302, response.content.decode()[:2000]
     entry = AuditEntry.objects.get(action="terms.termsdocument.created")
     assert entry.clause == "art15" and entry.actor == staff
+
+
+def test_deleting_terms_drafts_in_the_admin_is_audited_one_by_one_and_in_bulk(
+    staff_client: Client, staff: User
+) -> None:
+    # Drafts without text: deleting one with its articles lists each paragraph on Django's
+    # confirmation page, one query each (left as it is: a rare staff action).
+    document = TermsDocument.objects.get(slug="terms-of-use")
+    drafts = [
+        TermsVersion.objects.create(
+            document=document,
+            label=label,
+            title="ご利用規約（案）",
+            effective=date(2027, 1, 1),
+            normalized_text="",
+            sha256="0" * 64,
+        )
+        for label in ("2027-01-01", "2027-02-01", "2027-03-01")
+    ]
+    one, two, three = (draft.pk for draft in drafts)
+    response = staff_client.post(f"/admin/terms/termsversion/{one}/delete/", {"post": "yes"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    response = staff_client.post(
+        "/admin/terms/termsversion/",
+        {"action": "delete_selected", "_selected_action": [two, three], "post": "yes"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert not TermsVersion.objects.filter(pk__in=[one, two, three]).exists()
+    deleted = AuditEntry.objects.filter(action="terms.termsversion.deleted")
+    assert sorted(deleted.values_list("target_id", flat=True)) == sorted(
+        str(pk) for pk in (one, two, three)
+    )
+    assert set(deleted.values_list("actor_id", flat=True)) == {staff.pk}

@@ -209,7 +209,7 @@ def test_the_interruption_and_service_end_forms_explain_their_refusals(
         ({**data, "ends_at_1": "12:00:00", "scope": "category"}, "製品カテゴリを選んでください"),
         (
             {**data, "starts_at_0": "0001-01-01", "starts_at_1": "00:00:00", "emergency": "on"},
-            "日時が扱える範囲の外です。",
+            "指定できる範囲外の日時です。",
         ),
     ]
     _refused_in_words(client, url, cases)
@@ -221,7 +221,7 @@ def test_the_interruption_and_service_end_forms_explain_their_refusals(
     cases = [
         (end, "提供を終了する製品ラインを選んでください。"),
         ({**end, "scope": "all", "category": "accessory"}, "製品ラインを空欄にしてください。"),
-        ({**end, "effective_at_0": "0001-01-01"}, "日時が扱える範囲の外です。"),
+        ({**end, "effective_at_0": "0001-01-01"}, "指定できる範囲外の日時です。"),
     ]
     _refused_in_words(client, url, cases)
     assert not ServiceEnd.objects.exists()
@@ -234,7 +234,7 @@ def test_the_interruption_and_service_end_forms_explain_their_refusals(
         note="x",
         effective_at="0001-01-01 00:00",
     )
-    assert "日時が扱える範囲の外です。" in page
+    assert "指定できる範囲外の日時です。" in page
     assert not Cancellation.objects.exists()
 
 

@@ -149,7 +149,7 @@ def test_the_api_refuses_a_six_day_notice(alice_client: Client) -> None:
 def test_the_api_answers_in_japanese(alice_client: Client, bob_client: Client) -> None:
     """A Japanese client reads every refusal of the cancellation API in Japanese."""
     missing = alice_client.get(API, HTTP_ACCEPT_LANGUAGE="ja").json()
-    assert missing == {"code": "not_found", "detail": "解約の通知はされていません。"}
+    assert missing == {"code": "not_found", "detail": "解約の通知はまだありません。"}
     member = bob_client.post(API, {}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="ja")
     assert member.json()["code"] == "permission_denied"
     assert member.json()["detail"] == "通知およびその撤回は、貴社の管理者（オーナー）のみ行えます。"

@@ -539,6 +539,6 @@ def test_the_import_refuses_times_and_ids_outside_what_is_stored(
     )
     assert response.status_code == 400, response.content[:300]
     problems = " ".join(response.json()["errors"]["records"])
-    assert "period_end が扱える範囲の外です" in problems
+    assert "period_end が指定できる範囲外です" in problems
     assert str(10**30) in problems
     assert not VideoRecord.objects.exists()

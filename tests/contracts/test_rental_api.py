@@ -209,7 +209,7 @@ def test_the_api_refusals_of_its_own_are_in_the_callers_language(
     errors = client.get("/api/v1/balance?date=2027/01/01", **ja).json()["errors"]
     assert errors["date"] == ["日付は YYYY-MM-DD 形式で指定してください。"]
     assert (
-        client.get("/api/v1/cancellation", **ja).json()["detail"] == "解約の通知はされていません。"
+        client.get("/api/v1/cancellation", **ja).json()["detail"] == "解約の通知はまだありません。"
     )
     refused = _api(bob).get("/api/v1/cancellation", **ja)
     assert refused.status_code == 403
@@ -229,7 +229,7 @@ def test_dates_at_the_ends_of_the_calendar_are_a_400_not_a_500(customer_a: Custo
             "/api/v1/cancellation", {"effective_at": effective_at}, "application/json"
         )
         assert response.status_code == 400, (effective_at, response.content[:200])
-        assert response.json()["errors"]["effective_at"] == ["日時が扱える範囲の外です。"]
+        assert response.json()["errors"]["effective_at"] == ["指定できる範囲外の日時です。"]
     assert client.get("/api/v1/balance?date=0001-01-01").status_code == 200
     assert client.get("/api/v1/balance?date=0001-04-02").status_code == 200
     assert client.get("/api/v1/balance?date=9999-12-31").status_code == 200

@@ -12,6 +12,7 @@ The service is called as ``service(<target>=row, actor=staff, note=note, request
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -20,9 +21,10 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .audit import audit_record
@@ -106,10 +108,17 @@ def note_action(
 
 
 def _jsonable(value: Any) -> Any:
+    """A form value as the audit keeps it, the same whether it comes from the form's initial
+    data (a related object's id, a time in UTC) or its cleaned data (the object, Japan time):
+    a related object by its id, a time in Japan time."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, Model):
+        return value.pk
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).isoformat() if timezone.is_aware(value) else str(value)
     if isinstance(value, list | tuple | set | QuerySet):
-        return sorted(str(item) for item in value)
+        return sorted(str(_jsonable(item)) for item in value)
     return str(value)
 
 

@@ -3,11 +3,13 @@ save and delete there is in the audit log, with the fields changed, like a servi
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
 
+from accounts.admin_actions import _jsonable
 from accounts.models import AuditEntry, User
 from cameras.models import Product
 from terms.models import TermsDocument, TermsVersion
@@ -101,3 +103,13 @@ def test_deleting_terms_drafts_in_the_admin_is_audited_one_by_one_and_in_bulk(
         str(pk) for pk in (one, two, three)
     )
     assert set(deleted.values_list("actor_id", flat=True)) == {staff.pk}
+
+
+def test_old_and_new_values_are_kept_alike_whichever_side_they_come_from() -> None:
+    # The form's initial data holds a related object's id and a time in UTC, its cleaned
+    # data the object and Japan time: the audit keeps both sides the same way.
+    product = ProductFactory()
+    moment = datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
+    tokyo = moment.astimezone(ZoneInfo("Asia/Tokyo"))
+    assert _jsonable(product) == _jsonable(product.pk) == product.pk
+    assert _jsonable(moment) == _jsonable(tokyo) == "2026-12-01T09:30:00+09:00"

@@ -3,6 +3,7 @@ admin page (assign units, reject, end, suspend)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -36,12 +37,20 @@ class RentalRequestForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     backhoe_acknowledged = forms.BooleanField(label=_("I understand and agree."), required=False)
+    # Drawn when the form is shown and sent back with it: the same form sent twice makes
+    # one request.
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
     MACHINE_FIELDS = ("machine_maker", "machine_model", "machine_number")
 
     def __init__(self, *args: Any, product: Product, **kwargs: Any) -> None:
         kwargs.setdefault(
-            "initial", {"desired_start": timezone.localdate() + timedelta(days=7), "quantity": 1}
+            "initial",
+            {
+                "desired_start": timezone.localdate() + timedelta(days=7),
+                "quantity": 1,
+                "submission_key": uuid.uuid4(),
+            },
         )
         super().__init__(*args, **kwargs)
         self.product = product

@@ -57,6 +57,7 @@ def request_create(request: HttpRequest, product_pk: int) -> HttpResponse:
                 backhoe_acknowledged=form.cleaned_data.get("backhoe_acknowledged", False),
                 acknowledgement_text=form.acknowledgement_text,
                 acknowledgement_language=form.acknowledgement_language,
+                submission_key=form.cleaned_data.get("submission_key"),
                 request=request,
             )
         except ValidationError as exc:

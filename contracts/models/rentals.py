@@ -96,6 +96,9 @@ class Rental(models.Model):
         _("basis of the end"), max_length=16, choices=Clause.choices, blank=True
     )
     end_reason = models.TextField(_("reason for the end"), blank=True)
+    # The request form's own key: the same form sent twice (a double click, a resent POST)
+    # makes one rental, not two (contracts.services.rentals.rental_request).
+    submission_key = models.UUIDField(_("submission key"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -119,6 +122,9 @@ class Rental(models.Model):
                 name="rental_state_valid",
             ),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="rental_quantity_positive"),
+            models.UniqueConstraint(
+                fields=["customer", "submission_key"], name="rental_submitted_once"
+            ),
             # The fee snapshot and the start exist exactly once the rental was delivered.
             models.CheckConstraint(
                 condition=~Q(state__in=["active", "suspended", "ending"])

@@ -10,6 +10,7 @@ terms ask for no notice on these events, so none is created here."""
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -107,13 +108,22 @@ def rental_request(
     backhoe_acknowledged: bool = False,
     acknowledgement_text: str = "",
     acknowledgement_language: str = "",
+    submission_key: uuid.UUID | None = None,
     request: HttpRequest | None = None,
 ) -> Rental:
     """A member asks for ``data.quantity`` units of a product for a site. Only an active
     company (or one whose cancellation is scheduled) may ask; a backhoe camera system needs
     the machine it goes on and the Art. 13(10) acknowledgement, every time, stored with the
-    text that was shown (``acknowledgement_text``; the current text when empty)."""
+    text that was shown (``acknowledgement_text``; the current text when empty).
+
+    A request sent again with the same ``submission_key`` (a double click, a resent form)
+    is the rental made the first time, returned as it is: nothing is written twice. The
+    company's row is locked first, so two copies sent at once wait for each other."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if submission_key is not None:
+        earlier = Rental.objects.filter(customer=customer, submission_key=submission_key).first()
+        if earlier is not None:
+            return earlier
     if not customer.is_active_customer:
         raise refused(
             _(
@@ -166,6 +176,7 @@ def rental_request(
         recording=product.recording,
         note=data.note.strip(),
         requested_by=user,
+        submission_key=submission_key,
     )
     save_checked(rental)
     if product.is_backhoe:

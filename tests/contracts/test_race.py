@@ -3,16 +3,19 @@ the other is told it is already decided. Real threads, real transactions, real r
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.models import AuditEntry, User
-from contracts.models import UsageContract
-from contracts.services import registration_review
+from accounts.models import AuditEntry, Customer, User
+from contracts.models import Rental, UsageContract
+from contracts.services import registration_review, rentals
 from notices.models import Notice
 from tests.contracts.conftest import make_applicant, make_submitted
+from tests.contracts.rental_helpers import request_data
+from tests.factories import ProductFactory, make_usage_contract
 from tests.race import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,3 +47,22 @@ def test_racing_decisions_produce_one_decision_and_one_notice(
     )
     assert decisions.count() == 1
     assert UsageContract.objects.count() == (1 if app.state == "approved" else 0)
+
+
+def test_one_rental_request_sent_twice_at_once_makes_one_rental(
+    customer_a: Customer, bob: User
+) -> None:
+    make_usage_contract(customer_a)
+    camera = ProductFactory()
+    key = uuid.uuid4()
+
+    def send() -> Any:
+        return rentals.rental_request(
+            customer=customer_a, user=bob, data=request_data(camera), submission_key=key
+        )
+
+    results = race([send, send])
+    assert all(isinstance(r, Rental) for r in results), results
+    assert results[0].pk == results[1].pk  # type: ignore[union-attr]
+    assert Rental.objects.count() == 1
+    assert AuditEntry.objects.filter(action="contracts.rental.requested").count() == 1

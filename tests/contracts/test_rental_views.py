@@ -4,11 +4,13 @@ company's objects are 404; list pages take a fixed number of queries."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from accounts.models import Customer, User
+from accounts.models import AuditEntry, Customer, User
 from cameras.models import Product
 from contracts.models import BackhoeAcknowledgement, Rental
 from contracts.services.rentals import BACKHOE_ACKNOWLEDGEMENT_TEXT
@@ -256,3 +258,27 @@ def test_an_overlong_note_is_refused_on_the_form_and_the_api(
     )
     assert refused.status_code == 400 and "note" in refused.json()["errors"]
     assert not Rental.objects.exists()
+
+
+def test_the_same_request_form_sent_twice_makes_one_rental(
+    customer_a: Customer, bob: User, bob_client: Client
+):
+    # A double click or a resent POST: the form's key makes the second copy the first.
+    make_usage_contract(customer_a)
+    camera = ProductFactory()
+    url = f"/rentals/request/{camera.pk}/"
+    page = bob_client.get(url).content.decode()
+    key = re.search(r'name="submission_key" value="([0-9a-f-]{36})"', page)
+    assert key is not None
+    first = bob_client.post(url, _form(submission_key=key.group(1)))
+    again = bob_client.post(url, _form(submission_key=key.group(1)))
+    rental = Rental.objects.get()
+    assert first["Location"] == again["Location"] == f"/rentals/{rental.pk}/"
+    assert AuditEntry.objects.filter(action="contracts.rental.requested").count() == 1
+    # A form shown anew is another request.
+    other = re.search(
+        r'name="submission_key" value="([0-9a-f-]{36})"', bob_client.get(url).content.decode()
+    )
+    assert other is not None and other.group(1) != key.group(1)
+    bob_client.post(url, _form(submission_key=other.group(1)))
+    assert Rental.objects.count() == 2

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from django.core.cache import cache
 from django.db import transaction
 
 from tests.isolation.world import World, build_world
@@ -15,6 +16,10 @@ from tests.isolation.world import World, build_world
 
 @pytest.fixture(scope="package")
 def world(django_db_setup: None, django_db_blocker) -> Iterator[World]:
+    # Built before the first test's own cache clear: what an earlier test left in the cache
+    # (the terms in force of a rolled-back revision, say) must not shape the world, as it
+    # did the applicant's acceptances when one ran just before on the same worker.
+    cache.clear()
     with django_db_blocker.unblock(), transaction.atomic():
         yield build_world()
         transaction.set_rollback(True)

@@ -112,28 +112,8 @@ def bulk_rentals(customer: Customer, staff: User, count: int) -> list[Rental]:
             for r, u in zip(rentals, units, strict=True)
         ]
     )
-    Charge.objects.bulk_create(
-        [
-            Charge(
-                customer=customer,
-                rental=r,
-                period=date(2026, 1, 1),
-                amount_yen=9800,
-                days_charged=31,
-                days_in_month=31,
-                due_on=date(2026, 2, 28),
-            )
-            for r in rentals
-        ]
-    )
-    Payment.objects.bulk_create(
-        [
-            Payment(
-                customer=customer, amount_yen=9800, received_on=date(2026, 2, 1), method="other"
-            )
-            for _ in rentals
-        ]
-    )
+    Charge.objects.bulk_create([_january_charge(customer, r) for r in rentals])
+    Payment.objects.bulk_create([_january_payment(customer) for _ in rentals])
     VideoDeletionRecord.objects.bulk_create(
         [
             VideoDeletionRecord(
@@ -145,10 +125,9 @@ def bulk_rentals(customer: Customer, staff: User, count: int) -> list[Rental]:
     return rentals
 
 
-def make_charge_and_payment(customer: Customer, rental: Rental) -> tuple[Charge, Payment]:
-    """January's charge of ``rental`` (9,800 yen, due at the end of February) and its
-    payment."""
-    charge = Charge.objects.create(
+def _january_charge(customer: Customer, rental: Rental) -> Charge:
+    """January's charge of ``rental`` (9,800 yen, due at the end of February), unsaved."""
+    return Charge(
         customer=customer,
         rental=rental,
         period=date(2026, 1, 1),
@@ -157,7 +136,17 @@ def make_charge_and_payment(customer: Customer, rental: Rental) -> tuple[Charge,
         days_in_month=31,
         due_on=date(2026, 2, 28),
     )
-    payment = Payment.objects.create(
-        customer=customer, amount_yen=9800, received_on=date(2026, 2, 1), method="other"
-    )
+
+
+def _january_payment(customer: Customer) -> Payment:
+    """The payment of one January charge, unsaved."""
+    return Payment(customer=customer, amount_yen=9800, received_on=date(2026, 2, 1), method="other")
+
+
+def make_charge_and_payment(customer: Customer, rental: Rental) -> tuple[Charge, Payment]:
+    """January's charge of ``rental`` and its payment."""
+    charge = _january_charge(customer, rental)
+    charge.save()
+    payment = _january_payment(customer)
+    payment.save()
     return charge, payment

@@ -221,6 +221,22 @@ def test_the_public_terms_page_for_an_anonymous_visitor() -> None:
     assert response.status_code == 302
 
 
+def test_a_page_rendered_for_a_visitor_without_a_cookie_is_never_served_to_another() -> None:
+    # Its token was masked for the secret that render created: another visitor without a
+    # cookie gets a page of their own, with a cookie and a token that work together.
+    first = Client(enforce_csrf_checks=True)
+    assert "csrftoken" in first.get("/terms/terms-of-use/").cookies
+    second = Client(enforce_csrf_checks=True)
+    page = second.get("/terms/terms-of-use/")
+    assert "csrftoken" in page.cookies
+    assert page.cookies["csrftoken"].value != first.cookies["csrftoken"].value
+    response = second.post(
+        "/i18n/setlang/",
+        {"csrfmiddlewaretoken": _token(page.content), "language": "en", "next": "/"},
+    )
+    assert response.status_code == 302
+
+
 def test_a_request_that_changed_data_does_not_use_the_generation_read_before(
     customer_a: Customer,
 ) -> None:

@@ -67,6 +67,8 @@ class Notice(models.Model):
         verbose_name=_("customer"),
         null=True,
         blank=True,
+        # (customer, -created_at) in Meta serves every lookup by customer.
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
     clause = models.CharField(
@@ -83,6 +85,8 @@ class Notice(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("concerns (type)"),
+        # Never looked up by type alone; content types are not deleted.
+        db_index=False,
     )
     subject_id = models.CharField(_("concerns (id)"), max_length=64, blank=True, default="")
     subject = GenericForeignKey("subject_type", "subject_id")
@@ -95,7 +99,8 @@ class Notice(models.Model):
     )
     # Unique: a repeated job, a retried task or two racing processes cannot create a second
     # copy of the same notice. Built from (customer, kind, subject, period); see dedupe_key_for.
-    dedupe_key = models.CharField(_("dedupe key"), max_length=255, unique=True)
+    # (A constraint in Meta rather than ``unique=True``, which would add a pattern index.)
+    dedupe_key = models.CharField(_("dedupe key"), max_length=255)
     # Fixed at creation: the evidence says to whom it was sent, whoever joins or leaves later.
     recipients = models.JSONField(_("recipients"), default=list, blank=True)
     language = models.CharField(
@@ -106,7 +111,7 @@ class Notice(models.Model):
     body_html = models.TextField(_("HTML body"), blank=True)
     content_sha256 = models.CharField(_("SHA-256 of the rendered content"), max_length=64)
     state = models.CharField(
-        _("state"), max_length=16, choices=State.choices, default=State.PENDING, db_index=True
+        _("state"), max_length=16, choices=State.choices, default=State.PENDING
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
@@ -117,6 +122,8 @@ class Notice(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("created by"),
+        # Indexed only where set (Meta): the jobs' many notices have no author.
+        db_index=False,
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     # When a delivery task was last queued for it; the sweep re-queues only stale ones.
@@ -131,8 +138,15 @@ class Notice(models.Model):
         verbose_name = _("notice")
         verbose_name_plural = _("notices")
         ordering = ["-created_at", "-id"]
+        # Every index is paid for by each notice a job writes in bulk: only those a query
+        # uses (the state's own index went: the sweep uses the partial one below).
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="notice_customer_created"),
+            models.Index(
+                fields=["created_by"],
+                condition=Q(created_by__isnull=False),
+                name="notice_created_by_set",
+            ),
             # The sweep looks only at unfinished notices; keep that index small.
             models.Index(
                 fields=["state", "created_at"],
@@ -141,6 +155,7 @@ class Notice(models.Model):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["dedupe_key"], name="notice_dedupe_key_unique"),
             models.CheckConstraint(
                 condition=Q(state="sent", sent_at__isnull=False) | ~Q(state="sent"),
                 name="notice_sent_has_sent_at",

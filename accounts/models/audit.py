@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,7 @@ class AuditEntry(models.Model):
     ``accounts.audit.audit_record``; never changed afterwards."""
 
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    # Indexed only where set (Meta): the scheduler's many entries have no actor.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -26,6 +28,7 @@ class AuditEntry(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("actor"),
+        db_index=False,
     )
     # Kept even if the user is deleted later, and names non-human actors ("scheduler").
     actor_label = models.CharField(_("actor label"), max_length=254, blank=True)
@@ -36,8 +39,12 @@ class AuditEntry(models.Model):
         blank=True,
         related_name="audit_entries",
         verbose_name=_("customer"),
+        # (customer, -created_at) in Meta serves every lookup by customer.
+        db_index=False,
     )
-    action = models.CharField(_("action"), max_length=100, db_index=True)
+    # Indexed in Meta (a plain index: the admin filters on equality, and its search is a
+    # case-insensitive LIKE that a pattern index would not serve).
+    action = models.CharField(_("action"), max_length=100)
     target_type = models.ForeignKey(
         ContentType,
         on_delete=models.SET_NULL,
@@ -45,6 +52,8 @@ class AuditEntry(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("target type"),
+        # Never looked up by type alone; content types are not deleted.
+        db_index=False,
     )
     target_id = models.CharField(_("target id"), max_length=64, blank=True)
     target_repr = models.CharField(_("target"), max_length=300, blank=True)
@@ -63,7 +72,14 @@ class AuditEntry(models.Model):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["customer", "-created_at"])]
+        # Each index is paid for by every entry a job writes in bulk: only those a query uses.
+        indexes = [
+            models.Index(fields=["customer", "-created_at"]),
+            models.Index(fields=["action"], name="audit_action"),
+            models.Index(
+                fields=["actor"], condition=Q(actor__isnull=False), name="audit_actor_set"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M} {self.action}"

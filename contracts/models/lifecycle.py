@@ -72,8 +72,10 @@ class Suspension(models.Model):
                 condition=Q(lifted_at__isnull=True),
                 name="suspension_one_open_per_customer",
             ),
+            # Lifted by a member of staff, who is named; or ended with the registration by
+            # the scheduler (a cancellation applied), which says so in the note.
             models.CheckConstraint(
-                condition=Q(lifted_at__isnull=True) | Q(lifted_by__isnull=False),
+                condition=Q(lifted_at__isnull=True) | Q(lifted_by__isnull=False) | ~Q(lift_note=""),
                 name="suspension_lifted_has_actor",
             ),
         ]

@@ -111,6 +111,30 @@ def test_a_suspended_company_may_still_give_notice_and_returns_to_its_schedule(
     assert customer_a.status == S.CANCELLATION_SCHEDULED
 
 
+@pytest.mark.parametrize("in_sql", [True, False], ids=["in-sql", "in-python"])
+def test_a_suspended_companys_cancellation_takes_effect_on_its_day(
+    customer_a: Customer, alice: User, staff: User, in_sql: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It used to fail: the open suspension was closed without anyone named (a check
+    # constraint), and the job's whole run with it, every other cancellation due included.
+    from contracts.services import jobs
+
+    monkeypatch.setattr(jobs, "in_sql", lambda: in_sql)
+    standing.customer_suspend(customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x")
+    cancellation = cancellations.cancellation_give(customer=customer_a, actor=alice)
+    day = cancellation.effective_at + timedelta(minutes=1)
+    with time_machine.travel(day, tick=False):
+        assert cancellations.cancellations_apply_due() == JobResult(1, 1)
+    customer_a.refresh_from_db()
+    assert customer_a.status == S.CANCELLED
+    suspension = Suspension.objects.get(customer=customer_a)
+    assert (suspension.lifted_at, suspension.lifted_by, suspension.lift_note) == (
+        day,
+        None,
+        "Ended by cancellation.",
+    )
+
+
 # --- revocation -------------------------------------------------------------------------------
 
 

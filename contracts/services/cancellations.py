@@ -12,6 +12,7 @@ nothing more and, thanks to the notices' dedupe key, sends nothing twice. Each j
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_record
 from accounts.clauses import Clause
 from accounts.models import Customer, Membership, User
+from cameras.models import Product, Unit
 from notices.models import Notice
 from notices.services import (
     NoticeItem,
@@ -38,7 +40,10 @@ from notices.services import (
 from ..models import (
     CANCELLATION_NOTICE,
     Cancellation,
+    Rental,
+    RentalUnit,
     ReturnChecklist,
+    ReturnItem,
     Suspension,
 )
 from . import jobs
@@ -52,6 +57,7 @@ from .jobs import (
     sql_isoformat,
 )
 from .lifecycle_common import (
+    PROVIDED_MATERIALS,
     TOKYO,
     end_access,
     local_date,
@@ -59,9 +65,11 @@ from .lifecycle_common import (
     open_return_checklists,
     provider_recipients,
     rentals_end_counted,
+    rentals_end_selected,
     set_status,
     start_of_day,
 )
+from .return_lists import return_list_context, return_list_sql
 
 S = Customer.Status
 
@@ -339,11 +347,165 @@ def cancellations_apply_due(*, now: datetime | None = None) -> JobResult:
             .filter(state=Cancellation.State.SCHEDULED, effective_at__lte=now)
         )
 
+    if jobs.in_sql():
+        return _cancellations_apply_in_sql(due, now=now)
     return job_run_in_chunks(
         due=due,
         act=lambda due: _cancellations_apply(due, now=now),
         order=("effective_at", "pk"),
     )
+
+
+# str(cancellation) of the row ``s`` (with the company's name): "<company> → <effective date
+# in Japan>".
+_CANCELLATION_REPR = (
+    f"s.name || ' → ' || to_char(s.effective_at AT TIME ZONE '{settings.TIME_ZONE}', 'YYYY-MM-DD')"
+)
+
+
+@transaction.atomic
+def _cancellations_apply_in_sql(
+    due: Callable[[], models.QuerySet[Cancellation]], *, now: datetime
+) -> JobResult:
+    """``_cancellations_apply`` on PostgreSQL, with no due row in Python: one statement
+    marks the due cancellations applied (counting each company's live rentals), closes the
+    companies, lifts their suspensions, opens their return checklists with the units still
+    held and the materials provided, writes the notices (the members' addresses read before
+    their logins end) and the two audit entries of each; then the rentals end and the
+    members' access ends, each in a fixed number of queries, for the cancellations this run
+    applied (found by their ``applied_at``, this run's ``now``). One transaction: done
+    wholly or not at all."""
+    cancellation = Cancellation._meta.db_table
+    customer = Customer._meta.db_table
+    checklist = ReturnChecklist._meta.db_table
+    item = ReturnItem._meta.db_table
+    rental = Rental._meta.db_table
+    assignment = RentalUnit._meta.db_table
+    unit = Unit._meta.db_table
+    product = Product._meta.db_table
+    live = ", ".join(f"'{state}'" for state in Rental.LIVE_STATES)
+    materials = Sql("")
+    for position, (kind, description) in enumerate(PROVIDED_MATERIALS):
+        materials.add(
+            " UNION ALL SELECT l.id, l.customer_id, %s, %s, %s, '', %s FROM lists l",
+            kind,
+            ReturnItem.Action.RETURN_OR_DESTROY,
+            description,
+            1_000_000 + position,
+        )
+    steps = [
+        Sql(
+            f"UPDATE {customer} c SET status = %s, status_changed_at = %s, updated_at = %s,"  # noqa: S608
+            " inactivity_contacted_at = NULL, inactivity_escalated_at = NULL"
+            " FROM changed s WHERE c.id = s.customer_id",
+            S.CANCELLED,
+            now,
+            now,
+        ),
+        Sql(
+            f"UPDATE {Suspension._meta.db_table} u SET lifted_at = %s, lift_note = %s"  # noqa: S608
+            " FROM changed s WHERE u.customer_id = s.customer_id AND u.lifted_at IS NULL",
+            now,
+            "Ended by cancellation.",
+        ),
+        # The company's open checklist (a partial unique index): a new one, or one already
+        # open without items, is filled; one already filled is left as it is.
+        Sql(
+            f"INSERT INTO {checklist} (customer_id, reason, opened_at)"  # noqa: S608
+            " SELECT customer_id, %s, %s FROM changed ON CONFLICT DO NOTHING"
+            " RETURNING id, customer_id",
+            ReturnChecklist.Reason.CANCELLATION,
+            now,
+        ),
+        Sql(
+            "SELECT id, customer_id FROM opened UNION ALL"  # noqa: S608
+            f" SELECT l.id, l.customer_id FROM {checklist} l JOIN changed s"
+            " ON s.customer_id = l.customer_id WHERE l.closed_at IS NULL"
+            f" AND NOT EXISTS (SELECT 1 FROM {item} i WHERE i.checklist_id = l.id)"
+        ),
+        # The units still held (``units_to_return``), then the materials provided.
+        Sql(
+            "SELECT l.id AS checklist_id, l.customer_id, %s AS kind, %s AS action,"  # noqa: S608
+            " left(p.model_code || ' #' || u.serial, 300) AS description,"
+            " u.id::text AS unit_ref, row_number() OVER (PARTITION BY l.customer_id"
+            " ORDER BY p.model_code, u.serial)::int AS position"
+            f" FROM lists l JOIN {rental} r ON r.customer_id = l.customer_id"
+            f" JOIN {assignment} a ON a.rental_id = r.id AND a.returned_at IS NULL"
+            f" JOIN {unit} u ON u.id = a.unit_id JOIN {product} p ON p.id = u.product_id",
+            ReturnItem.Kind.UNIT,
+            ReturnItem.Action.RETURN,
+        ).extend(materials),
+        Sql(
+            f"INSERT INTO {item} (checklist_id, kind, action, description, unit_ref)"  # noqa: S608
+            " SELECT checklist_id, kind, action, description, unit_ref FROM wanted"
+            " ORDER BY customer_id, position"
+        ),
+    ]
+    names = ["closed", "lifted", "opened", "lists", "wanted", "filled"]
+    lists = {
+        f"{part}_{language}": return_list_sql(
+            items="wanted", customer="s.customer_id", language=language, ext=ext
+        )
+        for part, ext in (("text", "txt"), ("html", "html"))
+        for language in Notice.Language.values
+    }
+    source = Sql("(SELECT s.*")
+    for name, expression in lists.items():
+        source.add(", ").extend(expression).add(f" AS list_{name}")
+    source.add(" FROM changed s)")
+    result = job_run_in_sql(
+        due=lambda: due().order_by("effective_at", "pk").values("pk"),
+        change=Sql(
+            f"UPDATE {cancellation} t SET state = %s, applied_at = %s,"  # noqa: S608
+            " video_data_deleted_at = %s, rentals_ended = (SELECT count(*) FROM"
+            f" {rental} r WHERE r.customer_id = t.customer_id AND r.state IN ({live}))"
+            f" FROM {customer} c {JOIN_DUE} AND c.id = t.customer_id"
+            " RETURNING t.id AS target_id, t.customer_id, t.id::text AS subject_id,"
+            " '' AS period, t.effective_at, t.video_data_deleted_at, t.rentals_ended,"
+            " t.rentals_ended::text AS rentals_ended_text, c.name",
+            Cancellation.State.APPLIED,
+            now,
+            now,
+        ),
+        ctes=dict(zip(names, steps, strict=True)),
+        audits=[
+            audit_insert_sql(
+                action="contracts.cancellation.applied",
+                clause=Clause.ART12_3,
+                target_type=Cancellation,
+                target_repr=_CANCELLATION_REPR,
+                extra="jsonb_build_object('rentals_ended', s.rentals_ended)",
+            ),
+            audit_insert_sql(
+                action="contracts.video_data.deleted",
+                clause=Clause.ART10_6,
+                target_type=Cancellation,
+                target_repr=_CANCELLATION_REPR,
+                extra="jsonb_build_object('deleted_at',"
+                f" {sql_isoformat('s.video_data_deleted_at')})",
+            ),
+        ],
+        notices=notices_insert_sql(
+            kind=Notice.Kind.CANCELLATION_APPLIED,
+            clause=Clause.ART12_3,
+            source=source,
+            columns={
+                "cancellation.effective_at": "effective_at",
+                "cancellation.rentals_ended": "rentals_ended_text",
+                "cancellation.video_data_deleted_at": "video_data_deleted_at",
+                "return_list_text": {lang: f"list_text_{lang}" for lang in Notice.Language.values},
+                "return_list_html": {lang: f"list_html_{lang}" for lang in Notice.Language.values},
+            },
+            subject_type=ContentType.objects.get_for_model(Cancellation),
+            now=now,
+        ),
+    )
+    applied = Cancellation.objects.filter(state=Cancellation.State.APPLIED, applied_at=now).values(
+        "customer_id"
+    )
+    rentals_end_selected(customers=applied, clause=Clause.ART12_3)
+    end_access(customer_ids=applied, disable_logins=True)
+    return result
 
 
 def _cancellations_apply(due: list[Cancellation], *, now: datetime) -> JobResult:
@@ -380,7 +542,13 @@ def _cancellations_apply(due: list[Cancellation], *, now: datetime) -> JobResult
             NoticeItem(
                 customer=c.customer,
                 subject=c,
-                context={"cancellation": c, "return_items": items.get(c.customer_id, [])},
+                context={
+                    "cancellation": c,
+                    **return_list_context(
+                        items.get(c.customer_id, []),
+                        c.customer.language or Notice.Language.JA,
+                    ),
+                },
             )
             for c in due
         ],

@@ -191,6 +191,7 @@ def job_run_in_sql(
     *,
     due: Callable[[], models.QuerySet[Any]],
     change: Sql,
+    ctes: dict[str, Sql] | None = None,
     audits: Iterable[Sql] = (),
     notices: NoticesSql | None = None,
 ) -> JobResult:
@@ -200,11 +201,16 @@ def job_run_in_sql(
     updates them (``UPDATE <table> t SET ... <JOIN_DUE>``) and returns what the audits and
     the notices read
     from ``changed``; the notices fragment is ``notices_insert_sql`` over ``changed``.
+    ``ctes`` are further named steps between ``changed`` and the audits (other rows changed
+    or written for the rows of ``changed``; a step may read those before it, the notices
+    any of them).
     ``change`` must make its rows no longer due, so a repeated run finds nothing. The delivery
     of the notices created is queued for after the commit."""
     with transaction.atomic(), connection.cursor() as cursor:
         due_sql, due_params = due().query.sql_with_params()
         sql = Sql(f"WITH due AS ({due_sql}), changed AS (", *due_params).extend(change).add(")")
+        for name, cte in (ctes or {}).items():
+            sql.add(f", {name} AS (").extend(cte).add(")")
         for index, audit in enumerate(audits):
             sql.add(f", audit{index} AS (").extend(audit).add(")")
         if notices is not None:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -59,6 +60,13 @@ def rentals_end_counted(
         customer_ids=customer_ids, actor=actor, clause=Clause(clause)
     )
     return {pk: live.get(pk, 0) for pk in customer_ids}
+
+
+def rentals_end_selected(*, customers: QuerySet[Any], clause: str) -> None:
+    """``rentals_end_counted`` for the companies whose ids ``customers`` selects (a
+    ``values("customer_id")`` query), without their ids in Python: the scheduler applying the
+    cancellations due."""
+    rental_ends.rentals_end_for_customers(customer_ids=customers, actor=None, clause=Clause(clause))
 
 
 def balance_accelerate(*, customer: Customer, actor: User) -> int:
@@ -112,9 +120,10 @@ def provider_recipients() -> list[str]:
     return [settings.PROVIDER_EMAIL]
 
 
-def end_access(*, customer_ids: Sequence[int], disable_logins: bool) -> None:
-    """Ends every session and API token of the companies' members, in a fixed number of
-    queries; with ``disable_logins`` their logins stop working too."""
+def end_access(*, customer_ids: Sequence[int] | QuerySet[Any], disable_logins: bool) -> None:
+    """Ends every session and API token of the companies' members (their ids, or a query
+    selecting them), in a fixed number of queries; with ``disable_logins`` their logins stop
+    working too."""
     from allauth.usersessions.models import UserSession
     from django.contrib.sessions.models import Session
     from knox.models import AuthToken

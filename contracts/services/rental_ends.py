@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from django.db import models, transaction
 from django.http import HttpRequest
@@ -155,12 +156,19 @@ def rentals_end_for_customer(
 
 @transaction.atomic
 def rentals_end_for_customers(
-    *, customer_ids: Iterable[int], actor: User | None, clause: Clause, reason: str = ""
+    *,
+    customer_ids: Iterable[int] | models.QuerySet[Any],
+    actor: User | None,
+    clause: Clause,
+    reason: str = "",
 ) -> int:
     """``rentals_end_for_customer`` for many customers at once (the scheduler applying the
-    cancellations due, Art. 12(3)): a fixed number of queries whatever their number."""
+    cancellations due, Art. 12(3)), given by their ids or by a query selecting them: a fixed
+    number of queries whatever their number."""
+    if not isinstance(customer_ids, models.QuerySet):
+        customer_ids = list(customer_ids)
     return end_set(
-        Rental.objects.filter(customer_id__in=list(customer_ids)),
+        Rental.objects.filter(customer_id__in=customer_ids),
         actor=actor,
         clause=clause,
         reason=reason,

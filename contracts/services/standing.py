@@ -32,6 +32,7 @@ from .lifecycle_common import (
     require_staff,
     set_status,
 )
+from .return_lists import return_list_context
 
 S = Customer.Status
 
@@ -198,7 +199,10 @@ def customer_revoke(
         kind=Notice.Kind.REVOCATION,
         clause=Clause(ground),
         subject=revocation,
-        context={"revocation": revocation, "return_items": items},
+        context={
+            "revocation": revocation,
+            **return_list_context(items, locked.language or Notice.Language.JA),
+        },
         actor=actor,
     )
     customer.refresh_from_db()

@@ -8,8 +8,8 @@ notice (``rendering._skeleton``), and each hole becomes a SQL expression over th
 (the company's name, the notice's own link, a date of its own). The stored text is the same
 as a notice rendered alone (``tests/contracts/test_notice_sql_rendering.py`` compares them for every
 kind a job writes this way, in both languages). A hole that has no SQL counterpart (a tag, a
-filter other than ``timezone``/``date``/``default``, a value not given as a column) raises
-``SqlRenderingUnsupported`` before anything is written."""
+filter other than ``timezone``/``date``/``default``/``safe``, a value not given as a column)
+raises ``SqlRenderingUnsupported`` before anything is written."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from django.db import connection
 from django.template.base import Variable, VariableNode
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import default as default_filter
+from django.template.defaultfilters import safe as safe_filter
 from django.templatetags.tz import do_timezone
 from django.utils import translation
 
@@ -122,7 +123,7 @@ def to_char_format(django_format: str) -> str:
     return "".join(out)
 
 
-def _html_escape(expression: str) -> str:
+def html_escape_sql(expression: str) -> str:
     """Django's ``escape`` (``html.escape`` with quotes) in SQL."""
     for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;")):
         expression = f"replace({expression}, '{char}', '{entity}')"
@@ -160,10 +161,13 @@ def _hole_sql(skeleton: _Skeleton, index: int, columns: dict[str, str]) -> Sql:
                 .add(") AT TIME ZONE %s, %s)", zone, to_char_format(arg))
             )
             zone = None
+        elif func is safe_filter and zone is None and arg is None:
+            # The column holds HTML already (escaped where it had to be).
+            escaped = True
         elif func is default_filter and zone is None and isinstance(arg, str):
             inner = Sql().extend(sql)
             if hole.autoescape:
-                inner = Sql(_html_escape(f"({inner.text})"), *inner.params)
+                inner = Sql(html_escape_sql(f"({inner.text})"), *inner.params)
                 escaped = True
             sql = Sql("COALESCE(NULLIF(").extend(inner).add(", ''), %s)", arg)
         else:
@@ -171,7 +175,7 @@ def _hole_sql(skeleton: _Skeleton, index: int, columns: dict[str, str]) -> Sql:
     if zone is not None:
         raise SqlRenderingUnsupported(f"timezone without date in {expression.token!r}")
     if hole.autoescape and not escaped:
-        sql = Sql(_html_escape(f"({sql.text})"), *sql.params)
+        sql = Sql(html_escape_sql(f"({sql.text})"), *sql.params)
     return sql
 
 
@@ -245,7 +249,7 @@ def notices_insert_sql(
     kind: Notice.Kind,
     clause: Clause,
     source: Sql,
-    columns: dict[str, str] | None = None,
+    columns: dict[str, str | dict[str, str]] | None = None,
     context: dict[str, Any] | None = None,
     subject_type: ContentType | None = None,
     actor: User | None = None,
@@ -256,9 +260,12 @@ def notices_insert_sql(
     statement this fragment goes into, or a parenthesized subquery), whose columns are
     ``customer_id``, ``subject_id`` (text) and ``period`` (text) and the per-notice values
     named in ``columns``: template lookup path → column of ``source``
-    (``{"cancellation.effective_at": "effective_at"}``), text shown as it is or a
-    ``timestamptz`` shown through ``|timezone:"..."|date:"..."``. Only table and column names are
-    written into the SQL text (``# noqa: S608``); every value is a parameter.
+    (``{"cancellation.effective_at": "effective_at"}``), text shown as it is (escaped in the
+    HTML unless the template says ``|safe``) or a ``timestamptz`` shown through
+    ``|timezone:"..."|date:"..."``; a column that depends on the notice's language is given
+    per language (``{"return_list_text": {"ja": "list_ja", "en": "list_en"}}``). Only table
+    and column names are written into the SQL text (``# noqa: S608``); every value is a
+    parameter.
     ``context`` holds what is the same for every notice (an interruption, a reply date).
 
     Each row gets what ``notice_create`` would store: the recipients (the owner, then the
@@ -269,14 +276,16 @@ def notices_insert_sql(
     (``NoticesSql.queue_delivery``: ``notices_insert`` and ``job_run_in_sql`` do)."""
     if kind not in Notice.Kind.values:
         raise ValueError(f"Unknown notice kind: {kind}")
-    values = {path: f"x.{column}" for path, column in (columns or {}).items()}
     per_language = {
         language: _language_parts(
             kind=kind,
             clause=clause,
             language=language,
             context=context or {},
-            columns=values,
+            columns={
+                path: f"x.{column[language] if isinstance(column, dict) else column}"
+                for path, column in (columns or {}).items()
+            },
         )
         for language in Notice.Language.values
     }

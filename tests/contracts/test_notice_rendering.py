@@ -14,6 +14,7 @@ from django.template import Template
 from accounts.clauses import Clause
 from accounts.models import Customer
 from contracts.models import Cancellation, ReturnItem, ServiceEnd, ServiceInterruption
+from contracts.services.return_lists import return_list_context
 from notices.models import Notice
 from notices.services.rendering import _skeleton, notice_fill, notices_fill_many
 
@@ -63,7 +64,12 @@ def _contexts(kind: str, customers: list[Customer]) -> list[dict[str, Any]]:
             ReturnItem(kind="unit", action="return", description=f"NC-{c.pk} <#{c.pk}>"),
             ReturnItem(kind="manual", action="return_or_destroy", description="manuals"),
         ]
-        contexts.append({"cancellation": cancellation, "return_items": items[: c.pk - 1]})
+        contexts.append(
+            {
+                "cancellation": cancellation,
+                **return_list_context(items[: c.pk - 1], c.language or "ja"),
+            }
+        )
     return contexts
 
 

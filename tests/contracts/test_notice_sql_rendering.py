@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from accounts.clauses import Clause
 from accounts.models import AuditEntry, Customer, Membership, User
-from contracts.models import Cancellation, ServiceEnd, ServiceInterruption
+from contracts.models import Cancellation, ReturnItem, ServiceEnd, ServiceInterruption
+from contracts.services import return_lists
 from notices.models import Notice
 from notices.services import Sql, SqlRenderingUnsupported, notices_insert_sql
 from notices.services.rendering import notice_fill
@@ -137,6 +138,79 @@ def test_reminders_rendered_in_sql_read_as_if_rendered_alone() -> None:
 
 
 @pytest.mark.django_db
+def test_a_return_list_rendered_in_sql_reads_as_if_rendered_alone() -> None:
+    # The list of what to return (Art. 12(5)) of cancellation_applied, as the job renders it
+    # in SQL (return_list_sql): units with descriptions to escape, the materials, none at all.
+    customers = _customers()
+    items_rows: list[list[Any]] = []
+    rows, contexts = [], {}
+    for index, customer in enumerate(customers):
+        cancellation = Cancellation(
+            pk=600 + index,
+            effective_at=T0 - timedelta(minutes=index),
+            rentals_ended=index,
+            video_data_deleted_at=T0,
+        )
+        unit = ReturnItem(kind="unit", action="return", description=f"NC-{index} <#{index}> & 'x'")
+        software = ReturnItem(kind="software", action="return_or_destroy", description="sw")
+        manual = ReturnItem(kind="manual", action="return_or_destroy", description="manuals")
+        # Units and materials; materials only; one item; nothing to return.
+        items = [[unit, unit, software, manual], [software, manual], [manual], []][index]
+        for position, item in enumerate(items):
+            items_rows.append([customer.pk, item.kind, item.action, item.description, position])
+        lists = {
+            f"list_{part}_{language}": return_lists.return_list_sql(
+                items="items", customer="s.customer_id", language=language, ext=ext
+            )
+            for part, ext in (("text", "txt"), ("html", "html"))
+            for language in ("ja", "en")
+        }
+        rows.append(
+            [customer.pk, str(cancellation.pk), "", cancellation.effective_at, str(index), T0]
+        )
+        contexts[customer.pk] = {
+            "cancellation": cancellation,
+            **return_lists.return_list_context(items, customer.language),
+        }
+    items_sql = _values(
+        items_rows,
+        "customer_id, kind, action, description, position",
+        ["bigint", "text", "text", "text", "int"],
+    )
+    source = Sql("(WITH items AS ").extend(items_sql).add(" SELECT s.*")
+    for name, expression in lists.items():
+        source.add(", ").extend(expression).add(f" AS {name}")
+    source.add(" FROM ").extend(
+        _values(
+            rows,
+            "customer_id, subject_id, period, effective_at, rentals_ended, deleted_at",
+            ["bigint", "text", "text", "timestamptz", "text", "timestamptz"],
+        )
+    ).add(" s)")
+    created = _insert(
+        Notice.Kind.CANCELLATION_APPLIED,
+        Clause.ART12_3,
+        source,
+        columns={
+            "cancellation.effective_at": "effective_at",
+            "cancellation.rentals_ended": "rentals_ended",
+            "cancellation.video_data_deleted_at": "deleted_at",
+            "return_list_text": {"ja": "list_text_ja", "en": "list_text_en"},
+            "return_list_html": {"ja": "list_html_ja", "en": "list_html_en"},
+        },
+        subject_type=ContentType.objects.get_for_model(Cancellation),
+    )
+
+    assert created == 4
+    first, second, third, fourth = _assert_as_if_alone(Notice.Kind.CANCELLATION_APPLIED, contexts)
+    assert "  - レンタル機材: NC-0 <#0> & 'x'（返還）\n" in first.body_text
+    assert "<li>レンタル機材: NC-0 &lt;#0&gt; &amp; &#x27;x&#x27;（返還）</li>" in first.body_html
+    assert "Software (viewer software, licence keys, installation media)" in second.body_text
+    assert "返還・廃棄" in third.body_text and "レンタル機材" not in third.body_text
+    assert "To return or destroy" not in fourth.body_text
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("reminder", [False, True])
 def test_service_end_and_interruption_notices_rendered_in_sql(reminder: bool) -> None:
     customers = _customers()
@@ -210,14 +284,16 @@ def test_inactivity_contacts_rendered_in_sql_and_inserted_once() -> None:
 
 
 @pytest.mark.django_db
-def test_a_template_with_a_per_notice_list_is_refused_before_anything_is_written() -> None:
-    # cancellation_applied loops over the customer's return items: no SQL counterpart.
+def test_a_template_with_a_per_notice_value_in_a_tag_is_refused_before_anything_is_written() -> (
+    None
+):
+    # security_alert chooses its wording with {% if event == ... %}: no SQL counterpart.
     with pytest.raises(SqlRenderingUnsupported):
         notices_insert_sql(
-            kind=Notice.Kind.CANCELLATION_APPLIED,
-            clause=Clause.ART12_3,
+            kind=Notice.Kind.SECURITY_ALERT,
+            clause=Clause.ART6_3,
             source=Sql("changed"),
-            columns={"cancellation.effective_at": "effective_at", "return_items": "items"},
+            columns={"event": "event"},
             now=timezone.now(),
         )
     with pytest.raises(SqlRenderingUnsupported):

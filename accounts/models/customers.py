@@ -82,6 +82,15 @@ class Customer(models.Model):
         constraints = [
             *company_constraints("customer"),
         ]
+        # The few companies contacted for inactivity (Art. 12(1)(5)): the daily jobs' clearing
+        # and escalation and staff's revocation queue find them without reading every company.
+        indexes = [
+            models.Index(
+                fields=["inactivity_contacted_at"],
+                condition=Q(inactivity_contacted_at__isnull=False),
+                name="customer_contacted",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

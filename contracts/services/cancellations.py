@@ -69,7 +69,7 @@ from .lifecycle_common import (
     set_status,
     start_of_day,
 )
-from .return_lists import return_list_context, return_list_sql
+from .return_lists import return_list_columns, return_list_context, return_lists_sql
 
 S = Customer.Status
 
@@ -441,18 +441,14 @@ def _cancellations_apply_in_sql(
             " ORDER BY customer_id, position"
         ),
     ]
-    names = ["closed", "lifted", "opened", "lists", "wanted", "filled"]
-    lists = {
-        f"{part}_{language}": return_list_sql(
-            items="wanted", customer="s.customer_id", language=language, ext=ext
-        )
-        for part, ext in (("text", "txt"), ("html", "html"))
-        for language in Notice.Language.values
-    }
+    steps.append(return_lists_sql(items="wanted"))
+    names = ["closed", "lifted", "opened", "lists", "wanted", "filled", "rendered"]
+    # A company without items (its checklist was filled before) shows no list.
     source = Sql("(SELECT s.*")
-    for name, expression in lists.items():
-        source.add(", ").extend(expression).add(f" AS list_{name}")
-    source.add(" FROM changed s)")
+    for per_language in return_list_columns().values():
+        for name in per_language.values():
+            source.add(f", COALESCE(r.{name}, '') AS {name}")
+    source.add(" FROM changed s LEFT JOIN rendered r ON r.customer_id = s.customer_id)")
     result = job_run_in_sql(
         due=lambda: due().order_by("effective_at", "pk").values("pk"),
         change=Sql(
@@ -493,8 +489,7 @@ def _cancellations_apply_in_sql(
                 "cancellation.effective_at": "effective_at",
                 "cancellation.rentals_ended": "rentals_ended_text",
                 "cancellation.video_data_deleted_at": "video_data_deleted_at",
-                "return_list_text": {lang: f"list_text_{lang}" for lang in Notice.Language.values},
-                "return_list_html": {lang: f"list_html_{lang}" for lang in Notice.Language.values},
+                **return_list_columns(),
             },
             subject_type=ContentType.objects.get_for_model(Cancellation),
             now=now,

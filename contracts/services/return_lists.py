@@ -90,13 +90,13 @@ def _line_sql(language: str, *, html: bool, description: str) -> Sql:
     return sql.add(" END")
 
 
-def return_list_sql(*, items: str, customer: str, language: str, ext: str) -> Sql:
+def return_list_sql(*, language: str, ext: str) -> Sql:
     """The rendered list (``return_list_text`` for ``ext`` "txt", ``return_list_html`` for
-    "html") in ``language`` of one company, as a scalar subquery: ``items`` is a relation
-    with the columns ``customer_id``, ``kind``, ``action``, ``description`` and ``position``
-    (the items' order); ``customer`` the SQL expression of the company's id. Raises
-    SqlRenderingUnsupported if the list template does not put its lines one after another
-    between a fixed beginning and end."""
+    "html") in ``language``, as an aggregate over the items ``i`` of one company (a query
+    grouped by company) with the columns ``kind``, ``action``, ``description`` and
+    ``position`` (the items' order). A company without items has no row: the caller shows
+    ``''`` (``COALESCE``). Raises SqlRenderingUnsupported if the list template does not put
+    its lines one after another between a fixed beginning and end."""
     language = _language(language)
     two = _list([_FIRST, _SECOND], language, ext)
     start, _first, rest = two.partition(_FIRST)
@@ -110,12 +110,29 @@ def return_list_sql(*, items: str, customer: str, language: str, ext: str) -> Sq
         raise SqlRenderingUnsupported(f"return_list.{language}.{ext}")
     line = _line_sql(language, html=ext == "html", description="i.description")
     return (
-        Sql("(SELECT COALESCE(%s || string_agg(", start)
+        Sql("(%s || string_agg(", start)
         .extend(line)
-        .add(
-            f", %s ORDER BY i.position) || %s, '') FROM {items} i"
-            f" WHERE i.customer_id = {customer})",
-            between,
-            end,
-        )
+        .add(", %s ORDER BY i.position) || %s)", between, end)
     )
+
+
+def return_lists_sql(*, items: str) -> Sql:
+    """One row per company that has items in the relation ``items`` (``customer_id``,
+    ``kind``, ``action``, ``description``, ``position``): its ``customer_id`` and its lists
+    ``list_text_<lang>`` and ``list_html_<lang>`` in every language."""
+    sql = Sql("SELECT i.customer_id")
+    for part, ext in (("text", "txt"), ("html", "html")):
+        for language in Notice.Language.values:
+            sql.add(", ").extend(return_list_sql(language=language, ext=ext))
+            sql.add(f" AS list_{part}_{language}")
+    return sql.add(f" FROM {items} i GROUP BY i.customer_id")
+
+
+def return_list_columns() -> dict[str, dict[str, str]]:
+    """The ``columns`` of ``notices_insert_sql`` for the lists of ``return_lists_sql``."""
+    return {
+        f"return_list_{part}": {
+            language: f"list_{part}_{language}" for language in Notice.Language.values
+        }
+        for part in ("text", "html")
+    }

@@ -393,8 +393,8 @@ def _cancellations_apply_in_sql(
             description,
             1_000_000 + position,
         )
-    steps = [
-        Sql(
+    ctes = {
+        "closed": Sql(
             f"UPDATE {customer} c SET status = %s, status_changed_at = %s, updated_at = %s,"  # noqa: S608
             " inactivity_contacted_at = NULL, inactivity_escalated_at = NULL"
             " FROM changed s WHERE c.id = s.customer_id",
@@ -402,7 +402,7 @@ def _cancellations_apply_in_sql(
             now,
             now,
         ),
-        Sql(
+        "lifted": Sql(
             f"UPDATE {Suspension._meta.db_table} u SET lifted_at = %s, lift_note = %s"  # noqa: S608
             " FROM changed s WHERE u.customer_id = s.customer_id AND u.lifted_at IS NULL",
             now,
@@ -410,21 +410,21 @@ def _cancellations_apply_in_sql(
         ),
         # The company's open checklist (a partial unique index): a new one, or one already
         # open without items, is filled; one already filled is left as it is.
-        Sql(
+        "opened": Sql(
             f"INSERT INTO {checklist} (customer_id, reason, opened_at)"  # noqa: S608
             " SELECT customer_id, %s, %s FROM changed ON CONFLICT DO NOTHING"
             " RETURNING id, customer_id",
             ReturnChecklist.Reason.CANCELLATION,
             now,
         ),
-        Sql(
+        "lists": Sql(
             "SELECT id, customer_id FROM opened UNION ALL"  # noqa: S608
             f" SELECT l.id, l.customer_id FROM {checklist} l JOIN changed s"
             " ON s.customer_id = l.customer_id WHERE l.closed_at IS NULL"
             f" AND NOT EXISTS (SELECT 1 FROM {item} i WHERE i.checklist_id = l.id)"
         ),
         # The units still held (``units_to_return``), then the materials provided.
-        Sql(
+        "wanted": Sql(
             "SELECT l.id AS checklist_id, l.customer_id, %s AS kind, %s AS action,"  # noqa: S608
             " left(p.model_code || ' #' || u.serial, 300) AS description,"
             " u.id::text AS unit_ref, row_number() OVER (PARTITION BY l.customer_id"
@@ -435,14 +435,14 @@ def _cancellations_apply_in_sql(
             ReturnItem.Kind.UNIT,
             ReturnItem.Action.RETURN,
         ).extend(materials),
-        Sql(
+        "filled": Sql(
             f"INSERT INTO {item} (checklist_id, kind, action, description, unit_ref)"  # noqa: S608
             " SELECT checklist_id, kind, action, description, unit_ref FROM wanted"
             " ORDER BY customer_id, position"
         ),
-    ]
-    steps.append(return_lists_sql(items="wanted"))
-    names = ["closed", "lifted", "opened", "lists", "wanted", "filled", "rendered"]
+        # Each company's list, in every language, once (joined to its notice below).
+        "rendered": return_lists_sql(items="wanted"),
+    }
     # A company without items (its checklist was filled before) shows no list.
     source = Sql("(SELECT s.*")
     for per_language in return_list_columns().values():
@@ -463,7 +463,7 @@ def _cancellations_apply_in_sql(
             now,
             now,
         ),
-        ctes=dict(zip(names, steps, strict=True)),
+        ctes=ctes,
         audits=[
             audit_insert_sql(
                 action="contracts.cancellation.applied",

@@ -63,9 +63,9 @@ def rentals_end_counted(
 
 
 def rentals_end_selected(*, customers: QuerySet[Any], clause: str) -> None:
-    """``rentals_end_counted`` for the companies whose ids ``customers`` selects (a
-    ``values("customer_id")`` query), without their ids in Python: the scheduler applying the
-    cancellations due."""
+    """Ends every rental of the companies whose ids ``customers`` selects (a
+    ``values("customer_id")`` query), without their ids in Python (the scheduler applying the
+    cancellations due, which counted the live rentals in its own statement)."""
     rental_ends.rentals_end_for_customers(customer_ids=customers, actor=None, clause=Clause(clause))
 
 

@@ -495,11 +495,12 @@ def _cancellations_apply_in_sql(
             now=now,
         ),
     )
-    applied = Cancellation.objects.filter(state=Cancellation.State.APPLIED, applied_at=now).values(
-        "customer_id"
-    )
-    rentals_end_selected(customers=applied, clause=Clause.ART12_3)
-    end_access(customer_ids=applied, disable_logins=True)
+    if result.changed:
+        applied = Cancellation.objects.filter(
+            state=Cancellation.State.APPLIED, applied_at=now
+        ).values("customer_id")
+        rentals_end_selected(customers=applied, clause=Clause.ART12_3)
+        end_access(customer_ids=applied, disable_logins=True)
     return result
 
 

@@ -118,14 +118,6 @@ def parse_args() -> argparse.Namespace:
         help="also time the jobs that write notices in SQL with notices without any content",
     )
     parser.add_argument(
-        "--chunk",
-        type=int,
-        default=None,
-        help="due rows per transaction (contracts.services.jobs.CHUNK_SIZE) and notices "
-        "per insert (notices.services.outbox.NOTICE_CHUNK) of the jobs run in Python "
-        "(applying the cancellations due); the others are one statement",
-    )
-    parser.add_argument(
         "--database-url",
         default=os.environ.get(
             "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ctsportal_bench_jobs"
@@ -405,11 +397,6 @@ def main() -> None:
     from contracts.tasks import JOBS
 
     call_command("migrate", verbosity=0, interactive=False)
-    if args.chunk:
-        import contracts.services.jobs as jobs
-
-        jobs.CHUNK_SIZE = args.chunk
-        outbox.NOTICE_CHUNK = args.chunk
     # Delivery is queued only after a commit; the rolled-back runs would queue nothing
     # anyway, and the broker is not what is measured here.
     outbox._queue_delivery = lambda notice_ids: None

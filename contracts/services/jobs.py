@@ -28,8 +28,8 @@ class JobResult:
     notices: int
 
 
-# Due rows a job run in Python (``job_run_in_chunks``: applying the cancellations due, and
-# every job on SQLite) acts on per transaction. Bounds its memory whatever the backlog (a
+# Due rows a job run in Python (``job_run_in_chunks``: every job on SQLite, ``make run``)
+# acts on per transaction. Bounds its memory whatever the backlog (a
 # catch-up after downtime included); up to this many due rows it runs a fixed number of
 # queries, and each further chunk costs one more round of them. The jobs run as one
 # statement (``job_run_in_sql``) have neither chunks nor rows in Python.

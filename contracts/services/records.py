@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import SCHEDULER, audit_record
 from accounts.models import User
 from cameras.models import Unit
+from notices.services import Sql
 
 from ..models import (
     Rental,
@@ -306,6 +307,22 @@ def video_records_mark_deleted_for_rentals(*, rental_ids: Sequence[int], at: dat
         storage=VideoRecord.Storage.CLOUD,
         state__in=[VideoRecord.State.HELD, VideoRecord.State.HIDDEN],
     ).update(state=VideoRecord.State.DELETED, state_changed_at=at, updated_at=at)
+
+
+def video_records_mark_deleted_sql(*, rentals: str, at: datetime) -> Sql:
+    """``video_records_mark_deleted_for_rentals`` as a data-modifying CTE named ``records``
+    of a statement in which ``rentals`` names the ended rentals (a relation with ``id``)."""
+    return Sql(
+        f"records AS (UPDATE {VideoRecord._meta.db_table} v SET state = %s,"  # noqa: S608
+        f" state_changed_at = %s, updated_at = %s WHERE v.rental_id IN (SELECT id FROM {rentals})"
+        " AND v.storage = %s AND v.state IN (%s, %s))",
+        VideoRecord.State.DELETED,
+        at,
+        at,
+        VideoRecord.Storage.CLOUD,
+        VideoRecord.State.HELD,
+        VideoRecord.State.HIDDEN,
+    )
 
 
 def video_records_mark_deleted_for_unit(*, unit_id: int, rental_id: int, at: datetime) -> int:

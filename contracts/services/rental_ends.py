@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.db import models, transaction
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -18,14 +19,18 @@ from django.utils.translation import gettext_lazy
 from accounts.audit import SCHEDULER
 from accounts.clauses import Clause
 from accounts.models import AuditEntry, Customer, User
+from cameras.models import Product
+from notices.services import Sql
 
 from ..models import (
     Rental,
     VideoDeletionRecord,
 )
+from . import jobs
 from .jobs import audit_entry
 from .records import (
     video_records_mark_deleted_for_rentals,
+    video_records_mark_deleted_sql,
 )
 
 
@@ -121,9 +126,16 @@ def _end_pending_requests(
 def end_set(
     queryset: models.QuerySet[Rental], *, actor: User | None, clause: Clause, reason: str
 ) -> int:
+    """Ends the live rentals ``queryset`` selects (and declines its undecided requests),
+    locked, with their deletion records and audit entries; returns how many live rentals
+    ended. On PostgreSQL one statement, with no rental in Python (a whole service's end may
+    end every rental there is); elsewhere the rentals are read and ended in a fixed number of
+    queries."""
     clause = Clause(clause)
     if actor is not None and not actor.is_authenticated:
         actor = None
+    if jobs.in_sql():
+        return _end_set_in_sql(queryset, actor=actor, clause=clause, reason=reason)
     locked = list(
         queryset.filter(state__in=[*Rental.LIVE_STATES, Rental.State.REQUESTED])
         .select_for_update()
@@ -138,6 +150,109 @@ def end_set(
         reason=reason,
     )
     return end_locked(live, actor=actor, clause=clause, reason=reason)
+
+
+def _end_set_in_sql(
+    queryset: models.QuerySet[Rental], *, actor: User | None, clause: Clause, reason: str
+) -> int:
+    """``end_set`` as one statement: what ``end_locked`` and ``_end_pending_requests`` write,
+    row for row (``tests/contracts/test_cancellations_in_sql.py`` compares the two)."""
+    now = timezone.now()
+    label = actor.email if actor is not None else SCHEDULER
+    actor_id = actor.pk if actor is not None else None
+    declined = reason or str(gettext_lazy("The registration or the service ended."))
+    due = (
+        queryset.filter(state__in=[*Rental.LIVE_STATES, Rental.State.REQUESTED])
+        .select_for_update(of=("self",))
+        .order_by("pk")
+        .values("pk", "state")
+    )
+    due_sql, due_params = due.query.sql_with_params()
+    rental = Rental._meta.db_table
+    product = Product._meta.db_table
+    rental_type = ContentType.objects.get_for_model(Rental).pk
+    # str(rental): "#<id> <model code> × <quantity> (<site>)".
+    returning = (
+        " RETURNING t.id, t.customer_id,"
+        " left('#' || t.id || ' ' || p.model_code || ' × ' || t.quantity || ' ('"
+        " || t.site_name || ')', 300) AS repr"
+    )
+    audit = (
+        f"SELECT %s::timestamptz, %s::bigint, %s, customer_id, %s, {rental_type}, id::text,"  # noqa: S608
+        " repr, %s, '', {extra} FROM {rows}"
+    )
+    sql = Sql(f"WITH due AS ({due_sql}), ", *due_params)
+    sql.add(
+        f"ended AS (UPDATE {rental} t SET state = %s, ended_at = %s, end_clause = %s,"  # noqa: S608
+        f" end_reason = %s, updated_at = %s FROM {product} p"
+        " WHERE t.id = ANY(ARRAY(SELECT pk FROM due WHERE state <> %s))"
+        f" AND p.id = t.product_id{returning}), ",
+        Rental.State.ENDED,
+        now,
+        clause,
+        reason,
+        now,
+        Rental.State.REQUESTED,
+    )
+    sql.add(
+        f"declined AS (UPDATE {rental} t SET state = %s, decided_at = %s, decided_by_id = %s,"  # noqa: S608
+        f" rejection_reason = %s, updated_at = %s FROM {product} p"
+        " WHERE t.id = ANY(ARRAY(SELECT pk FROM due WHERE state = %s))"
+        f" AND p.id = t.product_id{returning}), ",
+        Rental.State.REJECTED,
+        now,
+        actor_id,
+        declined,
+        now,
+        Rental.State.REQUESTED,
+    )
+    sql.add(
+        f"deletions AS (INSERT INTO {VideoDeletionRecord._meta.db_table}"  # noqa: S608
+        " (customer_id, rental_id, storage, deleted_at, actor_id, actor_label, clause)"
+        " SELECT customer_id, id, %s, %s, %s, %s, %s FROM ended), ",
+        VideoDeletionRecord.Storage.CLOUD,
+        now,
+        actor_id,
+        label,
+        Clause.ART10_6,
+    )
+    sql.extend(video_records_mark_deleted_sql(rentals="ended", at=now)).add(", ")
+    sql.add(
+        f"audits AS (INSERT INTO {AuditEntry._meta.db_table} (created_at, actor_id,"
+        " actor_label, customer_id, action, target_type_id, target_id, target_repr, clause,"
+        " user_agent, extra) "
+    )
+    for action, basis, extra, rows, params in (
+        (
+            "contracts.rental.ended",
+            clause,
+            "jsonb_build_object('ended_at', %s::text, 'reason', %s::text)",
+            "ended",
+            [now.isoformat(), reason],
+        ),
+        (
+            "contracts.video.deleted",
+            Clause.ART10_6,
+            "jsonb_build_object('storage', 'cloud')",
+            "ended",
+            [],
+        ),
+        (
+            "contracts.rental.rejected",
+            clause,
+            "jsonb_build_object('reason', %s::text)",
+            "declined",
+            [declined],
+        ),
+    ):
+        if action != "contracts.rental.ended":
+            sql.add(" UNION ALL ")
+        sql.add(audit.format(extra=extra, rows=rows), now, actor_id, label, action, basis, *params)
+    sql.add(") SELECT count(*) FROM ended")
+    with connection.cursor() as cursor:
+        cursor.execute(sql.text, sql.params)
+        (ended,) = cursor.fetchone()
+    return int(ended)
 
 
 @transaction.atomic

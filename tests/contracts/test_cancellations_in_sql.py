@@ -1,6 +1,7 @@
 """Applying the cancellations due is one statement on PostgreSQL (and runs in Python, a chunk
-at a time, elsewhere): both paths leave the database exactly alike, row for row, from the
-same day: rentals and their deletion records, the company closed and its suspension lifted,
+at a time, elsewhere), and so is the end of the rentals it sets in motion (``end_set``):
+both paths leave the database exactly alike, row for row, from the same day: rentals ended
+or declined, their deletion records and video records, the company closed and its suspension lifted,
 the return checklist and its items (units held, materials provided), the members' sessions,
 tokens and logins, the notices word for word and the audit entries."""
 
@@ -26,11 +27,12 @@ from contracts.models import (
     ReturnItem,
     Suspension,
     VideoDeletionRecord,
+    VideoRecord,
 )
 from contracts.services import cancellations, jobs, standing
 from notices.models import Notice
-from tests.contracts.rental_helpers import make_active
-from tests.factories import CustomerFactory, make_owner, sign_in
+from tests.contracts.rental_helpers import make_active, make_request
+from tests.factories import CustomerFactory, make_owner, make_video_record, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -59,10 +61,32 @@ def _state() -> dict[str, Any]:
             Suspension.objects.order_by("pk").values_list("pk", "lifted_at", "lift_note")
         ),
         "rentals": list(
-            Rental.objects.order_by("pk").values_list("pk", "state", "ended_at", "end_clause")
+            Rental.objects.order_by("pk").values_list(
+                "pk",
+                "state",
+                "ended_at",
+                "end_clause",
+                "end_reason",
+                "decided_at",
+                "decided_by",
+                "rejection_reason",
+                "updated_at",
+            )
+        ),
+        "video_records": list(
+            VideoRecord.objects.order_by("pk").values_list("pk", "state", "state_changed_at")
         ),
         "deletions": sorted(
-            VideoDeletionRecord.objects.values_list("rental_id", "storage", "deleted_at", "clause")
+            VideoDeletionRecord.objects.values_list(
+                "customer_id",
+                "rental_id",
+                "unit_id",
+                "storage",
+                "deleted_at",
+                "clause",
+                "actor",
+                "actor_label",
+            )
         ),
         "checklists": list(
             ReturnChecklist.objects.order_by("customer_id", "opened_at").values_list(
@@ -125,8 +149,13 @@ def test_applying_cancellations_in_sql_leaves_what_the_python_path_leaves(
     customer_b.name = "B & Sons <Construction>"
     customer_b.language = "en"
     customer_b.save()
-    make_active(customer_a, alice, staff)
+    # A's rental has cloud recordings (marked deleted) and one kept on an SD card (not); B
+    # also has a request not yet decided (declined).
+    rental_a = make_active(customer_a, alice, staff)
+    make_video_record(rental_a)
+    make_video_record(rental_a, storage="sd_card")
     make_active(customer_b, charlie, staff)
+    make_request(customer_b, charlie)
     standing.customer_suspend(customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x")
     sign_in("alice@a.example.jp")
     sign_in("bob@a.example.jp")

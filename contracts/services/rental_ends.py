@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -167,7 +168,10 @@ def _end_set_in_sql(
         .order_by("pk")
         .values("pk", "state")
     )
-    due_sql, due_params = due.query.sql_with_params()
+    try:
+        due_sql, due_params = due.query.sql_with_params()
+    except EmptyResultSet:  # e.g. the rentals of no product at all
+        return 0
     rental = Rental._meta.db_table
     product = Product._meta.db_table
     rental_type = ContentType.objects.get_for_model(Rental).pk

@@ -126,3 +126,27 @@ def test_the_reminder_of_a_notice_the_provider_gave_does_not_say_the_customer_ga
         else:
             assert "Only the side that gave the notice may withdraw it" in body
             assert "contact us" in body
+
+
+def test_the_providers_copy_of_the_customers_notice_names_the_company_that_gave_it(
+    customer_a: Customer, alice: User
+) -> None:
+    """The copy is addressed to CTS: "貴社より" there meant CTS had given the notice."""
+    with time_machine.travel(T0, tick=False):
+        cancellation = cancellations.cancellation_give(
+            customer=customer_a, actor=alice, effective_at=T0 + timedelta(days=10)
+        )
+        cancellations.cancellation_withdraw(cancellation=cancellation, actor=alice)
+    copies = Notice.objects.filter(
+        kind=Notice.Kind.CANCELLATION_GIVEN, period__in=["provider", "withdrawnprovider"]
+    )
+    assert copies.count() == 2
+    for copy in copies:
+        assert copy.recipients == ["support@cts.example.jp"]
+        for body in (copy.body_text, copy.body_html):
+            assert "貴社" not in body, body
+            assert f"{customer_a.name}より" in body or f"{customer_a.name}により" in body
+    own = Notice.objects.filter(kind=Notice.Kind.CANCELLATION_GIVEN, period__in=["", "withdrawn"])
+    assert own.count() == 2
+    for notice in own:
+        assert "貴社より" in notice.body_text or "貴社により" in notice.body_text

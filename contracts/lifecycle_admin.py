@@ -332,6 +332,16 @@ class ServiceInterruptionAdmin(admin.ModelAdmin):
 
 
 class ServiceEndForm(forms.ModelForm):
+    # Saving notifies every affected customer at once and nothing withdraws an announced
+    # end (Art. 8(2)): staff confirm it on the form rather than with a bare "save".
+    confirm = forms.BooleanField(
+        label=gettext_lazy(
+            "I confirm: every affected customer is notified as soon as this is saved, and an "
+            "announced end of the service cannot be withdrawn (Art. 8(2))."
+        ),
+        required=True,
+    )
+
     class Meta:
         model = ServiceEnd
         fields = ("title", "scope", "category", "effective_at", "note")
@@ -362,7 +372,11 @@ class ServiceEndAdmin(admin.ModelAdmin):
     formfield_overrides = CALENDAR_DATETIMES
     list_display = ("title", "scope", "category", "announced_at", "effective_at", "state")
     list_filter = ("scope", "state")
-    fields = ("title", "scope", "category", "effective_at", "note")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = ["title", "scope", "category", "effective_at", "note"]
+        # The confirmation belongs to the announcement; a recorded end is only viewed.
+        return [*fields, "confirm"] if obj is None else fields
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None and super().has_change_permission(request, obj)

@@ -141,6 +141,7 @@ def test_staff_announce_a_service_end_and_29_days_is_refused(
         "effective_at_0": too_soon.strftime("%Y-%m-%d"),
         "effective_at_1": "00:00:00",
         "note": "",
+        "confirm": "on",
     }
     refused = client.post("/admin/contracts/serviceend/add/", data)
     assert refused.status_code == 200
@@ -215,7 +216,7 @@ def test_the_interruption_and_service_end_forms_explain_their_refusals(
     _refused_in_words(client, url, cases)
     assert not ServiceInterruption.objects.exists()
     later = timezone.localtime(timezone.now() + timedelta(days=40)).strftime("%Y-%m-%d")
-    end = {"title": "終了", "scope": "category", "category": "", "note": ""}
+    end = {"title": "終了", "scope": "category", "category": "", "note": "", "confirm": "on"}
     end |= {"effective_at_0": later, "effective_at_1": "00:00:00"}
     url = "/admin/contracts/serviceend/add/"
     cases = [
@@ -242,3 +243,35 @@ def test_the_standing_list_heads_its_columns_in_japanese(staff: User, customer_a
     body = login(staff).get(STANDING).content.decode()
     assert "ステータスの変更日時" in body and "解約の効力発生日時" in body
     assert "status changed" not in body.lower() and "cancellation takes effect" not in body
+
+
+def test_announcing_a_service_end_asks_for_a_confirmation_first(
+    staff: User, customer_a: Customer, alice: User
+) -> None:
+    """Saving notifies every affected customer at once and cannot be undone (no service
+    withdraws an end): a bare "save" did it without a word of warning."""
+    client = login(staff)
+    add = "/admin/contracts/serviceend/add/"
+    page = client.get(add).content.decode()
+    assert 'name="confirm"' in page
+    assert "撤回できません（第8条第2項）" in page
+    later = timezone.localtime(timezone.now() + timedelta(days=40)).strftime("%Y-%m-%d")
+    data = {
+        "title": "サービス終了",
+        "scope": "all",
+        "category": "",
+        "effective_at_0": later,
+        "effective_at_1": "00:00:00",
+        "note": "",
+    }
+    unconfirmed = client.post(add, data)
+    assert unconfirmed.status_code == 200
+    assert "この項目は必須です。" in unconfirmed.content.decode()
+    assert not ServiceEnd.objects.exists()
+    assert not Notice.objects.filter(kind="service_end").exists()
+    assert client.post(add, {**data, "confirm": "on"}).status_code == 302
+    service_end = ServiceEnd.objects.get()
+    assert Notice.objects.filter(customer=customer_a, kind="service_end").count() == 1
+    # The recorded end is only viewed: no confirmation box there.
+    view = client.get(f"/admin/contracts/serviceend/{service_end.pk}/change/").content.decode()
+    assert 'name="confirm"' not in view

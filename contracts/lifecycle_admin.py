@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.admin_actions import note_action
 from accounts.current import user_of
 from accounts.models import Customer, User
 from ctsportal.forms import CalendarDateTimeField
@@ -35,7 +36,7 @@ from .models import (
     ServiceInterruption,
     Suspension,
 )
-from .services import cancellations, inactivity, service_events, standing
+from .services import cancellations, inactivity, returns, service_events, standing
 
 
 class MeasureForm(forms.Form):
@@ -241,11 +242,22 @@ class ReturnItemInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(ReturnChecklist)
 class ReturnChecklistAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Art. 12(5): each unit is done when its return is recorded on its rental; the software
+    and manuals when staff record them with this action. Done, the checklist closes."""
+
     list_display = ("customer", "reason", "opened_at", "closed_at")
     list_filter = ("reason",)
     list_select_related = ("customer",)
     search_fields = ("customer__name",)
     inlines = (ReturnItemInline,)
+    actions = ("materials_done",)
+
+    materials_done = note_action(
+        returns.return_checklist_materials_done,
+        "checklist",
+        description=gettext_lazy("Record the software and manuals as returned or destroyed…"),
+        title=gettext_lazy("Software and manuals returned or destroyed (Art. 12(5))"),
+    )
 
 
 class InterruptionForm(forms.ModelForm):

@@ -236,8 +236,12 @@ class RevocationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class ReturnItemInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ReturnItem
     extra = 0
-    fields = ("kind", "action", "description", "unit_ref", "done_at")
+    fields = ("kind", "action", "what", "unit_ref", "done_at")
     readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("description"))
+    def what(self, item: ReturnItem) -> str:
+        return str(item)  # the software and manuals translated (they are stored in English)
 
 
 @admin.register(ReturnChecklist)

@@ -275,3 +275,19 @@ def test_announcing_a_service_end_asks_for_a_confirmation_first(
     # The recorded end is only viewed: no confirmation box there.
     view = client.get(f"/admin/contracts/serviceend/{service_end.pk}/change/").content.decode()
     assert 'name="confirm"' not in view
+
+
+def test_the_return_checklist_shows_the_provided_materials_in_japanese(
+    staff: User, customer_a: Customer, alice: User
+) -> None:
+    """The software and manuals are stored in English; the Japanese page showed them so."""
+    from contracts.models import ReturnChecklist
+    from contracts.services import standing
+
+    standing.customer_revoke(customer=customer_a, actor=staff, ground="art12.1.7", note="x")
+    checklist = ReturnChecklist.objects.get(customer=customer_a)
+    body = login(staff).get(f"/admin/contracts/returnchecklist/{checklist.pk}/change/")
+    page = body.content.decode()
+    assert "ビューアソフト、ライセンスキー、インストール媒体" in page
+    assert "マニュアル、設定ガイドその他の提供資料" in page
+    assert "Viewer software" not in page and "setup guides" not in page

@@ -134,8 +134,13 @@ def cancellation_give(
     suspended company may still give notice (Art. 12(1) does not take that away)."""
     side = _side_of(customer=customer, actor=actor)
     locked = lock_customer(customer)
-    if locked.status not in (S.ACTIVE, S.SUSPENDED):
-        if locked.status == S.CANCELLATION_SCHEDULED:
+    # A suspended company keeps its status while its notice runs: the notice itself says
+    # whether one was given already.
+    scheduled = Cancellation.objects.filter(
+        customer=locked, state=Cancellation.State.SCHEDULED
+    ).exists()
+    if scheduled or locked.status not in (S.ACTIVE, S.SUSPENDED):
+        if scheduled or locked.status == S.CANCELLATION_SCHEDULED:
             raise ValidationError(
                 _("Notice of cancellation has already been given."), code="already_given"
             )

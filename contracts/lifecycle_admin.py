@@ -171,6 +171,30 @@ class _LifecycleActions:
             ),
         )
 
+    @admin.action(description=gettext_lazy("Withdraw the provider's notice of cancellation…"))
+    def withdraw_provider_cancellation(
+        self, request: HttpRequest, queryset: QuerySet[Customer]
+    ) -> HttpResponse | None:
+        return _measure(
+            self,  # type: ignore[arg-type]
+            request,
+            queryset,
+            action="withdraw_provider_cancellation",
+            title=_("Withdraw the notice of cancellation (Art. 12(3))"),
+            run=lambda c, actor, data: _withdraw_current(c, actor, data["note"], request),
+        )
+
+
+def _withdraw_current(customer: Customer, actor: User, note: str, request: HttpRequest) -> object:
+    """Art. 12(3): the provider withdraws the notice it gave, before it takes effect (the
+    service refuses the customer's own notice: only the side that gave it may)."""
+    current = cancellations.cancellation_current(customer=customer)
+    if current is None:
+        raise ValidationError(_("There is no notice of cancellation to withdraw."))
+    return cancellations.cancellation_withdraw(
+        cancellation=current, actor=actor, note=note, request=request
+    )
+
 
 class SuspensionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Suspension
@@ -202,7 +226,13 @@ class CustomerStandingAdmin(_LifecycleActions, StaffMayViewMixin, admin.ModelAdm
     readonly_fields = list_display
     fields = list_display
     inlines = (SuspensionInline, CancellationInline)
-    actions = ("suspend", "unsuspend", "revoke", "cancel_for_provider")
+    actions = (
+        "suspend",
+        "unsuspend",
+        "revoke",
+        "cancel_for_provider",
+        "withdraw_provider_cancellation",
+    )
 
 
 @admin.register(RevocationQueueEntry)

@@ -190,7 +190,11 @@ def cancellation_give(
 
 @transaction.atomic
 def cancellation_withdraw(
-    *, cancellation: Cancellation, actor: User, request: HttpRequest | None = None
+    *,
+    cancellation: Cancellation,
+    actor: User,
+    note: str = "",
+    request: HttpRequest | None = None,
 ) -> Cancellation:
     """Withdraws a notice of cancellation: only the side that gave it, and only before it
     takes effect."""
@@ -220,7 +224,7 @@ def cancellation_withdraw(
         target=locked,
         clause=Clause.ART12_3,
         request=request,
-        extra={"side": side},
+        extra={"side": side, "note": note} if note else {"side": side},
     )
     _cancellation_notices(
         customer=locked_customer,

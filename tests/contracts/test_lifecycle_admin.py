@@ -291,3 +291,43 @@ def test_the_return_checklist_shows_the_provided_materials_in_japanese(
     assert "ビューアソフト、ライセンスキー、インストール媒体" in page
     assert "マニュアル、設定ガイドその他の提供資料" in page
     assert "Viewer software" not in page and "setup guides" not in page
+
+
+def test_staff_withdraw_the_providers_notice_but_not_the_customers(
+    staff: User, customer_a: Customer, alice: User, customer_b: Customer, charlie: User
+) -> None:
+    """Art. 12(3): the side that gave the notice may withdraw it before it takes effect. The
+    notice tells the customer so, but the admin had no way for the provider to do it."""
+    from contracts.services import cancellations
+
+    client = login(staff)
+    act(client, STANDING, "cancel_for_provider", [customer_a], confirm="1", note="契約整理")
+    cancellations.cancellation_give(customer=customer_b, actor=charlie)
+    page = client.post(
+        STANDING,
+        {"action": "withdraw_provider_cancellation", ACTION_CHECKBOX_NAME: [customer_a.pk]},
+    ).content.decode()
+    assert "登録取消の通知の撤回（第12条第3項）" in page
+    act(
+        client,
+        STANDING,
+        "withdraw_provider_cancellation",
+        [customer_a],
+        confirm="1",
+        note="お客様と合意",
+    )
+    withdrawn = Cancellation.objects.get(customer=customer_a)
+    assert withdrawn.state == Cancellation.State.WITHDRAWN
+    assert withdrawn.withdrawn_by == staff
+    customer_a.refresh_from_db()
+    assert customer_a.status == Customer.Status.ACTIVE
+    assert customer_a.cancellation_effective_at is None
+    entry = AuditEntry.objects.get(action="contracts.cancellation.withdrawn")
+    assert entry.actor == staff and entry.extra["note"] == "お客様と合意"
+    assert Notice.objects.filter(customer=customer_a, period="withdrawn").exists()
+    # The customer's own notice is the customer's to withdraw: refused, in words.
+    done = act(
+        client, STANDING, "withdraw_provider_cancellation", [customer_b], confirm="1", note="x"
+    )
+    assert "通知を撤回できるのは、通知を行った当事者のみです。" in done
+    assert Cancellation.objects.get(customer=customer_b).state == Cancellation.State.SCHEDULED

@@ -371,6 +371,28 @@ class ServiceInterruptionAdmin(admin.ModelAdmin):
         obj.created_by = created.created_by
         obj.created_at = created.created_at
         obj.notified_at = created.notified_at
+        # Say who was told: named customers whose registration ended, or a category nobody
+        # rents, reach nobody, which the plain "added" message did not say.
+        if created.notified_at is None:
+            self.message_user(
+                request,
+                _("The affected customers are notified when the interruption starts."),
+                messages.INFO,
+            )
+            return
+        count = service_events.interruption_affected_customers(created).count()
+        if count:
+            self.message_user(
+                request,
+                _("%(count)d customer(s) notified (Art. 8(1)).") % {"count": count},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                _("No customer using the service is affected: nobody was notified."),
+                messages.WARNING,
+            )
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         # The service stored the named customers already.

@@ -331,3 +331,32 @@ def test_staff_withdraw_the_providers_notice_but_not_the_customers(
     )
     assert "通知を撤回できるのは、通知を行った当事者のみです。" in done
     assert Cancellation.objects.get(customer=customer_b).state == Cancellation.State.SCHEDULED
+
+
+def test_scheduling_an_interruption_says_how_many_customers_were_notified(
+    staff: User, customer_a: Customer, alice: User
+) -> None:
+    """Named customers whose registration ended reach nobody; the plain "added" message did
+    not say so, nor how many were told, nor that an emergency ahead is told as it starts."""
+    client = login(staff)
+    ended = CustomerFactory(name="取消済の会社", status=Customer.Status.REVOKED)
+    start = timezone.localtime(timezone.now() + timedelta(days=2)).strftime("%Y-%m-%d")
+    data = {
+        "title": "定期保守",
+        "scope": "all",
+        "category": "",
+        "reason": "art8.1.1",
+        "starts_at_0": start,
+        "starts_at_1": "10:00:00",
+        "ends_at_0": start,
+        "ends_at_1": "12:00:00",
+        "description": "",
+    }
+    add = "/admin/contracts/serviceinterruption/add/"
+    told = client.post(add, data, follow=True).content.decode()
+    assert "1 件のお客様に通知しました（第8条第1項）。" in told
+    nobody = client.post(add, {**data, "scope": "customers", "customers": [ended.pk]}, follow=True)
+    assert "どなたにも通知していません" in nobody.content.decode()
+    later = client.post(add, {**data, "emergency": "on"}, follow=True).content.decode()
+    assert "停止の開始時に通知されます" in later
+    assert ServiceInterruption.objects.count() == 3

@@ -441,10 +441,10 @@ class ServiceEndAdmin(admin.ModelAdmin):
     list_display = ("title", "scope", "category", "announced_at", "effective_at", "state")
     list_filter = ("scope", "state")
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        fields = ["title", "scope", "category", "effective_at", "note"]
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = ("title", "scope", "category", "effective_at", "note")
         # The confirmation belongs to the announcement; a recorded end is only viewed.
-        return [*fields, "confirm"] if obj is None else fields
+        return (*fields, "confirm") if obj is None else fields
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None and super().has_change_permission(request, obj)

@@ -194,7 +194,7 @@ def test_a_suspended_companys_cancellation_due_this_week_is_in_the_queue(
 
     cancellations.cancellation_give(customer=customer_a, actor=alice)
     standing.customer_suspend(customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x")
-    suspended_only = CustomerFactory(status=Customer.Status.SUSPENDED)  # no notice: not listed
+    suspended_only: Customer = CustomerFactory(status=Customer.Status.SUSPENDED)  # no notice
     body = staff_client.get("/admin/").content.decode()
     assert _count(body, "cancellations") == 1
     link = (

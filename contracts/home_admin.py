@@ -100,11 +100,15 @@ def staff_queues(*, now: datetime) -> list[Queue]:
         Queue(
             "cancellations",
             str(_("Cancellations taking effect in the next 7 days")),
+            # A suspended company keeps its status while its notice runs: the date says it.
             Customer.objects.filter(
-                status=Customer.Status.CANCELLATION_SCHEDULED,
+                status__in=[Customer.Status.CANCELLATION_SCHEDULED, Customer.Status.SUSPENDED],
                 cancellation_effective_at__lte=week_ahead,
             ).count(),
-            _url("admin:accounts_customer_changelist", "status__exact=cancellation_scheduled"),
+            _url(
+                "admin:accounts_customer_changelist",
+                "status__in=cancellation_scheduled,suspended&cancellation_effective_at__isnull=False",
+            ),
         ),
         Queue(
             "revocation_queue",

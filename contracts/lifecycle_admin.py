@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.admin_actions import note_action
 from accounts.current import user_of
 from accounts.models import Customer, User
 from ctsportal.forms import CalendarDateTimeField
@@ -35,7 +36,7 @@ from .models import (
     ServiceInterruption,
     Suspension,
 )
-from .services import cancellations, inactivity, service_events, standing
+from .services import cancellations, inactivity, returns, service_events, standing
 
 
 class MeasureForm(forms.Form):
@@ -170,6 +171,30 @@ class _LifecycleActions:
             ),
         )
 
+    @admin.action(description=gettext_lazy("Withdraw the provider's notice of cancellation…"))
+    def withdraw_provider_cancellation(
+        self, request: HttpRequest, queryset: QuerySet[Customer]
+    ) -> HttpResponse | None:
+        return _measure(
+            self,  # type: ignore[arg-type]
+            request,
+            queryset,
+            action="withdraw_provider_cancellation",
+            title=_("Withdraw the notice of cancellation (Art. 12(3))"),
+            run=lambda c, actor, data: _withdraw_current(c, actor, data["note"], request),
+        )
+
+
+def _withdraw_current(customer: Customer, actor: User, note: str, request: HttpRequest) -> object:
+    """Art. 12(3): the provider withdraws the notice it gave, before it takes effect (the
+    service refuses the customer's own notice: only the side that gave it may)."""
+    current = cancellations.cancellation_current(customer=customer)
+    if current is None:
+        raise ValidationError(_("There is no notice of cancellation to withdraw."))
+    return cancellations.cancellation_withdraw(
+        cancellation=current, actor=actor, note=note, request=request
+    )
+
 
 class SuspensionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Suspension
@@ -201,7 +226,13 @@ class CustomerStandingAdmin(_LifecycleActions, StaffMayViewMixin, admin.ModelAdm
     readonly_fields = list_display
     fields = list_display
     inlines = (SuspensionInline, CancellationInline)
-    actions = ("suspend", "unsuspend", "revoke", "cancel_for_provider")
+    actions = (
+        "suspend",
+        "unsuspend",
+        "revoke",
+        "cancel_for_provider",
+        "withdraw_provider_cancellation",
+    )
 
 
 @admin.register(RevocationQueueEntry)
@@ -235,17 +266,32 @@ class RevocationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class ReturnItemInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ReturnItem
     extra = 0
-    fields = ("kind", "action", "description", "unit_ref", "done_at")
+    fields = ("kind", "action", "what", "unit_ref", "done_at")
     readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("description"))
+    def what(self, item: ReturnItem) -> str:
+        return str(item)  # the software and manuals translated (they are stored in English)
 
 
 @admin.register(ReturnChecklist)
 class ReturnChecklistAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Art. 12(5): each unit is done when its return is recorded on its rental; the software
+    and manuals when staff record them with this action. Done, the checklist closes."""
+
     list_display = ("customer", "reason", "opened_at", "closed_at")
     list_filter = ("reason",)
     list_select_related = ("customer",)
     search_fields = ("customer__name",)
     inlines = (ReturnItemInline,)
+    actions = ("materials_done",)
+
+    materials_done = note_action(
+        returns.return_checklist_materials_done,
+        "checklist",
+        description=gettext_lazy("Record the software and manuals as returned or destroyed…"),
+        title=gettext_lazy("Software and manuals returned or destroyed (Art. 12(5))"),
+    )
 
 
 class InterruptionForm(forms.ModelForm):
@@ -325,6 +371,28 @@ class ServiceInterruptionAdmin(admin.ModelAdmin):
         obj.created_by = created.created_by
         obj.created_at = created.created_at
         obj.notified_at = created.notified_at
+        # Say who was told: named customers whose registration ended, or a category nobody
+        # rents, reach nobody, which the plain "added" message did not say.
+        if created.notified_at is None:
+            self.message_user(
+                request,
+                _("The affected customers are notified when the interruption starts."),
+                messages.INFO,
+            )
+            return
+        count = service_events.interruption_affected_customers(created).count()
+        if count:
+            self.message_user(
+                request,
+                _("%(count)d customer(s) notified (Art. 8(1)).") % {"count": count},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                _("No customer using the service is affected: nobody was notified."),
+                messages.WARNING,
+            )
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         # The service stored the named customers already.
@@ -332,6 +400,16 @@ class ServiceInterruptionAdmin(admin.ModelAdmin):
 
 
 class ServiceEndForm(forms.ModelForm):
+    # Saving notifies every affected customer at once and nothing withdraws an announced
+    # end (Art. 8(2)): staff confirm it on the form rather than with a bare "save".
+    confirm = forms.BooleanField(
+        label=gettext_lazy(
+            "I confirm: every affected customer is notified as soon as this is saved, and an "
+            "announced end of the service cannot be withdrawn (Art. 8(2))."
+        ),
+        required=True,
+    )
+
     class Meta:
         model = ServiceEnd
         fields = ("title", "scope", "category", "effective_at", "note")
@@ -362,7 +440,11 @@ class ServiceEndAdmin(admin.ModelAdmin):
     formfield_overrides = CALENDAR_DATETIMES
     list_display = ("title", "scope", "category", "announced_at", "effective_at", "state")
     list_filter = ("scope", "state")
-    fields = ("title", "scope", "category", "effective_at", "note")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = ("title", "scope", "category", "effective_at", "note")
+        # The confirmation belongs to the announcement; a recorded end is only viewed.
+        return (*fields, "confirm") if obj is None else fields
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None and super().has_change_permission(request, obj)

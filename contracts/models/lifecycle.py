@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.clauses import Clause
@@ -250,7 +251,10 @@ class ReturnItem(models.Model):
         ordering = ["checklist", "kind", "pk"]
 
     def __str__(self) -> str:
-        return self.description
+        # The software and manuals are stored in English (the source language).
+        if self.kind == self.Kind.UNIT:
+            return self.description
+        return gettext(self.description)
 
 
 class RevocationQueueEntry(Customer):

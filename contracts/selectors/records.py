@@ -98,8 +98,13 @@ class VideoBackupWarning:
 
 
 def video_backup_warning(*, customer: Customer) -> VideoBackupWarning | None:
-    """The warning to show while a cancellation is scheduled, or None."""
-    if customer.status != Customer.Status.CANCELLATION_SCHEDULED:
+    """The warning to show while a cancellation is scheduled, or None. A suspended company
+    keeps its status while its notice runs (the date says it is scheduled)."""
+    scheduled = customer.status == Customer.Status.CANCELLATION_SCHEDULED or (
+        customer.status == Customer.Status.SUSPENDED
+        and customer.cancellation_effective_at is not None
+    )
+    if not scheduled:
         return None
     held = VideoRecord.objects.filter(
         customer=customer, state__in=[VideoRecord.State.HELD, VideoRecord.State.HIDDEN]

@@ -142,8 +142,13 @@ def cancellation_give(
     suspended company may still give notice (Art. 12(1) does not take that away)."""
     side = _side_of(customer=customer, actor=actor)
     locked = lock_customer(customer)
-    if locked.status not in (S.ACTIVE, S.SUSPENDED):
-        if locked.status == S.CANCELLATION_SCHEDULED:
+    # A suspended company keeps its status while its notice runs: the notice itself says
+    # whether one was given already.
+    scheduled = Cancellation.objects.filter(
+        customer=locked, state=Cancellation.State.SCHEDULED
+    ).exists()
+    if scheduled or locked.status not in (S.ACTIVE, S.SUSPENDED):
+        if scheduled or locked.status == S.CANCELLATION_SCHEDULED:
             raise ValidationError(
                 _("Notice of cancellation has already been given."), code="already_given"
             )
@@ -193,7 +198,11 @@ def cancellation_give(
 
 @transaction.atomic
 def cancellation_withdraw(
-    *, cancellation: Cancellation, actor: User, request: HttpRequest | None = None
+    *,
+    cancellation: Cancellation,
+    actor: User,
+    note: str = "",
+    request: HttpRequest | None = None,
 ) -> Cancellation:
     """Withdraws a notice of cancellation: only the side that gave it, and only before it
     takes effect."""
@@ -223,7 +232,7 @@ def cancellation_withdraw(
         target=locked,
         clause=Clause.ART12_3,
         request=request,
-        extra={"side": side},
+        extra={"side": side, "note": note} if note else {"side": side},
     )
     _cancellation_notices(
         customer=locked_customer,

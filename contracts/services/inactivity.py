@@ -102,8 +102,9 @@ def inactivity_confirm_url(customer: Customer) -> str:
 
 
 def inactivity_customer_for_token(token: str) -> Customer | None:
-    """The customer whose current contact the token answers, or None (bad, expired, or
-    from an earlier contact)."""
+    """The customer whose current contact the token answers, or None (bad, expired, from an
+    earlier contact, or the registration has ended: a revoked or cancelled company cannot
+    tell us it still uses the service)."""
     max_age = timedelta(days=settings.INACTIVITY_REPLY_DAYS + 365)
     try:
         data = signing.loads(token, salt=_LINK_SALT, max_age=max_age)
@@ -111,6 +112,8 @@ def inactivity_customer_for_token(token: str) -> Customer | None:
         return None
     customer = Customer.objects.filter(pk=data.get("c")).first()
     if customer is None or customer.inactivity_contacted_at is None:
+        return None
+    if customer.status in (S.REVOKED, S.CANCELLED):
         return None
     if customer.inactivity_contacted_at.isoformat() != data.get("t"):
         return None

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.clauses import Clause
 from accounts.models import Customer, Membership, User
@@ -35,9 +36,13 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 
 # The software and documents every customer received with the service (Art. 12(5)): on
 # revocation or cancellation they are returned or destroyed as the provider instructs.
+# The description is stored in English (the source language) and shown translated.
 PROVIDED_MATERIALS = [
-    (ReturnItem.Kind.SOFTWARE, "Viewer software, licence keys and installation media"),
-    (ReturnItem.Kind.MANUAL, "Manuals, setup guides and other documents provided"),
+    (
+        ReturnItem.Kind.SOFTWARE,
+        gettext_noop("Viewer software, licence keys and installation media"),
+    ),
+    (ReturnItem.Kind.MANUAL, gettext_noop("Manuals, setup guides and other documents provided")),
 ]
 
 

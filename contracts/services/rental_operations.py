@@ -23,6 +23,7 @@ from ..models import (
     RentalUnit,
     VideoDeletionRecord,
 )
+from . import returns
 from .lifecycle_common import require_staff
 from .records import (
     video_records_mark_deleted_for_unit,
@@ -180,6 +181,10 @@ def rental_unit_return(
     assignment.save(update_fields=["returned_at", "returned_by"])
     unit.state = Unit.State.RETURNED
     save_checked(unit, ["state"])
+    # Art. 12(5): the unit is done on the return checklist of an ended registration.
+    returns.return_items_unit_back(
+        customer_id=assignment.rental.customer_id, unit_id=unit.pk, now=now
+    )
     audit_record(
         action="contracts.unit.returned",
         actor=actor,

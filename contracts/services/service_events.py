@@ -396,13 +396,17 @@ def service_end_notices_send_due(*, now: datetime | None = None) -> JobResult:
         .filter(state=ServiceEnd.State.ANNOUNCED, effective_at__gt=now)
         .order_by("effective_at", "pk")
     )
-    notices = 0
+    notices = changed = 0
     for service_end in pending:
-        notices += _service_end_notify(service_end, period="", actor=None)
+        sent = _service_end_notify(service_end, period="", actor=None)
         announced_early = service_end.announced_at < service_end.reminder_at
         if announced_early and now >= service_end.reminder_at:
-            notices += _service_end_notify(service_end, period="reminder", actor=None)
-    return JobResult(len(pending), notices)
+            sent += _service_end_notify(service_end, period="reminder", actor=None)
+        # What changed is the service ends someone was told of in this run: a run with
+        # nothing left to send reports nothing, as every other job does.
+        changed += 1 if sent else 0
+        notices += sent
+    return JobResult(changed, notices)
 
 
 @transaction.atomic

@@ -179,8 +179,17 @@ def customer_revoke(
     revocation.full_clean()
     revocation.save()
     locked.cancellation_effective_at = None
+    # The inactivity contact ends with the registration: its link must no longer answer it.
+    locked.inactivity_contacted_at = None
     locked.inactivity_escalated_at = None
-    set_status(locked, S.REVOKED, now, "cancellation_effective_at", "inactivity_escalated_at")
+    set_status(
+        locked,
+        S.REVOKED,
+        now,
+        "cancellation_effective_at",
+        "inactivity_contacted_at",
+        "inactivity_escalated_at",
+    )
     end_access(customer_ids=[locked.pk], disable_logins=False)
     items = open_return_checklists(
         customers=[locked], reason=ReturnChecklist.Reason.REVOCATION, now=now

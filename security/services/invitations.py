@@ -126,6 +126,16 @@ def invitation_check(invitation: Invitation | None) -> None:
             _("The company's registration has ended; it cannot take new members."),
             code="closed",
         )
+    if invitation.customer.status == Customer.Status.SUSPENDED:
+        # Art. 12(1): a suspended company changes nothing, its members included; an
+        # invitation sent before the suspension waits until it is lifted.
+        raise ValidationError(
+            _(
+                "The company's use of the service is suspended, so it cannot take new members "
+                "now. Please try again after the suspension is lifted."
+            ),
+            code="suspended",
+        )
 
 
 @transaction.atomic

@@ -214,3 +214,45 @@ def test_a_backlog_larger_than_a_chunk_is_done_chunk_by_chunk_and_once(
     assert not Customer.objects.filter(
         pk__in=[c.pk for c in customers], inactivity_contacted_at__isnull=True
     ).exists()
+
+
+def test_the_link_of_a_contact_no_longer_answers_once_the_registration_is_revoked(
+    customer_a: Customer, alice: User, staff: User
+) -> None:
+    """Revoked from the revocation queue on Art. 12(1)(5), the company clicking the link of
+    the contact e-mail must not be told that its use was recorded."""
+    from contracts.services import standing
+
+    used_at(customer_a, jst(2026, 11, 1, 9, 0))
+    with time_machine.travel(jst(2027, 2, 1, 9, 0), tick=False):
+        inactivity.customers_flag_inactive()
+    with time_machine.travel(jst(2027, 3, 3, 9, 0), tick=False):
+        inactivity.inactivity_escalate_unanswered()
+    customer_a.refresh_from_db()
+    url = inactivity.inactivity_confirm_url(customer_a).removeprefix("http://127.0.0.1:8000")
+    standing.customer_revoke(customer=customer_a, actor=staff, ground="art12.1.5", note="no answer")
+    client = Client()
+    assert client.get(url).status_code == 410
+    answered = client.post(url)
+    assert answered.status_code == 410
+    assert 'data-testid="inactivity-answered"' not in answered.content.decode()
+    customer_a.refresh_from_db()
+    assert customer_a.status == Customer.Status.REVOKED
+    assert customer_a.inactivity_answered_at is None
+    assert not AuditEntry.objects.filter(action="contracts.inactivity.answered").exists()
+
+
+@pytest.mark.parametrize("status", [Customer.Status.REVOKED, Customer.Status.CANCELLED])
+def test_a_company_whose_registration_ended_cannot_answer_a_contact_left_open(
+    customer_a: Customer, status: str
+) -> None:
+    contacted = jst(2027, 2, 1, 9, 0)
+    Customer.objects.filter(pk=customer_a.pk).update(
+        inactivity_contacted_at=contacted, status=status
+    )
+    customer_a.refresh_from_db()
+    token = inactivity.inactivity_token(customer_a)
+    assert inactivity.inactivity_customer_for_token(token) is None
+    assert Client().post(f"/company/still-using/{token}/").status_code == 410
+    customer_a.refresh_from_db()
+    assert customer_a.inactivity_answered_at is None

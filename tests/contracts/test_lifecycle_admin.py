@@ -141,6 +141,7 @@ def test_staff_announce_a_service_end_and_29_days_is_refused(
         "effective_at_0": too_soon.strftime("%Y-%m-%d"),
         "effective_at_1": "00:00:00",
         "note": "",
+        "confirm": "on",
     }
     refused = client.post("/admin/contracts/serviceend/add/", data)
     assert refused.status_code == 200
@@ -215,7 +216,7 @@ def test_the_interruption_and_service_end_forms_explain_their_refusals(
     _refused_in_words(client, url, cases)
     assert not ServiceInterruption.objects.exists()
     later = timezone.localtime(timezone.now() + timedelta(days=40)).strftime("%Y-%m-%d")
-    end = {"title": "終了", "scope": "category", "category": "", "note": ""}
+    end = {"title": "終了", "scope": "category", "category": "", "note": "", "confirm": "on"}
     end |= {"effective_at_0": later, "effective_at_1": "00:00:00"}
     url = "/admin/contracts/serviceend/add/"
     cases = [
@@ -242,3 +243,120 @@ def test_the_standing_list_heads_its_columns_in_japanese(staff: User, customer_a
     body = login(staff).get(STANDING).content.decode()
     assert "ステータスの変更日時" in body and "解約の効力発生日時" in body
     assert "status changed" not in body.lower() and "cancellation takes effect" not in body
+
+
+def test_announcing_a_service_end_asks_for_a_confirmation_first(
+    staff: User, customer_a: Customer, alice: User
+) -> None:
+    """Saving notifies every affected customer at once and cannot be undone (no service
+    withdraws an end): a bare "save" did it without a word of warning."""
+    client = login(staff)
+    add = "/admin/contracts/serviceend/add/"
+    page = client.get(add).content.decode()
+    assert 'name="confirm"' in page
+    assert "撤回できません（第8条第2項）" in page
+    later = timezone.localtime(timezone.now() + timedelta(days=40)).strftime("%Y-%m-%d")
+    data = {
+        "title": "サービス終了",
+        "scope": "all",
+        "category": "",
+        "effective_at_0": later,
+        "effective_at_1": "00:00:00",
+        "note": "",
+    }
+    unconfirmed = client.post(add, data)
+    assert unconfirmed.status_code == 200
+    assert "この項目は必須です。" in unconfirmed.content.decode()
+    assert not ServiceEnd.objects.exists()
+    assert not Notice.objects.filter(kind="service_end").exists()
+    assert client.post(add, {**data, "confirm": "on"}).status_code == 302
+    service_end = ServiceEnd.objects.get()
+    assert Notice.objects.filter(customer=customer_a, kind="service_end").count() == 1
+    # The recorded end is only viewed: no confirmation box there.
+    view = client.get(f"/admin/contracts/serviceend/{service_end.pk}/change/").content.decode()
+    assert 'name="confirm"' not in view
+
+
+def test_the_return_checklist_shows_the_provided_materials_in_japanese(
+    staff: User, customer_a: Customer, alice: User
+) -> None:
+    """The software and manuals are stored in English; the Japanese page showed them so."""
+    from contracts.models import ReturnChecklist
+    from contracts.services import standing
+
+    standing.customer_revoke(customer=customer_a, actor=staff, ground="art12.1.7", note="x")
+    checklist = ReturnChecklist.objects.get(customer=customer_a)
+    body = login(staff).get(f"/admin/contracts/returnchecklist/{checklist.pk}/change/")
+    page = body.content.decode()
+    assert "ビューアソフト、ライセンスキー、インストール媒体" in page
+    assert "マニュアル、設定ガイドその他の提供資料" in page
+    assert "Viewer software" not in page and "setup guides" not in page
+
+
+def test_staff_withdraw_the_providers_notice_but_not_the_customers(
+    staff: User, customer_a: Customer, alice: User, customer_b: Customer, charlie: User
+) -> None:
+    """Art. 12(3): the side that gave the notice may withdraw it before it takes effect. The
+    notice tells the customer so, but the admin had no way for the provider to do it."""
+    from contracts.services import cancellations
+
+    client = login(staff)
+    act(client, STANDING, "cancel_for_provider", [customer_a], confirm="1", note="契約整理")
+    cancellations.cancellation_give(customer=customer_b, actor=charlie)
+    page = client.post(
+        STANDING,
+        {"action": "withdraw_provider_cancellation", ACTION_CHECKBOX_NAME: [customer_a.pk]},
+    ).content.decode()
+    assert "登録取消の通知の撤回（第12条第3項）" in page
+    act(
+        client,
+        STANDING,
+        "withdraw_provider_cancellation",
+        [customer_a],
+        confirm="1",
+        note="お客様と合意",
+    )
+    withdrawn = Cancellation.objects.get(customer=customer_a)
+    assert withdrawn.state == Cancellation.State.WITHDRAWN
+    assert withdrawn.withdrawn_by == staff
+    customer_a.refresh_from_db()
+    assert customer_a.status == Customer.Status.ACTIVE
+    assert customer_a.cancellation_effective_at is None
+    entry = AuditEntry.objects.get(action="contracts.cancellation.withdrawn")
+    assert entry.actor == staff and entry.extra["note"] == "お客様と合意"
+    assert Notice.objects.filter(customer=customer_a, period="withdrawn").exists()
+    # The customer's own notice is the customer's to withdraw: refused, in words.
+    done = act(
+        client, STANDING, "withdraw_provider_cancellation", [customer_b], confirm="1", note="x"
+    )
+    assert "通知を撤回できるのは、通知を行った当事者のみです。" in done
+    assert Cancellation.objects.get(customer=customer_b).state == Cancellation.State.SCHEDULED
+
+
+def test_scheduling_an_interruption_says_how_many_customers_were_notified(
+    staff: User, customer_a: Customer, alice: User
+) -> None:
+    """Named customers whose registration ended reach nobody; the plain "added" message did
+    not say so, nor how many were told, nor that an emergency ahead is told as it starts."""
+    client = login(staff)
+    ended = CustomerFactory(name="取消済の会社", status=Customer.Status.REVOKED)
+    start = timezone.localtime(timezone.now() + timedelta(days=2)).strftime("%Y-%m-%d")
+    data = {
+        "title": "定期保守",
+        "scope": "all",
+        "category": "",
+        "reason": "art8.1.1",
+        "starts_at_0": start,
+        "starts_at_1": "10:00:00",
+        "ends_at_0": start,
+        "ends_at_1": "12:00:00",
+        "description": "",
+    }
+    add = "/admin/contracts/serviceinterruption/add/"
+    told = client.post(add, data, follow=True).content.decode()
+    assert "1 件のお客様に通知しました（第8条第1項）。" in told
+    nobody = client.post(add, {**data, "scope": "customers", "customers": [ended.pk]}, follow=True)
+    assert "どなたにも通知していません" in nobody.content.decode()
+    later = client.post(add, {**data, "emergency": "on"}, follow=True).content.decode()
+    assert "停止の開始時に通知されます" in later
+    assert ServiceInterruption.objects.count() == 3

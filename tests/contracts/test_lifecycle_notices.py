@@ -92,3 +92,61 @@ def test_every_lifecycle_notice_renders_in_both_languages(
         assert notice.mail_subject.startswith("【CTS】" if language == "ja" else "[CTS]")
         assert "{{" not in notice.body_text and "{%" not in notice.body_html
         assert notice.state != Notice.State.FAILED, notice.last_error
+
+
+@pytest.mark.parametrize("in_sql", [True, False], ids=["in-sql", "in-python"])
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_the_reminder_of_a_notice_the_provider_gave_does_not_say_the_customer_gave_it(
+    language: str,
+    in_sql: bool,
+    customer_a: Customer,
+    alice: User,
+    staff: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Art. 12(3): only the side that gave the notice may withdraw it. The reminder of the
+    provider's notice told the customer it had given it ("ご通知いただいた") and to withdraw
+    it in the portal, which refuses a customer the provider's notice."""
+    from contracts.services import jobs
+
+    monkeypatch.setattr(jobs, "in_sql", lambda: in_sql)
+    Customer.objects.filter(pk=customer_a.pk).update(language=language)
+    with time_machine.travel(T0, tick=False):
+        cancellations.cancellation_give(
+            customer=customer_a, actor=staff, effective_at=T0 + timedelta(days=30), note="x"
+        )
+    with time_machine.travel(T0 + timedelta(days=23), tick=False):
+        assert cancellations.cancellation_reminders_send_due().notices == 1
+    reminder = Notice.objects.get(kind=Notice.Kind.CANCELLATION_REMINDER)
+    for body in (reminder.body_text, reminder.body_html):
+        if language == "ja":
+            assert "ご通知いただいた" not in body
+            assert "通知をした側のみ" in body
+            assert "当社による通知については、当社までお問い合わせください" in body
+        else:
+            assert "Only the side that gave the notice may withdraw it" in body
+            assert "contact us" in body
+
+
+def test_the_providers_copy_of_the_customers_notice_names_the_company_that_gave_it(
+    customer_a: Customer, alice: User
+) -> None:
+    """The copy is addressed to CTS: "貴社より" there meant CTS had given the notice."""
+    with time_machine.travel(T0, tick=False):
+        cancellation = cancellations.cancellation_give(
+            customer=customer_a, actor=alice, effective_at=T0 + timedelta(days=10)
+        )
+        cancellations.cancellation_withdraw(cancellation=cancellation, actor=alice)
+    copies = Notice.objects.filter(
+        kind=Notice.Kind.CANCELLATION_GIVEN, period__in=["provider", "withdrawnprovider"]
+    )
+    assert copies.count() == 2
+    for copy in copies:
+        assert copy.recipients == ["support@cts.example.jp"]
+        for body in (copy.body_text, copy.body_html):
+            assert "貴社" not in body, body
+            assert f"{customer_a.name}より" in body or f"{customer_a.name}により" in body
+    own = Notice.objects.filter(kind=Notice.Kind.CANCELLATION_GIVEN, period__in=["", "withdrawn"])
+    assert own.count() == 2
+    for notice in own:
+        assert "貴社より" in notice.body_text or "貴社により" in notice.body_text

@@ -120,3 +120,69 @@ def test_a_category_interruption_reaches_the_customers_renting_in_it(
     assert list(service_events.interruption_affected_customers(interruption)) == [customer_a]
     assert service_events.interruptions_for_customer(customer=customer_a) == [interruption]
     assert service_events.interruptions_for_customer(customer=customer_b) == []
+
+
+def test_the_return_checklist_is_worked_through_and_closes(
+    customer_a: Customer, alice: User, staff: User
+) -> None:
+    """Art. 12(5): the unit is done when its return is recorded on the rental, the software
+    and manuals when staff record them on the checklist; then the checklist closes. Before,
+    nothing ever ticked an item: every checklist stayed open with everything on it."""
+    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+
+    from accounts.models import AuditEntry
+    from tests.contracts.conftest import login
+
+    rental = make_active(customer_a, alice, staff)
+    standing.customer_revoke(customer=customer_a, actor=staff, ground=Clause.ART12_1_6, note="x")
+    checklist = ReturnChecklist.objects.get(customer=customer_a)
+    client = login(staff)
+    assignment = rental.assignments.get()
+    returned = client.post(
+        f"/admin/contracts/rental/{rental.pk}/units/{assignment.pk}/return/", follow=True
+    )
+    assert returned.status_code == 200
+    unit_item = checklist.items.get(kind=ReturnItem.Kind.UNIT)
+    assert unit_item.done_at is not None
+    assert checklist.items.filter(done_at__isnull=True).count() == 2
+    checklist.refresh_from_db()
+    assert checklist.closed_at is None
+
+    url = "/admin/contracts/returnchecklist/"
+    chosen = {"action": "materials_done", ACTION_CHECKBOX_NAME: [checklist.pk]}
+    page = client.post(url, chosen).content.decode()
+    assert "ソフトウェア・マニュアルの返還・廃棄（第12条第5項）" in page
+    done = client.post(url, {**chosen, "apply": "1", "note": "廃棄証明書を受領"}, follow=True)
+    assert done.status_code == 200
+    checklist.refresh_from_db()
+    assert checklist.closed_at is not None
+    assert not checklist.items.filter(done_at__isnull=True).exists()
+    entry = AuditEntry.objects.get(action="contracts.return_checklist.materials_done")
+    assert entry.clause == "art12.5" and entry.extra["note"] == "廃棄証明書を受領"
+    assert entry.customer_id == customer_a.pk
+    # Recording it again is refused in words and changes nothing.
+    again = client.post(url, {**chosen, "apply": "1", "note": ""}, follow=True)
+    assert "完了済み" in again.content.decode()
+    assert (
+        AuditEntry.objects.filter(action="contracts.return_checklist.materials_done").count() == 1
+    )
+
+
+def test_a_unit_return_ticks_only_its_own_item_on_its_own_customers_checklist(
+    customer_a: Customer, alice: User, customer_b: Customer, charlie: User, staff: User
+) -> None:
+    """Only the customer's own open checklist is touched, and only the unit's own item."""
+    from contracts.services import rental_operations
+
+    rental_a = make_active(customer_a, alice, staff)
+    rental_b = make_active(customer_b, charlie, staff)
+    standing.customer_revoke(customer=customer_a, actor=staff, ground=Clause.ART12_1_6, note="x")
+    standing.customer_revoke(customer=customer_b, actor=staff, ground=Clause.ART12_1_6, note="x")
+    rental_operations.rental_unit_return(assignment=rental_a.assignments.get(), actor=staff)
+    assert ReturnItem.objects.filter(
+        checklist__customer=customer_a, kind=ReturnItem.Kind.UNIT, done_at__isnull=False
+    ).exists()
+    assert not ReturnItem.objects.filter(
+        checklist__customer=customer_b, done_at__isnull=False
+    ).exists()
+    assert rental_b.assignments.get().returned_at is None

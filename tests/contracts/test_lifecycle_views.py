@@ -178,3 +178,35 @@ def test_a_suspended_company_gives_notice_over_the_api(
     standing.customer_suspend(customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x")
     response = alice_client.post(API, {}, content_type="application/json")
     assert response.status_code == 201
+
+
+def test_a_second_notice_while_suspended_is_refused_as_already_given(
+    alice_client: Client, customer_a: Customer, staff: User
+) -> None:
+    """Notice given, then suspended: the status no longer says "cancellation scheduled", and
+    a second notice reached the database's constraint (its name was the API's answer and the
+    admin's message) instead of "already given"."""
+    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+
+    from tests.contracts.conftest import login
+
+    assert alice_client.post(API, {}, content_type="application/json").status_code == 201
+    standing.customer_suspend(customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x")
+    again = alice_client.post(API, {}, content_type="application/json")
+    assert again.status_code == 409
+    assert again.json()["code"] == "already_given"
+    assert "cancellation_one_scheduled_per_customer" not in again.content.decode()
+    page = login(staff).post(
+        "/admin/contracts/customerstanding/",
+        {
+            "action": "cancel_for_provider",
+            ACTION_CHECKBOX_NAME: [customer_a.pk],
+            "confirm": "1",
+            "note": "x",
+        },
+        follow=True,
+    )
+    body = page.content.decode()
+    assert "登録取消の通知はすでに行われています" in body
+    assert "cancellation_one_scheduled_per_customer" not in body
+    assert Cancellation.objects.filter(customer=customer_a).count() == 1

@@ -236,6 +236,28 @@ def test_the_backup_warning_shows_before_a_cancellation_takes_effect(
     assert "/video/records.csv" in body
 
 
+def test_the_backup_warning_shows_to_a_suspended_company_whose_notice_runs(
+    alice_client: Client, alice: User, customer_a: Customer, rental_a: Rental, staff: User
+):
+    """Notice given, then suspended: the status says "suspended", the notice still runs and
+    the video data is still deleted on its date (Art. 10(6)). The warning was not shown."""
+    from accounts.clauses import Clause
+    from contracts.services import cancellations, standing
+
+    make_video_record(rental_a)
+    cancellations.cancellation_give(customer=customer_a, actor=alice)
+    standing.customer_suspend(customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x")
+    body = alice_client.get("/video/").content.decode()
+    assert 'data-testid="video-backup-warning"' in body
+    # Suspended without a notice: nothing is deleted on a date, no warning.
+    standing.customer_unsuspend(customer=customer_a, actor=staff, note="x")
+    cancellations.cancellation_withdraw(
+        cancellation=cancellations.cancellation_current(customer=customer_a), actor=alice
+    )
+    standing.customer_suspend(customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x")
+    assert 'data-testid="video-backup-warning"' not in alice_client.get("/video/").content.decode()
+
+
 # --- Moderation (Art. 7(2), 10(5)) ----------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from accounts.clauses import Clause
 from accounts.models import AuditEntry, Customer, User
 from contracts.models import ServiceEnd, ServiceInterruption
 from contracts.services import service_events as services
+from contracts.services.jobs import JobResult
 from notices.models import Notice
 from tests.factories import CustomerFactory
 
@@ -236,15 +237,17 @@ def test_every_live_customer_is_told_once_and_reminded_when_30_days_remain(
     assert "2027年1月15日 10:00" in kinds(customer_a, Notice.Kind.SERVICE_END)[0].body_text
     # A company registered later is told by the next run; nobody is told twice.
     late = CustomerFactory()
+    # What a run reports (lifecycle_job prints it): a run with nothing to send changed
+    # nothing, however many service ends are announced.
     with time_machine.travel(T0 + timedelta(days=1), tick=False):
-        assert services.service_end_notices_send_due().notices == 1
-        assert services.service_end_notices_send_due().notices == 0
+        assert services.service_end_notices_send_due() == JobResult(1, 1)
+        assert services.service_end_notices_send_due() == JobResult(0, 0)
     assert len(kinds(late, Notice.Kind.SERVICE_END)) == 1
     with time_machine.travel(service_end.reminder_at - timedelta(seconds=1), tick=False):
-        assert services.service_end_notices_send_due().notices == 0
+        assert services.service_end_notices_send_due() == JobResult(0, 0)
     with time_machine.travel(service_end.reminder_at, tick=False):
-        assert services.service_end_notices_send_due().notices == 3
-        assert services.service_end_notices_send_due().notices == 0
+        assert services.service_end_notices_send_due() == JobResult(1, 3)
+        assert services.service_end_notices_send_due() == JobResult(0, 0)
     periods = [n.period for n in kinds(customer_a, Notice.Kind.SERVICE_END)]
     assert periods == ["", "reminder"]
     assert "再通知" in kinds(customer_a, Notice.Kind.SERVICE_END)[1].mail_subject

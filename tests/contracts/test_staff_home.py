@@ -3,6 +3,7 @@ six months of charts, computed in a fixed number of queries."""
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
 from datetime import timedelta
@@ -130,14 +131,14 @@ def test_the_admin_index_shows_each_queue_with_its_count_and_link(
         "/admin/accounts/incident/?state__in=open,acknowledged",
         "/admin/accounts/sharingflag/?reviewed_at__isnull=True",
         "/admin/notices/notice/?state__exact=failed",
-        "/admin/accounts/customer/?status__exact=cancellation_scheduled",
+        "/admin/accounts/customer/?status__in=cancellation_scheduled,suspended&amp;cancellation_effective_at__isnull=False",
         "/admin/contracts/rental/?state__in=ending,ended",
         "/admin/contracts/contracttransfer/?state__exact=requested",
         "/admin/contracts/revocationqueueentry/",
         "/admin/contracts/serviceend/?state__exact=announced",
     ):
         assert f'href="{link}"' in body, link
-        assert staff_client.get(link).status_code == 200, link
+        assert staff_client.get(html.unescape(link)).status_code == 200, link
     # Three charts, drawn in the page: no external asset, no inline style or script.
     start = body.index('id="staff-home"')
     home = body[start : body.index("</div>", start)]
@@ -182,3 +183,24 @@ def test_the_charts_count_by_week(staff: User, customer_a: Customer, alice: User
 def test_customers_do_not_see_the_staff_home(alice_client: Client):
     response = alice_client.get("/admin/")
     assert response.status_code == 302
+
+
+def test_a_suspended_companys_cancellation_due_this_week_is_in_the_queue(
+    staff_client: Client, staff: User, customer_a: Customer, alice: User
+):
+    """Notice given, then suspended: the status says "suspended" while the notice runs, and
+    the queue (and its list) counted only the status "cancellation scheduled"."""
+    from contracts.services import cancellations, standing
+
+    cancellations.cancellation_give(customer=customer_a, actor=alice)
+    standing.customer_suspend(customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x")
+    suspended_only: Customer = CustomerFactory(status=Customer.Status.SUSPENDED)  # no notice
+    body = staff_client.get("/admin/").content.decode()
+    assert _count(body, "cancellations") == 1
+    link = (
+        "/admin/accounts/customer/"
+        "?status__in=cancellation_scheduled,suspended&cancellation_effective_at__isnull=False"
+    )
+    listed = staff_client.get(link).content.decode()
+    assert customer_a.name in listed
+    assert suspended_only.name not in listed

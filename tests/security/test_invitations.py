@@ -251,3 +251,20 @@ def test_a_company_whose_registration_ended_takes_no_new_members(alice, customer
         services.invitation_accept(token=token, user=dan)
     assert exc.value.code == "closed"
     assert not Membership.objects.filter(user=dan).exists()
+
+
+def test_an_invitation_waits_while_the_company_is_suspended(alice, customer_a, staff):
+    """Art. 12(1): a suspended company changes nothing; the owner cannot invite then, but an
+    invitation sent before the suspension still added a member."""
+    from accounts.clauses import Clause
+    from contracts.services import standing
+
+    _invitation, token = _invite(alice, customer_a)
+    standing.customer_suspend(customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x")
+    dan = UserFactory(email="dan@a.example.jp")
+    with pytest.raises(ValidationError) as exc:
+        services.invitation_accept(token=token, user=dan)
+    assert exc.value.code == "suspended"
+    assert not Membership.objects.filter(user=dan).exists()
+    standing.customer_unsuspend(customer=customer_a, actor=staff, note="x")
+    assert services.invitation_accept(token=token, user=dan).customer == customer_a

@@ -12,17 +12,17 @@ due today); each has an owner; 1 % of the active ones were contacted for inactiv
 days ago. A service end announced 10 days ago (every live customer already has its
 notice), a due service end, and an emergency interruption naming 1 % of the customers.
 
-For each job it prints the wall time (best of three runs, like its yardstick), the SQL query
-count, the peak Python memory (a further run under tracemalloc, whose bookkeeping would
-distort the time), the wall time of a raw
-SQL UPDATE of the same rows (best of three; for the interruption and the service-end
-notices, which change one event row and notify many customers, an UPDATE of the customers
-they notify, selected by the same conditions) and, for the jobs that write notices, of one raw
-INSERT ... SELECT of the very notices it wrote into a copy of the table (its indexes
-included): together the floor of what the job must write. With ``--floor``, each job that
-writes its notices in SQL is also timed with notices that carry no subject, text or HTML at
-all (rows of a few hundred bytes): what the audit and notice rows cost by their number alone,
-whatever their content. Every run is rolled
+For each job it prints the wall time (the best of five runs, taken in turns with its
+yardstick's so that both see the same moments of a shared machine), the SQL query count, the
+peak Python memory (a further run under tracemalloc, whose bookkeeping would distort the
+time), the wall time of a raw SQL UPDATE of the same rows (best of five; for the interruption
+and the service-end notices, which change one event row and notify many customers, an UPDATE
+of the customers they notify, selected by the same conditions) and, for the jobs that write
+notices, of one raw INSERT ... SELECT of the very notices it wrote into a copy of the table
+(its indexes included): together the floor of what the job must write. With ``--floor``,
+each job that writes its notices in SQL is also timed with notices that carry no subject,
+text or HTML at all (rows of a few hundred bytes): what the audit and notice rows cost by
+their number alone, whatever their content. Every run is rolled
 back, so each job sees the same data and the measured runs do not disturb each other; the
 delivery tasks of the notices are not queued (they would be after a real commit)."""
 
@@ -280,21 +280,23 @@ def rolled_back(run: Callable[[], Any]) -> Any:
     return result
 
 
-def best_of_three(job: Callable[..., Any]) -> tuple[float, int, Any]:
-    """The job's best wall time of three rolled-back runs, the queries of the last, its result."""
+# Runs of a job and of its yardstick, taken in turns so that both see the same moments of a
+# shared machine; the best of each is kept.
+ROUNDS = 5
+
+
+def timed(job: Callable[..., Any]) -> tuple[float, int, Any]:
+    """One rolled-back run of the job: its wall time, its queries, its result."""
     from django.contrib.contenttypes.models import ContentType
     from django.db import connection
 
-    wall = float("inf")
-    for _ in range(3):
-        # Every run starts with the content types uncached.
-        ContentType.objects.clear_cache()
-        counter = Counter()
-        started = time.perf_counter()
-        with connection.execute_wrapper(counter):
-            result = rolled_back(job)
-        wall = min(wall, time.perf_counter() - started)
-    return wall, counter.count, result
+    # Every run starts with the content types uncached.
+    ContentType.objects.clear_cache()
+    counter = Counter()
+    started = time.perf_counter()
+    with connection.execute_wrapper(counter):
+        result = rolled_back(job)
+    return time.perf_counter() - started, counter.count, result
 
 
 def contentless(job: Callable[..., Any]) -> float:
@@ -305,7 +307,7 @@ def contentless(job: Callable[..., Any]) -> float:
     original = sql_rendering._template_sql
     sql_rendering._template_sql = lambda skeleton, columns: sql_rendering.Sql("''")
     try:
-        return best_of_three(job)[0]
+        return min(timed(job)[0] for _ in range(ROUNDS))
     finally:
         sql_rendering._template_sql = original
 
@@ -319,17 +321,6 @@ def measure(name: str, job: Callable[..., Any], *, memory: bool, floor: bool) ->
     from contracts.services.inactivity import inactivity_cutoff
     from contracts.services.lifecycle_common import local_date
 
-    # The timed runs count the queries; a further run under tracemalloc measures the peak
-    # memory.
-    wall, queries, result = best_of_three(job)
-    peak = 0
-    if memory:
-        ContentType.objects.clear_cache()
-        tracemalloc.start()
-        rolled_back(job)
-        _current, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-
     now = timezone.now()
     params = {
         "cutoff": inactivity_cutoff(local_date(now)),
@@ -341,12 +332,23 @@ def measure(name: str, job: Callable[..., Any], *, memory: bool, floor: bool) ->
             cursor.execute(RAW_SQL[name], params)
             return cursor.rowcount
 
-    # The best of three: a few milliseconds, easily disturbed on a shared machine.
-    raw_wall = float("inf")
-    for _ in range(3):
+    # The job and its yardstick in turns (a few milliseconds each, easily disturbed on a
+    # shared machine): the best of each. The timed runs count the queries; a further run
+    # under tracemalloc measures the peak memory.
+    wall = raw_wall = float("inf")
+    for _ in range(ROUNDS):
+        job_wall, queries, result = timed(job)
+        wall = min(wall, job_wall)
         started = time.perf_counter()
         raw_rows = rolled_back(raw)
         raw_wall = min(raw_wall, time.perf_counter() - started)
+    peak = 0
+    if memory:
+        ContentType.objects.clear_cache()
+        tracemalloc.start()
+        rolled_back(job)
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
 
     def notices_insert() -> float:
         # The floor of writing the job's notices: the same rows copied by one INSERT ...

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from datetime import date
 from typing import Any
 
@@ -215,13 +216,35 @@ class RentalListView(CachedReads, generics.ListAPIView):
         summary="Request equipment for a site",
         description=(
             "Only an active company may request. A backhoe camera system needs the machine "
-            "(maker, model, number) and backhoe_acknowledged=true on every request (Art. 13(10))."
+            "(maker, model, number) and backhoe_acknowledged=true on every request (Art. 13(10)). "
+            "A request sent again with the same Idempotency-Key (a UUID the client draws for "
+            "each request) answers the rental made the first time instead of making another."
         ),
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                type=uuid.UUID,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="A UUID drawn by the client for this request; a retry sends it again.",
+            )
+        ],
         request=RentalRequestSerializer,
         responses={201: RentalSerializer, 400: ErrorSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
         customer = _customer(request)
+        raw_key = request.headers.get("Idempotency-Key")
+        try:
+            submission_key = uuid.UUID(raw_key) if raw_key else None
+        except ValueError as exc:
+            raise exceptions.ValidationError(
+                {
+                    "Idempotency-Key": [
+                        _("Use a UUID, e.g. %(example)s.") % {"example": uuid.uuid4()}
+                    ]
+                }
+            ) from exc
         incoming = RentalRequestSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = dict(incoming.validated_data)
@@ -248,6 +271,7 @@ class RentalListView(CachedReads, generics.ListAPIView):
                 backhoe_acknowledged=acknowledged,
                 acknowledgement_text=text,
                 acknowledgement_language=language,
+                submission_key=submission_key,
                 request=request._request,
             )
         except ValidationError as exc:

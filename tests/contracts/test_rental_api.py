@@ -5,6 +5,7 @@ the routes and their errors."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import pytest
@@ -225,3 +226,33 @@ def test_dates_at_the_ends_of_the_calendar_are_a_400_not_a_500(customer_a: Custo
         assert response.json()["errors"]["effective_at"] == ["指定できる範囲外の日時です。"]
     assert client.get("/api/v1/balance?date=0001-04-02").status_code == 200
     assert client.get("/api/v1/balance?date=9999-12-31").status_code == 200
+
+
+def test_a_request_retried_with_its_idempotency_key_makes_one_rental(
+    customer_a: Customer, alice: User
+):
+    make_usage_contract(customer_a)
+    camera = ProductFactory()
+    client = _api(alice)
+    key = {"HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4())}
+    first = client.post("/api/v1/rentals", _request(camera), "application/json", **key)
+    again = client.post("/api/v1/rentals", _request(camera), "application/json", **key)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"] == Rental.objects.get().pk
+    other = client.post(
+        "/api/v1/rentals",
+        _request(camera),
+        "application/json",
+        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+    )
+    assert other.status_code == 201 and Rental.objects.count() == 2
+    bad = client.post(
+        "/api/v1/rentals",
+        _request(camera),
+        "application/json",
+        HTTP_IDEMPOTENCY_KEY="again",
+        HTTP_ACCEPT_LANGUAGE="ja",
+    )
+    assert bad.status_code == 400
+    assert bad.json()["errors"]["Idempotency-Key"][0].startswith("UUID で指定してください")
+    assert Rental.objects.count() == 2

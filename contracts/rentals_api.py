@@ -14,7 +14,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,6 +38,14 @@ from .selectors import billing as billing_selectors
 from .selectors import rentals as rentals_selectors
 from .services import billing
 from .services import rentals as services
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    """422: the key names a request made with other details; answering its rental would pass
+    the new details over in silence."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "idempotency_key_reused"
 
 
 def _customer(request: Request) -> Customer:
@@ -230,7 +243,15 @@ class RentalListView(CachedReads, generics.ListAPIView):
             )
         ],
         request=RentalRequestSerializer,
-        responses={201: RentalSerializer, 400: ErrorSerializer, **ERRORS},
+        responses={
+            201: RentalSerializer,
+            400: ErrorSerializer,
+            422: OpenApiResponse(
+                description="The Idempotency-Key was already used for a request with other "
+                "details (code `idempotency_key_reused`)."
+            ),
+            **ERRORS,
+        },
     )
     def post(self, request: Request) -> Response:
         customer = _customer(request)
@@ -275,6 +296,14 @@ class RentalListView(CachedReads, generics.ListAPIView):
                 request=request._request,
             )
         except ValidationError as exc:
+            if getattr(exc, "code", None) == "submission_key_reused":
+                raise IdempotencyKeyReused(
+                    _(
+                        "This Idempotency-Key was already used for another request (rental #"
+                        "%(rental)s). Draw a new key for a new request."
+                    )
+                    % (exc.params or {})
+                ) from exc
             raise service_error(exc, field="detail") from exc
         rental = rentals_selectors.rental_list(customer=customer).get(pk=rental.pk)
         return Response(RentalSerializer(rental).data, status=status.HTTP_201_CREATED)

@@ -175,6 +175,7 @@ ERROR_RESPONSES = {
     "404": "No such object for the caller's company (another company's object is a 404 "
     "too), the caller has no company, or no such path (code `not_found`).",
     "409": "The object's state does not allow this now (code names the conflict).",
+    "422": "The request is well formed but contradicts an earlier one (code names it).",
     "429": "Too many requests (code `throttled`); retry after the `Retry-After` header.",
 }
 

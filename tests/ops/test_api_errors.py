@@ -195,3 +195,37 @@ def test_validation_and_parse_errors_are_in_the_requests_language(alice: User) -
         assert body["code"] == "parse_error"
         assert bool(japanese.search(body["detail"])) is expect_japanese, body
         assert "line 1 column 2" in body["detail"]
+
+
+def test_drfs_field_messages_without_japanese_of_its_own_are_in_japanese(alice: User) -> None:
+    """DRF's Japanese catalogue lacks some of its field messages (a boolean, a string, a
+    surrogate) and never translates "No data provided": a Japanese caller got them in English."""
+    client = _api(alice)
+    japanese = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+    wrong = {
+        "product": 1,
+        "quantity": 1,
+        "site_name": "\ud800",
+        "site_address": ["a list"],
+        "desired_start": "2099-01-01",
+        "backhoe_acknowledged": "maybe",
+    }
+    errors = client.post(
+        "/api/v1/rentals", wrong, "application/json", HTTP_ACCEPT_LANGUAGE="ja"
+    ).json()["errors"]
+    assert errors == {
+        "site_name": ["サロゲート文字は使用できません：U+D800。"],
+        "site_address": ["文字列を指定してください。"],
+        "backhoe_acknowledged": ["true または false を指定してください。"],
+    }
+    for language, expect_japanese in (("ja", True), ("en", False)):
+        null = client.post(
+            "/api/v1/rentals", "null", "application/json", HTTP_ACCEPT_LANGUAGE=language
+        )
+        assert null.status_code == 400
+        [message] = null.json()["errors"]["non_field_errors"]
+        assert bool(japanese.search(message)) is expect_japanese, message
+    english = client.post(
+        "/api/v1/rentals", wrong, "application/json", HTTP_ACCEPT_LANGUAGE="en"
+    ).json()["errors"]
+    assert english["backhoe_acknowledged"] == ["Must be a valid boolean."]

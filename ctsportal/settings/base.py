@@ -337,7 +337,9 @@ REST_KNOX = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "CTS Portal API",
     "DESCRIPTION": "Customer API of the CTS camera rental portal. Every object is scoped "
-    "to the caller's company; another company's object is a 404.",
+    "to the caller's company; another company's object is a 404. Authenticate with "
+    "`Authorization: Token <secret>`: a person creates a token in the portal under Account, "
+    "API tokens (after confirming the password). Messages follow `Accept-Language` (ja, en).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

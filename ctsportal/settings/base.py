@@ -311,6 +311,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "ctsportal.schema.PolicyAutoSchema",
     "EXCEPTION_HANDLER": "ctsportal.api.exception_handler",
+    "DEFAULT_METADATA_CLASS": "ctsportal.metadata.Metadata",
     # DRF's anonymous and per-user rates, counted in one round trip (ctsportal.throttling).
     "DEFAULT_THROTTLE_CLASSES": [
         "ctsportal.throttling.AnonThrottle",

@@ -229,3 +229,15 @@ def test_drfs_field_messages_without_japanese_of_its_own_are_in_japanese(alice: 
         "/api/v1/rentals", wrong, "application/json", HTTP_ACCEPT_LANGUAGE="en"
     ).json()["errors"]
     assert english["backhoe_acknowledged"] == ["Must be a valid boolean."]
+
+
+def test_options_describes_no_request_body_the_schema_contradicts(alice: User) -> None:
+    # DRF's metadata described POST /api/v1/rentals by the rental it answers: every field
+    # read-only and none of the request's (product, quantity, ...) writable.
+    response = _api(alice).options("/api/v1/rentals")
+    assert response.status_code == 200
+    body = response.json()
+    assert "actions" not in body
+    assert body["schema"] == "http://testserver/api/schema/"
+    assert body["parses"] == ["application/json"]
+    assert response["Allow"] == "GET, POST, HEAD, OPTIONS"

@@ -257,7 +257,9 @@ class RentalListView(CachedReads, generics.ListAPIView):
         customer = _customer(request)
         raw_key = request.headers.get("Idempotency-Key")
         try:
-            submission_key = uuid.UUID(raw_key) if raw_key else None
+            # Sent empty, the header is a client's mistake, not "no key": refused like any
+            # other value that is not a UUID, instead of making a rental no retry can find.
+            submission_key = None if raw_key is None else uuid.UUID(raw_key)
         except ValueError as exc:
             raise exceptions.ValidationError(
                 {

@@ -256,6 +256,11 @@ def test_a_request_retried_with_its_idempotency_key_makes_one_rental(
     assert bad.status_code == 400
     assert bad.json()["errors"]["Idempotency-Key"][0].startswith("UUID で指定してください")
     assert Rental.objects.count() == 2
+    empty = client.post(
+        "/api/v1/rentals", _request(camera), "application/json", HTTP_IDEMPOTENCY_KEY=""
+    )
+    assert empty.status_code == 400 and "Idempotency-Key" in empty.json()["errors"]
+    assert Rental.objects.count() == 2
 
 
 def test_the_same_idempotency_key_with_other_details_is_a_422_and_makes_nothing(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from datetime import date
 from typing import Any
 
@@ -13,7 +14,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,6 +38,14 @@ from .selectors import billing as billing_selectors
 from .selectors import rentals as rentals_selectors
 from .services import billing
 from .services import rentals as services
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    """422: the key names a request made with other details; answering its rental would pass
+    the new details over in silence."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "idempotency_key_reused"
 
 
 def _customer(request: Request) -> Customer:
@@ -215,13 +229,45 @@ class RentalListView(CachedReads, generics.ListAPIView):
         summary="Request equipment for a site",
         description=(
             "Only an active company may request. A backhoe camera system needs the machine "
-            "(maker, model, number) and backhoe_acknowledged=true on every request (Art. 13(10))."
+            "(maker, model, number) and backhoe_acknowledged=true on every request (Art. 13(10)). "
+            "A request sent again with the same Idempotency-Key (a UUID the client draws for "
+            "each request) answers the rental made the first time instead of making another."
         ),
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                type=uuid.UUID,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="A UUID drawn by the client for this request; a retry sends it again.",
+            )
+        ],
         request=RentalRequestSerializer,
-        responses={201: RentalSerializer, 400: ErrorSerializer, **ERRORS},
+        responses={
+            201: RentalSerializer,
+            400: ErrorSerializer,
+            422: OpenApiResponse(
+                description="The Idempotency-Key was already used for a request with other "
+                "details (code `idempotency_key_reused`)."
+            ),
+            **ERRORS,
+        },
     )
     def post(self, request: Request) -> Response:
         customer = _customer(request)
+        raw_key = request.headers.get("Idempotency-Key")
+        try:
+            # Sent empty, the header is a client's mistake, not "no key": refused like any
+            # other value that is not a UUID, instead of making a rental no retry can find.
+            submission_key = None if raw_key is None else uuid.UUID(raw_key)
+        except ValueError as exc:
+            raise exceptions.ValidationError(
+                {
+                    "Idempotency-Key": [
+                        _("Use a UUID, e.g. %(example)s.") % {"example": uuid.uuid4()}
+                    ]
+                }
+            ) from exc
         incoming = RentalRequestSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = dict(incoming.validated_data)
@@ -248,9 +294,18 @@ class RentalListView(CachedReads, generics.ListAPIView):
                 backhoe_acknowledged=acknowledged,
                 acknowledgement_text=text,
                 acknowledgement_language=language,
+                submission_key=submission_key,
                 request=request._request,
             )
         except ValidationError as exc:
+            if getattr(exc, "code", None) == "submission_key_reused":
+                raise IdempotencyKeyReused(
+                    _(
+                        "This Idempotency-Key was already used for another request (rental #"
+                        "%(rental)s). Draw a new key for a new request."
+                    )
+                    % (exc.params or {})
+                ) from exc
             raise service_error(exc, field="detail") from exc
         rental = rentals_selectors.rental_list(customer=customer).get(pk=rental.pk)
         return Response(RentalSerializer(rental).data, status=status.HTTP_201_CREATED)

@@ -5,7 +5,11 @@ import os
 from celery import Celery, Task
 from django.db import InterfaceError, OperationalError
 
+from ctsportal import broker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ctsportal.settings.local")
+# kombu's Redis channel must not stop the worker when the broker restarts (see the module).
+broker.install()
 
 
 class ProjectTask(Task):

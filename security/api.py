@@ -1,7 +1,9 @@
 """REST API of the security workflows: inviting a colleague (Art. 6(1)) and reporting stolen
 credentials (Art. 6(3))."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
@@ -67,6 +69,29 @@ class IncidentSerializer(serializers.Serializer):
     state = serializers.CharField()
     scope = serializers.CharField()
     reports = serializers.IntegerField()
+    next_steps = serializers.SerializerMethodField(
+        help_text="What the person does now, in the request's language (Art. 6(3))."
+    )
+
+    def get_next_steps(self, obj: Incident) -> str:
+        # The words of the page a report in the browser ends on.
+        return " ".join(
+            [
+                _(
+                    "Every session has ended, API tokens are revoked and the password can no "
+                    "longer be used."
+                ),
+                _(
+                    "Check your e-mail: we sent a link to set a new password. Then turn on "
+                    "two-factor authentication."
+                ),
+                _(
+                    "Our staff will review the incident. If the e-mail does not arrive, write "
+                    "to %(provider_email)s."
+                )
+                % {"provider_email": settings.PROVIDER_EMAIL},
+            ]
+        )
 
 
 class CompromisedView(APIView):

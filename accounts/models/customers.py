@@ -102,6 +102,11 @@ class Customer(models.Model):
             self.Status.CANCELLATION_SCHEDULED,
         }
 
+    @property
+    def has_ended(self) -> bool:
+        """Cancelled or revoked: the company's data is no longer shown (Art. 12)."""
+        return self.status in {self.Status.CANCELLED, self.Status.REVOKED}
+
 
 class Membership(models.Model):
     """Links a person to the company they act for, with a role.

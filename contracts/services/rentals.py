@@ -99,6 +99,23 @@ def wrong_state(rental: Rental) -> ValidationError:
     )
 
 
+def _same_request(rental: Rental, data: RentalRequestData, *, backhoe_acknowledged: bool) -> bool:
+    """Whether ``data`` asks for what ``rental`` was made from (compared as the rental stores
+    it: stripped); a backhoe rental was acknowledged, so its copy must be too."""
+    return (
+        rental.product_id == data.product.pk
+        and rental.quantity == data.quantity
+        and rental.site_name == data.site_name.strip()
+        and rental.site_address == data.site_address.strip()
+        and rental.desired_start == data.desired_start
+        and rental.machine_maker == data.machine_maker.strip()
+        and rental.machine_model == data.machine_model.strip()
+        and rental.machine_number == data.machine_number.strip()
+        and rental.note == data.note.strip()
+        and (backhoe_acknowledged or not data.product.is_backhoe)
+    )
+
+
 @transaction.atomic
 def rental_request(
     *,
@@ -118,11 +135,22 @@ def rental_request(
 
     A request sent again with the same ``submission_key`` (a double click, a resent form)
     is the rental made the first time, returned as it is: nothing is written twice. The
-    company's row is locked first, so two copies sent at once wait for each other."""
+    company's row is locked first, so two copies sent at once wait for each other. The same
+    key with other details is refused (``submission_key_reused``): it is not a copy, and
+    answering the first rental would pass the new details over in silence."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if submission_key is not None:
         earlier = Rental.objects.filter(customer=customer, submission_key=submission_key).first()
         if earlier is not None:
+            if not _same_request(earlier, data, backhoe_acknowledged=backhoe_acknowledged):
+                raise ValidationError(
+                    _(
+                        "This form was already sent with other details (rental #"
+                        "%(rental)s). Open the form again to make another request."
+                    ),
+                    code="submission_key_reused",
+                    params={"rental": earlier.pk},
+                )
             return earlier
     if not customer.is_active_customer:
         raise refused(

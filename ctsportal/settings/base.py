@@ -311,6 +311,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "ctsportal.schema.PolicyAutoSchema",
     "EXCEPTION_HANDLER": "ctsportal.api.exception_handler",
+    "DEFAULT_METADATA_CLASS": "ctsportal.metadata.Metadata",
     # DRF's anonymous and per-user rates, counted in one round trip (ctsportal.throttling).
     "DEFAULT_THROTTLE_CLASSES": [
         "ctsportal.throttling.AnonThrottle",
@@ -337,7 +338,9 @@ REST_KNOX = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "CTS Portal API",
     "DESCRIPTION": "Customer API of the CTS camera rental portal. Every object is scoped "
-    "to the caller's company; another company's object is a 404.",
+    "to the caller's company; another company's object is a 404. Authenticate with "
+    "`Authorization: Token <secret>`: a person creates a token in the portal under Account, "
+    "API tokens (after confirming the password). Messages follow `Accept-Language` (ja, en).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -66,3 +66,26 @@ def test_one_rental_request_sent_twice_at_once_makes_one_rental(
     assert results[0].pk == results[1].pk
     assert Rental.objects.count() == 1
     assert AuditEntry.objects.filter(action="contracts.rental.requested").count() == 1
+
+
+def test_one_key_sent_at_once_with_other_details_makes_one_rental_and_refuses_the_other(
+    customer_a: Customer, bob: User
+) -> None:
+    make_usage_contract(customer_a)
+    camera = ProductFactory()
+    key = uuid.uuid4()
+
+    def send(quantity: int) -> Any:
+        return lambda: rentals.rental_request(
+            customer=customer_a,
+            user=bob,
+            data=request_data(camera, quantity=quantity),
+            submission_key=key,
+        )
+
+    results = race([send(1), send(2)])
+    made = [r for r in results if isinstance(r, Rental)]
+    refusals = [r for r in results if isinstance(r, ValidationError)]
+    assert len(made) == 1 and len(refusals) == 1, results
+    assert refusals[0].code == "submission_key_reused"
+    assert Rental.objects.get().quantity == made[0].quantity

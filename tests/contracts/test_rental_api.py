@@ -5,6 +5,7 @@ the routes and their errors."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import pytest
@@ -225,3 +226,102 @@ def test_dates_at_the_ends_of_the_calendar_are_a_400_not_a_500(customer_a: Custo
         assert response.json()["errors"]["effective_at"] == ["指定できる範囲外の日時です。"]
     assert client.get("/api/v1/balance?date=0001-04-02").status_code == 200
     assert client.get("/api/v1/balance?date=9999-12-31").status_code == 200
+
+
+def test_a_request_retried_with_its_idempotency_key_makes_one_rental(
+    customer_a: Customer, alice: User
+):
+    make_usage_contract(customer_a)
+    camera = ProductFactory()
+    client = _api(alice)
+    key = {"HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4())}
+    first = client.post("/api/v1/rentals", _request(camera), "application/json", **key)
+    again = client.post("/api/v1/rentals", _request(camera), "application/json", **key)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"] == Rental.objects.get().pk
+    other = client.post(
+        "/api/v1/rentals",
+        _request(camera),
+        "application/json",
+        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+    )
+    assert other.status_code == 201 and Rental.objects.count() == 2
+    bad = client.post(
+        "/api/v1/rentals",
+        _request(camera),
+        "application/json",
+        HTTP_IDEMPOTENCY_KEY="again",
+        HTTP_ACCEPT_LANGUAGE="ja",
+    )
+    assert bad.status_code == 400
+    assert bad.json()["errors"]["Idempotency-Key"][0].startswith("UUID で指定してください")
+    assert Rental.objects.count() == 2
+    empty = client.post(
+        "/api/v1/rentals", _request(camera), "application/json", HTTP_IDEMPOTENCY_KEY=""
+    )
+    assert empty.status_code == 400 and "Idempotency-Key" in empty.json()["errors"]
+    assert Rental.objects.count() == 2
+
+
+def test_the_same_idempotency_key_with_other_details_is_a_422_and_makes_nothing(
+    customer_a: Customer, alice: User
+):
+    make_usage_contract(customer_a)
+    camera = ProductFactory()
+    client = _api(alice)
+    key = str(uuid.uuid4())
+    first = client.post(
+        "/api/v1/rentals", _request(camera), "application/json", HTTP_IDEMPOTENCY_KEY=key
+    )
+    assert first.status_code == 201
+    for language, words in (("ja", "この Idempotency-Key は"), ("en", "This Idempotency-Key")):
+        other = client.post(
+            "/api/v1/rentals",
+            _request(camera, quantity=5),
+            "application/json",
+            HTTP_IDEMPOTENCY_KEY=key,
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+        assert other.status_code == 422, other.content
+        body = other.json()
+        assert body["code"] == "idempotency_key_reused"
+        assert body["detail"].startswith(words) and str(first.json()["id"]) in body["detail"]
+    # Stripped as the rental stores them, the same details are the same request.
+    again = client.post(
+        "/api/v1/rentals",
+        _request(camera, site_name=" 横浜港北IC改良工事 "),
+        "application/json",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    assert Rental.objects.get().quantity == 2
+
+
+def test_an_idempotency_key_is_the_companys_own(
+    customer_a: Customer, customer_b: Customer, alice: User, bob: User, charlie: User
+):
+    make_usage_contract(customer_a)
+    make_usage_contract(customer_b)
+    camera = ProductFactory()
+    key = {"HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4())}
+    mine = _api(alice).post("/api/v1/rentals", _request(camera), "application/json", **key)
+    # A colleague retrying the company's request gets the company's rental...
+    colleague = _api(bob).post("/api/v1/rentals", _request(camera), "application/json", **key)
+    assert colleague.status_code == 201 and colleague.json()["id"] == mine.json()["id"]
+    # ...another company sending the same key makes its own, and learns nothing of A's.
+    theirs = _api(charlie).post(
+        "/api/v1/rentals", _request(camera, quantity=3), "application/json", **key
+    )
+    assert theirs.status_code == 201 and theirs.json()["id"] != mine.json()["id"]
+    assert Rental.objects.get(pk=theirs.json()["id"]).customer == customer_b
+    assert Rental.objects.filter(customer=customer_a).count() == 1
+
+
+def test_the_schema_documents_the_idempotency_key_and_its_422(alice: User):
+    schema = _api(alice).get("/api/schema/?format=json").json()
+    operation = schema["paths"]["/api/v1/rentals"]["post"]
+    header = next(p for p in operation["parameters"] if p["name"] == "Idempotency-Key")
+    assert header["in"] == "header" and header["schema"]["format"] == "uuid"
+    assert "idempotency_key_reused" in operation["responses"]["422"]["description"]
+    error = operation["responses"]["422"]["content"]["application/json"]["schema"]
+    assert error == {"$ref": "#/components/schemas/Error"}

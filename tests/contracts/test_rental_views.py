@@ -282,3 +282,26 @@ def test_the_same_request_form_sent_twice_makes_one_rental(
     assert other is not None and other.group(1) != key.group(1)
     bob_client.post(url, _form(submission_key=other.group(1)))
     assert Rental.objects.count() == 2
+
+
+def test_a_sent_form_sent_again_with_other_details_is_refused_not_passed_over(
+    customer_a: Customer, bob: User, bob_client: Client
+):
+    # The back button, a changed quantity, "send" again: the first rental is not the answer
+    # (its "request sent" would hide that the new details were dropped).
+    make_usage_contract(customer_a)
+    camera = ProductFactory()
+    url = f"/rentals/request/{camera.pk}/"
+    key = re.search(
+        r'name="submission_key" value="([0-9a-f-]{36})"', bob_client.get(url).content.decode()
+    )
+    assert key is not None
+    bob_client.post(url, _form(submission_key=key.group(1)))
+    rental = Rental.objects.get()
+    again = bob_client.post(
+        url, _form(submission_key=key.group(1), quantity=4), HTTP_ACCEPT_LANGUAGE="ja"
+    )
+    assert again.status_code == 200
+    page = again.content.decode()
+    assert f"このフォームは別の内容ですでに送信されています（レンタル #{rental.pk}）" in page
+    assert Rental.objects.get().quantity == 1

@@ -3,6 +3,7 @@ declared exemptions (the URL walk), and identical outcomes on page and API twins
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -155,6 +156,18 @@ def test_an_ended_company_sees_its_state_what_to_return_and_its_notices(state: s
         assert page.get(path)["Location"] == "/ended/", path
     me = _token(user).get("/api/v1/me").json()
     assert me["customer"]["status"] == state
+
+
+@pytest.mark.parametrize("state", ["cancelled", "revoked"])
+def test_an_ended_companys_menu_links_only_what_it_may_still_open(state: str) -> None:
+    # The catalogue, contracts, units, charges, video data and account all sent it back to
+    # /ended/.
+    page = _page(_owner_in(state))
+    menu = page.get("/ended/").content.decode().split('class="main-nav"')[1].split("</nav>")[0]
+    links = re.findall(r'href="([^"]+)"', menu)
+    assert links == ["/dashboard/", "/notices/"]
+    assert page.get("/dashboard/")["Location"] == "/ended/"
+    assert page.get("/notices/").status_code == 200
 
 
 def test_the_ended_page_sends_a_live_company_to_its_dashboard(alice_client: Client) -> None:

@@ -6,6 +6,7 @@ lost, none sent twice)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import time
@@ -17,7 +18,7 @@ import pytest
 import redis
 
 from accounts.models import Customer, User
-from ctsportal.celery import app
+from ctsportal.celery import app, ping
 from notices.models import Notice
 
 from .conftest import make_notice
@@ -155,3 +156,36 @@ def test_a_redis_restart_mid_delivery_loses_no_notice_and_sends_none_twice(
     rows = Notice.objects.filter(pk__in=expected)
     assert set(rows.values_list("state", "attempts")) == {(Notice.State.SENT, 1)}
     assert not rows.filter(sent_at__isnull=True).exists()
+
+
+def test_a_worker_holding_a_message_lives_through_a_redis_restart(
+    alice: User,
+    customer_a: Customer,
+    own_redis: OwnRedis,
+    publish_to_own_redis: None,
+    tmp_path: Path,
+) -> None:
+    """The worker holds a message unacknowledged while it waits for more (a task due later,
+    as a notice's retry is) when Redis goes away. It must reconnect and go on: kombu failed to
+    put the held message back on a connection already taken apart, and the worker stopped
+    ("Unrecoverable error", every time; ctsportal.broker). The same stop, when it struck the
+    test above mid-batch, left it waiting for notices no worker would send."""
+    with SmtpSink() as sink:
+        env = worker_env(broker_url=own_redis.url, email_url=sink.url, lease=600)
+        worker = Worker("notices-held", env, tmp_path / "worker.log")
+        try:
+            ping.apply_async(countdown=600)
+            held = re.compile(r"Task ctsportal\.ping\[[0-9a-f-]+\] received")
+            assert _wait_for(lambda: held.search(worker.tail()), 60), worker.tail()
+            own_redis.kill()
+            time.sleep(0.5)
+            own_redis.start()
+            # Queued on commit to the new, empty Redis: the worker must come back for it.
+            make_notice(customer_a, period="after-restart", recipients=["ops@a.example.jp"])
+            assert _wait_for(lambda: _sent() == 1, 60), worker.tail()
+            assert worker.proc.poll() is None, worker.tail()
+            assert "Unrecoverable error" not in worker.log.read_text(errors="replace")
+        finally:
+            worker.stop()
+            _close_other_connections()
+    assert sink.handler.count() == 1

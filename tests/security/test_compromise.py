@@ -312,3 +312,19 @@ def test_the_api_says_why_a_member_cannot_report_for_the_whole_company(alice, bo
         assert body["code"] == "permission_denied"
         assert words in body["detail"], body
     assert not Incident.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("ja", "新しいパスワード"), ("en", "set a new password")],
+)
+def test_the_api_tells_the_reporter_what_to_do_next(alice: User, language: str, words: str):
+    # Art. 6(3): the customer follows the provider's instructions; the page a report in the
+    # browser ends on gives them, the API answered ids only.
+    _token, secret = AuthToken.objects.create(user=alice)
+    response = Client(HTTP_AUTHORIZATION=f"Token {secret}").post(
+        "/api/v1/account/compromised", {}, "application/json", HTTP_ACCEPT_LANGUAGE=language
+    )
+    assert response.status_code == 202
+    next_steps = response.json()["next_steps"]
+    assert words in next_steps and "support@cts.example.jp" in next_steps

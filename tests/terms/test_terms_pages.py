@@ -196,3 +196,11 @@ def test_the_rental_terms_and_clauses_are_listed_with_where_to_obtain_them(
     page = client.get("/terms/rental-basic-terms/")
     assert page.status_code == 200
     assert "mailto:support@cts.example.jp" in page.content.decode()
+
+
+def test_an_english_reader_is_told_the_terms_are_in_japanese_only(client: Client) -> None:
+    # The English page showed its headings in English over a text in Japanese, unexplained.
+    english = client.get("/terms/terms-of-use/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "published in Japanese only" in english
+    japanese = client.get("/terms/terms-of-use/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert 'data-testid="terms-japanese-only"' not in japanese

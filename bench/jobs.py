@@ -8,9 +8,12 @@ The data is a steady day, not a first run: customers are spread over the states 
 active, 5 % suspended, 5 % with a cancellation scheduled within the next 30 days, of which
 one in 25 is overdue, 5 % cancelled, 5 % revoked) and over last-use dates (uniform over the
 last 91 days, plus 1 % of the active ones idle for exactly three months and a day, who are
-due today); each has an owner; 1 % of the active ones were contacted for inactivity 20–40
-days ago. A service end announced 10 days ago (every live customer already has its
-notice), a due service end, and an emergency interruption naming 1 % of the customers.
+due today); each has an owner, and each live one (active, suspended, cancellation scheduled)
+a usage contract and one active rental; 1 % of the active ones were contacted for inactivity
+20–40 days ago. A service end announced 10 days ago (every live customer already has its
+notice), a due end of the whole service (it ends every live rental: its yardstick is an
+UPDATE of the event and of those rentals), and an emergency interruption naming 1 % of the
+customers.
 
 For each job it prints the wall time (the best of five runs, taken in turns with its
 yardstick's so that both see the same moments of a shared machine), the SQL query count, the
@@ -90,9 +93,14 @@ RAW_SQL = {
         WHERE n.customer_id = c.id AND i.scope = 'customers'
           AND i.notified_at IS NULL AND (i.emergency = false OR i.starts_at <= now())
           AND c.status IN ('active', 'suspended', 'cancellation_scheduled')""",
+    # The service's end and the rentals it ends (the whole service: every live rental).
     "service_ends_apply_due": """
-        UPDATE contracts_serviceend SET state = 'applied', applied_at = now()
-        WHERE state = 'announced' AND effective_at <= now()""",
+        WITH ends AS (
+          UPDATE contracts_serviceend SET state = 'applied', applied_at = now()
+          WHERE state = 'announced' AND effective_at <= now() RETURNING id)
+        UPDATE contracts_rental SET state = 'ended', ended_at = now(), updated_at = now()
+        WHERE state IN ('approved', 'active', 'suspended', 'ending')
+          AND EXISTS (SELECT 1 FROM ends)""",
 }
 
 
@@ -133,7 +141,15 @@ def seed(size: int) -> None:
 
     from accounts.clauses import Clause
     from accounts.models import Customer, Membership, User
-    from contracts.models import Cancellation, ServiceEnd, ServiceInterruption
+    from cameras.models import Product
+    from contracts.models import (
+        Cancellation,
+        RegistrationApplication,
+        Rental,
+        ServiceEnd,
+        ServiceInterruption,
+        UsageContract,
+    )
     from notices.models import Notice
 
     with connection.cursor() as cursor:
@@ -148,6 +164,19 @@ def seed(size: int) -> None:
     unusable = make_password(None)
     now = timezone.now()
     staff = User.objects.create_user("bench-staff@cts.example.jp", None, is_staff=True)
+    product, _created = Product.objects.get_or_create(
+        model_code="BENCH-NC",
+        defaults={
+            "category": "network_camera",
+            "name_ja": "ベンチ用カメラ",
+            "name_en": "Bench camera",
+            "resolution": "1920x1080",
+            "connectivity": "lte",
+            "power": "solar_battery",
+            "recording": "cloud",
+            "monthly_fee_yen": 9800,
+        },
+    )
     states = ["active"] * 16 + ["suspended", "cancellation_scheduled", "cancelled", "revoked"]
     batch = 10000
     for start in range(0, size, batch):
@@ -181,6 +210,63 @@ def seed(size: int) -> None:
             [
                 Membership(user=u, customer=c, role="owner")
                 for u, c in zip(users, customers, strict=True)
+            ]
+        )
+        # Each live company rents one camera under its usage contract (approved registration).
+        live_pairs = [
+            (c, u)
+            for c, u in zip(customers, users, strict=True)
+            if c.status in ("active", "suspended", "cancellation_scheduled")
+        ]
+        applications = RegistrationApplication.objects.bulk_create(
+            [
+                RegistrationApplication(
+                    applicant=u,
+                    customer=c,
+                    state=RegistrationApplication.State.APPROVED,
+                    company_name=c.name,
+                    submitted_at=now - timedelta(days=400),
+                    antisocial_declared_at=now - timedelta(days=400),
+                    antisocial_declaration_sha256="0" * 64,
+                    decided_at=now - timedelta(days=399),
+                    decided_by=staff,
+                )
+                for c, u in live_pairs
+            ]
+        )
+        contracts = UsageContract.objects.bulk_create(
+            [
+                UsageContract(
+                    customer=c,
+                    application=a,
+                    formed_at=now - timedelta(days=399),
+                    approved_by=staff,
+                    terms_versions=[
+                        {"document": "terms-of-use", "label": "2023-04-01", "sha256": "0" * 64}
+                    ],
+                )
+                for (c, _u), a in zip(live_pairs, applications, strict=True)
+            ]
+        )
+        Rental.objects.bulk_create(
+            [
+                Rental(
+                    customer=c,
+                    contract=k,
+                    product=product,
+                    quantity=1,
+                    state=Rental.State.ACTIVE,
+                    site_name=f"現場{c.pk}",
+                    site_address="東京都",
+                    desired_start=(now - timedelta(days=300)).date(),
+                    requested_by=u,
+                    decided_by=staff,
+                    decided_at=now - timedelta(days=300),
+                    started_at=now - timedelta(days=299),
+                    unit_fee_yen=9800,
+                    monthly_fee_yen=9800,
+                )
+                for (c, u), k in zip(live_pairs, contracts, strict=True)
             ]
         )
         Cancellation.objects.bulk_create(

@@ -181,12 +181,12 @@ def staff_charts(*, now: datetime) -> list[Chart]:
             "usage_contract__formed_at", "status", "status_changed_at"
         )
     )
-    ended = {Customer.Status.CANCELLED, Customer.Status.REVOKED}
     active_customers = [
         sum(
             1
             for formed, status, changed in customers
-            if formed < end and not (status in ended and changed is not None and changed < end)
+            if formed < end
+            and not (status in Customer.ENDED_STATUSES and changed is not None and changed < end)
         )
         for end in ends
     ]

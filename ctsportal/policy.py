@@ -195,7 +195,7 @@ def _state_refusal(
             ),
             reverse("contracts:apply"),
         )
-    if status in (Customer.Status.CANCELLED, Customer.Status.REVOKED):
+    if status in Customer.ENDED_STATUSES:
         if access.ended:
             return None
         cancelled = status == Customer.Status.CANCELLED

@@ -13,8 +13,6 @@ from accounts.models import Customer
 from ctsportal.access import access
 from notices.selectors import notice_list
 
-ENDED = (Customer.Status.CANCELLED, Customer.Status.REVOKED)
-
 
 @access(
     ended=True,
@@ -27,7 +25,7 @@ ENDED = (Customer.Status.CANCELLED, Customer.Status.REVOKED)
 @login_required
 def customer_ended(request: HttpRequest) -> HttpResponse:
     membership = membership_of(request)
-    if membership is None or membership.customer.status not in ENDED:
+    if membership is None or not membership.customer.has_ended:
         return redirect("dashboard")
     customer = membership.customer
     return render(

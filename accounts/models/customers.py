@@ -29,6 +29,9 @@ class Customer(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         REVOKED = "revoked", _("Revoked")
 
+    # The registration has ended (Art. 12): no company data, no new members, no answers.
+    ENDED_STATUSES = (Status.CANCELLED, Status.REVOKED)
+
     class Language(models.TextChoices):
         JA = "ja", "日本語"
         EN = "en", "English"
@@ -105,7 +108,7 @@ class Customer(models.Model):
     @property
     def has_ended(self) -> bool:
         """Cancelled or revoked: the company's data is no longer shown (Art. 12)."""
-        return self.status in {self.Status.CANCELLED, self.Status.REVOKED}
+        return self.status in self.ENDED_STATUSES
 
 
 class Membership(models.Model):

@@ -113,7 +113,7 @@ def inactivity_customer_for_token(token: str) -> Customer | None:
     customer = Customer.objects.filter(pk=data.get("c")).first()
     if customer is None or customer.inactivity_contacted_at is None:
         return None
-    if customer.status in (S.REVOKED, S.CANCELLED):
+    if customer.has_ended:
         return None
     if customer.inactivity_contacted_at.isoformat() != data.get("t"):
         return None

@@ -171,7 +171,7 @@ def customers_due_for_erasure(*, now: datetime | None = None) -> models.QuerySet
     now = now or timezone.now()
     cutoff = now - timedelta(days=retention_days())
     return Customer.objects.filter(
-        status__in=[Customer.Status.CANCELLED, Customer.Status.REVOKED],
+        status__in=Customer.ENDED_STATUSES,
         status_changed_at__lte=cutoff,
         personal_data_erasure__isnull=True,
     ).order_by("pk")

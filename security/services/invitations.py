@@ -121,7 +121,7 @@ def invitation_check(invitation: Invitation | None) -> None:
             _("This invitation has expired. Ask your company's owner for a new one."),
             code="expired",
         )
-    if invitation.customer.status in {Customer.Status.CANCELLED, Customer.Status.REVOKED}:
+    if invitation.customer.has_ended:
         raise ValidationError(
             _("The company's registration has ended; it cannot take new members."),
             code="closed",

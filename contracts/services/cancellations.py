@@ -253,6 +253,13 @@ def cancellation_current(*, customer: Customer) -> Cancellation | None:
     )
 
 
+# str(cancellation) of the row ``s`` (with the company's name): "<company> → <effective date
+# in Japan>".
+_CANCELLATION_REPR = (
+    f"s.name || ' → ' || to_char(s.effective_at AT TIME ZONE '{settings.TIME_ZONE}', 'YYYY-MM-DD')"
+)
+
+
 def _reminders_due(now: datetime) -> models.QuerySet[Cancellation]:
     return Cancellation.objects.filter(
         state=Cancellation.State.SCHEDULED,
@@ -280,9 +287,10 @@ def cancellation_reminders_send_due(*, now: datetime | None = None) -> JobResult
             .values("pk")
         ),
         change=Sql(
-            f"UPDATE {table} t SET reminded_at = %s {JOIN_DUE}"  # noqa: S608
+            f"UPDATE {table} t SET reminded_at = %s FROM {Customer._meta.db_table} c"  # noqa: S608
+            f" {JOIN_DUE} AND c.id = t.customer_id"
             " RETURNING t.id AS target_id, t.customer_id, t.id::text AS subject_id,"
-            " '' AS period, t.given_at, t.effective_at",
+            " '' AS period, t.given_at, t.effective_at, c.name",
             now,
         ),
         audits=[
@@ -290,12 +298,7 @@ def cancellation_reminders_send_due(*, now: datetime | None = None) -> JobResult
                 action="contracts.cancellation.reminded",
                 clause=Clause.ART12_3,
                 target_type=Cancellation,
-                # str(cancellation): "<customer> → <effective date in Japan>".
-                target_repr=(
-                    f"(SELECT name FROM {Customer._meta.db_table} WHERE id = s.customer_id)"  # noqa: S608
-                    " || ' → ' || to_char(s.effective_at AT TIME ZONE"
-                    f" '{settings.TIME_ZONE}', 'YYYY-MM-DD')"
-                ),
+                target_repr=_CANCELLATION_REPR,
                 extra=f"jsonb_build_object('effective_at', {sql_isoformat('s.effective_at')})",
             )
         ],
@@ -363,13 +366,6 @@ def cancellations_apply_due(*, now: datetime | None = None) -> JobResult:
         act=lambda due: _cancellations_apply(due, now=now),
         order=("effective_at", "pk"),
     )
-
-
-# str(cancellation) of the row ``s`` (with the company's name): "<company> → <effective date
-# in Japan>".
-_CANCELLATION_REPR = (
-    f"s.name || ' → ' || to_char(s.effective_at AT TIME ZONE '{settings.TIME_ZONE}', 'YYYY-MM-DD')"
-)
 
 
 @transaction.atomic
@@ -549,10 +545,7 @@ def _cancellations_apply(due: list[Cancellation], *, now: datetime) -> JobResult
                 subject=c,
                 context={
                     "cancellation": c,
-                    **return_list_context(
-                        items.get(c.customer_id, []),
-                        c.customer.language or Notice.Language.JA,
-                    ),
+                    **return_list_context(items.get(c.customer_id, []), c.customer.language),
                 },
             )
             for c in due

@@ -55,8 +55,9 @@ def _list(lines: Sequence[str], language: str, ext: str) -> str:
 
 
 def return_list_context(items: Sequence[ReturnItemLike], language: str) -> dict[str, str]:
-    """``return_list_text`` and ``return_list_html`` of a notice in ``language`` listing
-    ``items`` (both empty when there is nothing to return)."""
+    """``return_list_text`` and ``return_list_html`` of a notice in ``language`` (the
+    company's; Japanese when it has none) listing ``items`` (both empty when there is nothing
+    to return)."""
     language = _language(language)
     lines = [_item_line(item, language) for item in items]
     return {

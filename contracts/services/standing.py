@@ -210,7 +210,7 @@ def customer_revoke(
         subject=revocation,
         context={
             "revocation": revocation,
-            **return_list_context(items, locked.language or Notice.Language.JA),
+            **return_list_context(items, locked.language),
         },
         actor=actor,
     )

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from accounts.clauses import Clause
-from accounts.models import Customer, User
+from accounts.models import AuditEntry, Customer, User
 from contracts.models import (
     Charge,
     Rental,
@@ -22,7 +22,7 @@ from contracts.models import (
 )
 from contracts.services import cancellations, service_events, standing
 from notices.models import Notice
-from tests.contracts.rental_helpers import make_active
+from tests.contracts.rental_helpers import make_active, make_request
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +55,42 @@ def test_revocation_ends_rentals_brings_charges_due_and_lists_the_units(
     [notice] = Notice.objects.filter(customer=customer_a, kind=Notice.Kind.REVOCATION)
     assert "9800円" in notice.body_text
     assert "レンタル機材" in notice.body_text
+
+
+@pytest.mark.parametrize("in_sql", [True, False], ids=["in-sql", "in-python"])
+def test_rentals_ended_by_a_revocation_name_the_staff_member_who_revoked(
+    customer_a: Customer, alice: User, staff: User, in_sql: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The set-wise end (one statement on PostgreSQL) records who acted, as the single end does.
+    from contracts.services import jobs
+
+    monkeypatch.setattr(jobs, "in_sql", lambda: in_sql)
+    rental = make_active(customer_a, alice, staff)
+    requested = make_request(customer_a, alice)
+    standing.customer_revoke(
+        customer=customer_a, actor=staff, ground=Clause.ART12_1_2, note="False address."
+    )
+    deletion = VideoDeletionRecord.objects.get(rental=rental)
+    assert (deletion.actor, deletion.actor_label, deletion.clause) == (
+        staff,
+        staff.email,
+        Clause.ART10_6,
+    )
+    entries = AuditEntry.objects.filter(
+        target_id__in=[str(rental.pk), str(requested.pk)],
+        action__in=[
+            "contracts.rental.ended",
+            "contracts.video.deleted",
+            "contracts.rental.rejected",
+        ],
+    )
+    assert sorted(entries.values_list("action", "actor", "clause")) == [
+        ("contracts.rental.ended", staff.pk, Clause.ART12_1_2),
+        ("contracts.rental.rejected", staff.pk, Clause.ART12_1_2),
+        ("contracts.video.deleted", staff.pk, Clause.ART10_6),
+    ]
+    requested.refresh_from_db()
+    assert (requested.state, requested.decided_by) == (Rental.State.REJECTED, staff)
 
 
 def test_an_applied_cancellation_ends_the_rentals_and_lists_the_units(

@@ -179,15 +179,45 @@ def _hole_sql(skeleton: _Skeleton, index: int, columns: dict[str, str]) -> Sql:
     return sql
 
 
-def _template_sql(skeleton: _Skeleton, columns: dict[str, str]) -> Sql:
-    """The concatenation of the template's shared text and its holes' expressions."""
-    sql = Sql("(''")
-    for piece in skeleton.pieces:
-        if isinstance(piece, str):
-            if piece:
+def _template_sql(skeleton: _Skeleton, columns: dict[str, str], *, strip: str | None = None) -> Sql:
+    """The concatenation of the template's shared text and its holes' expressions; with
+    ``strip``, that text as Python's ``str.strip(strip)`` would leave it.
+
+    The strip is worked out on the shared text where it can be: only the holes before the
+    first shared piece that is not all whitespace (and after the last one) are trimmed in
+    SQL, with that piece, so that the database never scans a whole body of a few kilobytes
+    for its ends (a ``btrim`` of the body cost as much as rendering it)."""
+    pieces = [piece for piece in skeleton.pieces if piece != ""]
+
+    def concat(part: list[str | int]) -> Sql:
+        sql = Sql("(''")
+        for piece in part:
+            if isinstance(piece, str):
                 sql.add(" || %s", piece)
-        else:
-            sql.add(" || ").extend(_hole_sql(skeleton, piece, columns))
+            else:
+                sql.add(" || ").extend(_hole_sql(skeleton, piece, columns))
+        return sql.add(")")
+
+    if strip is None:
+        return concat(pieces)
+    solid = [i for i, piece in enumerate(pieces) if isinstance(piece, str) and piece.strip(strip)]
+    if not solid:
+        return Sql("btrim(").extend(concat(pieces)).add(", %s)", strip)
+    first, last = solid[0], solid[-1]
+    if first == last:
+        # One shared piece with text: trimmed whole (holes on both sides are rare).
+        return Sql("btrim(").extend(concat(pieces)).add(", %s)", strip)
+    head = pieces[: first + 1]
+    tail = pieces[last:]
+    if len(head) == 1:
+        sql = concat([str(head[0]).lstrip(strip)])
+    else:
+        sql = Sql("ltrim(").extend(concat(head)).add(", %s)", strip)
+    sql = Sql("(").extend(sql).add(" || ").extend(concat(pieces[first + 1 : last]))
+    if len(tail) == 1:
+        sql.add(" || ").extend(concat([str(tail[0]).rstrip(strip)]))
+    else:
+        sql.add(" || rtrim(").extend(concat(tail)).add(", %s)", strip)
     return sql.add(")")
 
 
@@ -226,7 +256,7 @@ def _language_parts(
     bodies = {**base, "notice.mail_subject": "x.n_subject"}
     return _Parts(
         subject=_template_sql(skeletons[0], base),
-        text=_template_sql(skeletons[1], bodies),
+        text=_template_sql(skeletons[1], bodies, strip=_WHITESPACE),
         html=_template_sql(skeletons[2], bodies),
     )
 
@@ -321,7 +351,7 @@ def notices_insert_sql(
         kind=kind,
         created_at=now,
     )
-    sql.add("btrim(").extend(text).add(", %s) || E'\\n' AS n_text, ", _WHITESPACE)
+    sql.extend(text).add(" || E'\\n' AS n_text, ")
     sql.extend(html).add(" AS n_html FROM (SELECT x.*, ")
     sql.add("left(btrim(regexp_replace(").extend(subject)
     sql.add(", %s, ' ', 'g'), ' '), 300) AS n_subject FROM (", _WS_RUN)
@@ -340,7 +370,10 @@ def notices_insert_sql(
         f" s CROSS JOIN LATERAL (SELECT name, language FROM {Customer._meta.db_table}"  # noqa: S608
         " WHERE id = s.customer_id OFFSET 0) c"
     )
-    sql.add(") x) x) x ON CONFLICT (dedupe_key) DO NOTHING")
+    # OFFSET 0 keeps each level a subquery of its own: flattened, the subject's expression
+    # would be computed three times a row (its column, the HTML's title, the hash) and the
+    # bodies' twice.
+    sql.add(") x OFFSET 0) x OFFSET 0) x ON CONFLICT (dedupe_key) DO NOTHING")
     return sql
 
 

@@ -507,3 +507,27 @@ def test_the_sql_jobs_audit_each_row_as_audit_many_would() -> None:
     )
     assert written == built
     assert {e.created_at for e in AuditEntry.objects.all()} == {T0}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        ["\n\u3000 Dear ", "company", ",\n\n body\u3000", " end \n\t "],
+        ["  ", "only one piece with text ", "\n"],
+        [" \n", "\u3000"],
+        ["ends", "", "trimmed\n\n"],
+    ],
+)
+def test_a_body_is_stripped_where_its_shared_text_allows_as_python_strips_it(
+    pieces: list[str],
+) -> None:
+    from notices.services.rendering import _Skeleton
+    from notices.services.sql_rendering import _WHITESPACE, _template_sql
+
+    sql = _template_sql(
+        _Skeleton(per_notice=frozenset(), pieces=list(pieces)), {}, strip=_WHITESPACE
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sql.text}", sql.params)
+        assert cursor.fetchone()[0] == "".join(pieces).strip()

@@ -143,6 +143,55 @@ def charges_create_due(*, today: date | None = None) -> int:
     return charges_create_for_month(period=add_months(month_start(today), -1))
 
 
+def customer_charges_to_date(*, customer: Customer, today: date | None = None) -> int:
+    """The fees a company has run up and not yet been charged, charged now: this month's up to
+    today (its rentals ended by then), and last month's if the daily job has not charged it
+    yet. Fees are otherwise charged in arrears, so a revocation (Art. 12(2): every debt falls
+    due at once) would state a balance without them, and charge them a month later with the
+    usual due date. Due on the usual dates here (bringing them forward is
+    ``customer_balance_accelerate``'s); the monthly job then finds them charged. Returns how
+    many charges were created; a fixed number of queries."""
+    today = today or timezone.localdate()
+    current = month_start(today)
+    periods = [add_months(current, -1), current]
+    for period in periods:
+        _lock_month(period)
+    charged = set(
+        Charge.objects.filter(customer=customer, period__in=periods).values_list(
+            "rental_id", "period"
+        )
+    )
+    charges = []
+    for rental in Rental.objects.filter(
+        customer=customer,
+        state__in=Rental.STARTED_STATES,
+        started_at__lt=_local_midnight(today + timedelta(days=1)),
+    ).filter(Q(ended_at__isnull=True) | Q(ended_at__gte=_local_midnight(periods[0]))):
+        assert rental.started_at is not None and rental.monthly_fee_yen is not None
+        for period in periods:
+            line = charge_for_month(
+                monthly_fee_yen=rental.monthly_fee_yen,
+                started_on=timezone.localdate(rental.started_at),
+                ended_on=timezone.localdate(rental.ended_at) if rental.ended_at else today,
+                period=period,
+            )
+            if line is None or (rental.pk, period) in charged:
+                continue
+            charges.append(
+                Charge(
+                    customer=customer,
+                    rental=rental,
+                    period=period,
+                    amount_yen=line.amount_yen,
+                    days_charged=line.days_charged,
+                    days_in_month=line.days_in_month,
+                    due_on=charge_due_on(period),
+                )
+            )
+    Charge.objects.bulk_create(charges, ignore_conflicts=True)
+    return len(charges)
+
+
 # --- Payments and balance -------------------------------------------------------------------
 
 

@@ -74,6 +74,11 @@ def rentals_end_selected(*, customers: QuerySet[Any], clause: str) -> None:
     rental_ends.rentals_end_for_customers(customer_ids=customers, actor=None, clause=Clause(clause))
 
 
+def charges_to_date(*, customer: Customer) -> int:
+    """Charges the fees run up and not yet charged (this month's, to today)."""
+    return billing.customer_charges_to_date(customer=customer)
+
+
 def balance_accelerate(*, customer: Customer, actor: User) -> int:
     """Art. 12(2): every unpaid charge falls due at once; returns the total in yen."""
     return billing.customer_balance_accelerate(customer=customer, actor=actor)

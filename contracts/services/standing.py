@@ -24,6 +24,7 @@ from ..models import (
 )
 from .lifecycle_common import (
     balance_accelerate,
+    charges_to_date,
     check_ground,
     end_access,
     lock_customer,
@@ -166,6 +167,8 @@ def customer_revoke(
     rentals_ended = rentals_end_counted(customer_ids=[locked.pk], actor=actor, clause=ground)[
         locked.pk
     ]
+    # The fees run up to today are debts too (charged in arrears otherwise).
+    charges_to_date(customer=locked)
     balance = balance_accelerate(customer=locked, actor=actor)
     revocation = Revocation(
         customer=locked,

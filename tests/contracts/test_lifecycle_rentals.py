@@ -28,9 +28,11 @@ from tests.factories import ProductFactory
 pytestmark = pytest.mark.django_db
 
 
+@time_machine.travel(datetime(2026, 11, 20, 3, 0, tzinfo=UTC), tick=False)
 def test_revocation_ends_rentals_brings_charges_due_and_lists_the_units(
     customer_a: Customer, alice: User, staff: User
 ) -> None:
+    # November's fee is charged already (by hand here): nothing more is owed for it.
     rental = make_active(customer_a, alice, staff)
     Charge.objects.create(
         customer=customer_a,
@@ -222,3 +224,34 @@ def test_a_unit_return_ticks_only_its_own_item_on_its_own_customers_checklist(
         checklist__customer=customer_b, done_at__isnull=False
     ).exists()
     assert rental_b.assignments.get().returned_at is None
+
+
+def test_revocation_charges_the_fees_run_up_this_month_and_brings_them_due(
+    customer_a: Customer, alice: User, staff: User
+) -> None:
+    # Fees are charged in arrears: on 2026-12-16 (Tokyo) nothing of December is charged yet,
+    # nor November if the daily job has not run. Revoked, the company owes both at once
+    # (Art. 12(2)), and the notice states them.
+    rental = make_active(customer_a, alice, staff, started=date(2026, 11, 1))
+    with time_machine.travel(datetime(2026, 12, 16, 3, 0, tzinfo=UTC), tick=False):
+        revocation = standing.customer_revoke(
+            customer=customer_a, actor=staff, ground=Clause.ART12_1_6, note="Unpaid."
+        )
+        charges = {c.period: c for c in Charge.objects.filter(rental=rental)}
+        assert sorted(charges) == [date(2026, 11, 1), date(2026, 12, 1)]
+        november, december = charges[date(2026, 11, 1)], charges[date(2026, 12, 1)]
+        fee = rental.monthly_fee_yen
+        assert november.amount_yen == fee
+        assert (december.days_charged, december.days_in_month) == (16, 31)
+        assert december.amount_yen == fee * 16 // 31
+        assert november.due_on == december.due_on == date(2026, 12, 16)
+        assert november.accelerated_at is not None and december.accelerated_at is not None
+        assert revocation.balance_due == fee + fee * 16 // 31
+        [notice] = Notice.objects.filter(customer=customer_a, kind=Notice.Kind.REVOCATION)
+        assert f"{revocation.balance_due}円" in notice.body_text
+    # The monthly job finds both months charged.
+    from contracts.services import billing
+
+    with time_machine.travel(datetime(2027, 1, 2, 3, 0, tzinfo=UTC), tick=False):
+        assert billing.charges_create_due() == 0
+    assert Charge.objects.filter(rental=rental).count() == 2

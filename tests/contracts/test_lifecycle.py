@@ -377,6 +377,9 @@ def test_applying_a_due_cancellation_ends_everything_and_tells_the_company(
     assert checklist.reason == ReturnChecklist.Reason.CANCELLATION
     [applied] = notices(customer_a, Notice.Kind.CANCELLATION_APPLIED)
     assert "第10条第6項" in applied.body_text and "マニュアル" in applied.body_text
+    # Its readers can no longer sign in: no link to the portal, the e-mail is the record.
+    assert "/notices/" not in applied.body_text + applied.body_html
+    assert "記録として保管してください" in applied.body_text
     assert {"contracts.cancellation.applied", "contracts.video_data.deleted"} <= set(
         actions(customer_a)
     )

@@ -197,6 +197,11 @@ class Notice(models.Model):
         )
 
 
+# The period suffix of the provider's own copy of a notice about a company (the notice of
+# cancellation of Art. 12(3) tells both sides): kept with the company's notices as evidence,
+# addressed to the provider, never shown to the company.
+PROVIDER_COPY = "provider"
+
 # The kinds that may go to someone outside a customer (see Notice.customer).
 PERSONAL_KINDS = frozenset({Notice.Kind.SECURITY_ALERT, Notice.Kind.INCIDENT_REPORTED})
 

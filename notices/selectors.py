@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, Q
 from accounts.models import Customer, User
 from accounts.selectors import get_for_customer
 
-from .models import Notice, NoticeRead
+from .models import PROVIDER_COPY, Notice, NoticeRead
 
 # The notices page keeps apart what the provider tells the company (Art. 16), the security
 # e-mails addressed to one person, and the invitations the company sent to colleagues.
@@ -29,8 +29,11 @@ def _addressed_to(user: User) -> Q:
 
 
 def _visible_to(queryset: models.QuerySet[Notice], user: User) -> models.QuerySet[Notice]:
-    """Security e-mails are personal: only the person they were addressed to sees them."""
-    return queryset.exclude(Q(kind__in=PERSONAL_SECURITY_KINDS) & ~_addressed_to(user))
+    """Security e-mails are personal: only the person they were addressed to sees them. The
+    provider's own copies are the provider's."""
+    return queryset.exclude(Q(kind__in=PERSONAL_SECURITY_KINDS) & ~_addressed_to(user)).exclude(
+        period__endswith=PROVIDER_COPY
+    )
 
 
 def notice_list(*, customer: Customer, user: User) -> models.QuerySet[Notice]:

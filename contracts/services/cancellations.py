@@ -28,7 +28,7 @@ from accounts.audit import audit_record
 from accounts.clauses import Clause
 from accounts.models import Customer, Membership, User
 from cameras.models import Product, Unit
-from notices.models import Notice
+from notices.models import PROVIDER_COPY, Notice
 from notices.services import (
     NoticeItem,
     Sql,
@@ -120,7 +120,7 @@ def _cancellation_notices(
         kind=Notice.Kind.CANCELLATION_GIVEN,
         clause=Clause.ART12_3,
         subject=cancellation,
-        period=f"{period}provider" if period else "provider",
+        period=f"{period}{PROVIDER_COPY}",
         context={**context, "to_provider": True},
         recipients=provider_recipients(),
         language=Notice.Language.JA,

@@ -230,3 +230,26 @@ def test_the_badges_of_the_list_do_not_wrap(
         ".status" in {s.strip() for s in selectors.split(",")} and "white-space: nowrap" in body
         for selectors, body in rules
     )
+
+
+def test_the_providers_copy_of_a_notice_of_cancellation_is_not_the_companys_to_read(
+    alice: User, alice_client: Client, customer_a: Customer
+) -> None:
+    # Art. 12(3) tells both sides: the provider's copy is kept with the company's notices as
+    # evidence, but it is addressed to the provider; the company sees its own once.
+    from contracts.services import cancellations
+
+    cancellations.cancellation_give(customer=customer_a, actor=alice)
+    own, copy = Notice.objects.filter(
+        customer=customer_a, kind=Notice.Kind.CANCELLATION_GIVEN
+    ).order_by("pk")
+    assert copy.period == "provider" and own.period == ""
+    page = alice_client.get("/notices/").content.decode()
+    assert f"/notices/{own.pk}/" in page
+    assert f"/notices/{copy.pk}/" not in page
+    assert alice_client.get(f"/notices/{copy.pk}/").status_code == 404
+    assert alice_client.get(f"/notices/{own.pk}/").status_code == 200
+    listed = alice_client.get("/api/v1/notices", HTTP_ACCEPT="application/json")
+    assert listed.status_code == 200
+    ids = [row["id"] for row in listed.json()["results"]]
+    assert own.pk in ids and copy.pk not in ids

@@ -258,7 +258,7 @@ def rental_request(
     return rental
 
 
-def _service_ending(service_end: ServiceEnd) -> ValidationError:
+def service_ending_refusal(service_end: ServiceEnd) -> ValidationError:
     """Art. 8(2): staff may not start a rental of a line whose end is announced; the request
     is rejected with a reason for the customer instead (or ended with the line on its date,
     which declines the requests still undecided)."""
@@ -307,7 +307,7 @@ def rental_approve(
         )
     service_end = service_end_for_product(product=rental.product)
     if service_end is not None:
-        raise _service_ending(service_end)
+        raise service_ending_refusal(service_end)
     ids = sorted({int(pk) for pk in unit_ids})
     if len(ids) != rental.quantity:
         raise refused(

@@ -154,7 +154,10 @@ def test_staff_cannot_approve_a_pending_request_once_its_line_end_is_announced(
     assert refused.value.code == "product_service_ending"
     message = refused.value.messages[0]
     assert "Network camera" in message and ENDS_EN in message and "Reject the request" in message
-    # Through the button on the rental's admin page: the page says why, nothing changes.
+    # Through the button on the rental's admin page: the page says why before units are
+    # picked and again when sent, and nothing changes.
+    approve_page = staff_client.get(f"/admin/contracts/rental/{rental.pk}/approve/")
+    assert ENDS_JA in approve_page.content.decode()
     response = staff_client.post(
         f"/admin/contracts/rental/{rental.pk}/approve/", {"units": [units[0].pk]}
     )

@@ -43,6 +43,12 @@ class ProductSerializer(ReadModelSerializer):
     name = serializers.CharField(read_only=True)
     description = serializers.CharField(read_only=True)
     accessories = AccessorySerializer(many=True, read_only=True)
+    service_ends_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="Art. 8(2): when the announced end of the service or of this product's line "
+        "takes effect; no new rental of the product is accepted. Null when none is announced.",
+    )
 
     class Meta:
         model = Product
@@ -61,6 +67,7 @@ class ProductSerializer(ReadModelSerializer):
             "monthly_fee_yen",
             "image",
             "accessories",
+            "service_ends_at",
         ]
         read_only_fields = fields
 

@@ -8,8 +8,12 @@ class ContractsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.sessions import shared_fact_key_add
+        from cameras.selectors import service_end_expression_set
 
+        from .selectors.service_ends import product_service_end_at
         from .services.service_events import CURRENT_INTERRUPTIONS_KEY
 
         # Every customer page shows the current interruptions' banner (Art. 8(1)).
         shared_fact_key_add(CURRENT_INTERRUPTIONS_KEY)
+        # The catalogue shows when a product's line ends (Art. 8(2)).
+        service_end_expression_set(product_service_end_at)

@@ -31,6 +31,7 @@ from .models import (
     VideoDeletionRecord,
 )
 from .rentals_forms import AssignUnitsForm, EndForm, RejectForm, SuspendForm
+from .selectors.service_ends import service_end_for_product
 from .services import rental_operations
 from .services import rentals as services
 
@@ -182,6 +183,11 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         self._require_operate(request)
         rental = get_object_or_404(Rental.objects.select_related("product", "customer"), pk=pk)
         form = AssignUnitsForm(request.POST or None, rental=rental)
+        service_end = service_end_for_product(product=rental.product)
+        if request.method == "GET" and service_end is not None:
+            # Art. 8(2): said before staff pick units; the approval itself refuses it too.
+            refusal = services.service_ending_refusal(service_end)
+            self.message_user(request, " ".join(refusal.messages), messages.WARNING)
         if request.method == "POST" and form.is_valid():
             try:
                 services.rental_approve(

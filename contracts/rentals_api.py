@@ -231,7 +231,9 @@ class RentalListView(CachedReads, generics.ListAPIView):
             "Only an active company may request. A backhoe camera system needs the machine "
             "(maker, model, number) and backhoe_acknowledged=true on every request (Art. 13(10)). "
             "A request sent again with the same Idempotency-Key (a UUID the client draws for "
-            "each request) answers the rental made the first time instead of making another."
+            "each request) answers the rental made the first time instead of making another. "
+            "A product covered by an announced end of the service or of its line (Art. 8(2); "
+            "its service_ends_at in the catalogue) is refused: 400 with errors.product."
         ),
         parameters=[
             OpenApiParameter(

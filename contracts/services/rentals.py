@@ -31,8 +31,10 @@ from ..models import (
     BackhoeAcknowledgement,
     Rental,
     RentalUnit,
+    ServiceEnd,
     UsageContract,
 )
+from ..selectors.service_ends import service_end_for_product, service_end_time_text
 from .lifecycle_common import require_staff
 
 # Art. 13(10), shown next to the checkbox of every backhoe request and stored as evidence.
@@ -172,6 +174,20 @@ def rental_request(
     product = data.product
     if not product.is_requestable:
         raise refused({"product": _("This product cannot be requested.")}, "product_not_available")
+    service_end = service_end_for_product(product=product)
+    if service_end is not None:
+        # Art. 8(2): a rental started now would end with the line, on fewer than the 30
+        # days' notice the terms promise.
+        raise refused(
+            {
+                "product": _(
+                    "The provision of this product ends at %(date)s (Japan time), so new "
+                    "rentals of it cannot be requested (Terms of use, Art. 8(2))."
+                )
+                % {"date": service_end_time_text(service_end.effective_at)}
+            },
+            "product_service_ending",
+        )
     errors: dict[str, list[str]] = {}
     if product.is_backhoe:
         for name in ("machine_maker", "machine_model", "machine_number"):
@@ -242,6 +258,30 @@ def rental_request(
     return rental
 
 
+def service_ending_refusal(service_end: ServiceEnd) -> ValidationError:
+    """Art. 8(2): staff may not start a rental of a line whose end is announced; the request
+    is rejected with a reason for the customer instead (or ended with the line on its date,
+    which declines the requests still undecided)."""
+    line = (
+        _("the whole service")
+        if service_end.scope == ServiceEnd.Scope.ALL
+        else service_end.get_category_display()
+    )
+    return refused(
+        _(
+            "The end of %(line)s (%(title)s) takes effect at %(date)s (Japan time, Art. 8(2)): "
+            "a new rental of this product cannot be approved. Reject the request with a "
+            "reason for the customer."
+        )
+        % {
+            "line": line,
+            "date": service_end_time_text(service_end.effective_at),
+            "title": service_end.title,
+        },
+        "product_service_ending",
+    )
+
+
 @transaction.atomic
 def rental_approve(
     *,
@@ -265,6 +305,9 @@ def rental_approve(
             % {"status": customer.get_status_display()},
             "customer_not_active",
         )
+    service_end = service_end_for_product(product=rental.product)
+    if service_end is not None:
+        raise service_ending_refusal(service_end)
     ids = sorted({int(pk) for pk in unit_ids})
     if len(ids) != rental.quantity:
         raise refused(

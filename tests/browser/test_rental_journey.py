@@ -1,4 +1,5 @@
-"""The rental journey in a real browser (Art. 3, 13(10)): a customer browses the catalogue,
+"""The rental journey in a real browser (Art. 3, 8(2), 13(10)): a customer browses the
+catalogue (a product line whose end is announced shows its date and cannot be requested),
 requests a backhoe camera system with the acknowledgement, staff approve it in the admin by
 assigning units with the button on the rental's page and record the delivery, and the
 customer sees the active rental with its serial-numbered units. Screenshots go to
@@ -7,13 +8,16 @@ test-artifacts/rental/."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connections
 
 from cameras.models import Product
-from contracts.models import BackhoeAcknowledgement, Rental
+from contracts.models import BackhoeAcknowledgement, Rental, ServiceEnd
+from contracts.services import service_events
 from tests.browser.support import new_page, shot, sign_in, staff_sign_in
 from tests.conftest import accept_current_terms
 from tests.factories import (
@@ -60,12 +64,27 @@ def journey(browser: Any, base: str) -> None:
     serials = ["BHCA-260001", "BHCA-260002", "BHCA-260003"]
     for serial in serials:
         UnitFactory(product=backhoe, serial=serial)
+    # Art. 8(2): the network cameras' line ends (announced far ahead, as the terms allow).
+    service_events.service_end_announce(
+        actor=staff,
+        scope=ServiceEnd.Scope.CATEGORY,
+        category=Product.Category.NETWORK_CAMERA,
+        title="LTEカメラの提供終了",
+        effective_at=datetime(2099, 1, 10, tzinfo=ZoneInfo("Asia/Tokyo")),
+    )
 
     # 1. The customer signs in and browses the catalogue, filtered to backhoe systems.
     page = new_page(browser)
     sign_in(page, base, OWNER_EMAIL)
     page.click("nav.main-nav >> text=機器カタログ")
     page.wait_for_url(re.compile(r"/catalogue/$"))
+    ending = page.locator("[data-testid=product-NC-LTE-9] [data-testid=service-end]")
+    assert "提供終了予定: 2099年1月10日 00:00" in ending.inner_text()
+    assert page.locator("[data-testid=product-BH-CAM-2CH] [data-testid=service-end]").count() == 0
+    page.click("[data-testid=product-NC-LTE-9] h2 a")
+    assert page.locator("#request-button").is_disabled()
+    shot(page, "rental", "00-service-end")
+    page.go_back()
     page.select_option("#id_category", "backhoe_camera_system")
     page.locator("form.filter-form button[type=submit]").click()
     page.wait_for_url(re.compile(r"category=backhoe_camera_system"))

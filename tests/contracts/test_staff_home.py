@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.clauses import Clause
 from accounts.models import Customer, Incident, SharingFlag, User
+from cameras.models import Product
 from contracts.home_admin import staff_home
 from contracts.models import ContractTransfer, ServiceEnd
 from contracts.services import rental_operations
@@ -66,8 +67,10 @@ def _fill(customer_a: Customer, alice: User, staff: User, n: int) -> None:
             inactivity_contacted_at=now - timedelta(days=35),
             inactivity_escalated_at=now - timedelta(days=1),
         )
+        # The backhoe line's: the network cameras rented here stay requestable (Art. 8(2)).
         ServiceEnd.objects.create(
-            scope=ServiceEnd.Scope.ALL,
+            scope=ServiceEnd.Scope.CATEGORY,
+            category=Product.Category.BACKHOE_CAMERA_SYSTEM,
             title=f"end {i}",
             announced_by=staff,
             # Announced 40 days ago (Art. 8(2): at least 30 days' notice), ending in 20.
@@ -83,7 +86,8 @@ def _fill(customer_a: Customer, alice: User, staff: User, n: int) -> None:
         inactivity_escalated_at=now - timedelta(days=3),
     )
     ServiceEnd.objects.create(
-        scope=ServiceEnd.Scope.ALL,
+        scope=ServiceEnd.Scope.CATEGORY,
+        category=Product.Category.BACKHOE_CAMERA_SYSTEM,
         title="later",
         announced_by=staff,
         effective_at=now + timedelta(days=60),

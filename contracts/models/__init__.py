@@ -16,6 +16,7 @@ from .lifecycle import (
     RevocationQueueEntry,
     Suspension,
 )
+from .measures import MEASURES_GROUP, MEASURES_GROUP_VIEWS, Measure
 from .records import (
     ContractTransfer,
     DisclosureGround,
@@ -58,6 +59,8 @@ __all__ = [
     "COMPANY_FIELDS",
     "CONTACT_FIELDS",
     "INTERRUPTION_REASON_CHOICES",
+    "MEASURES_GROUP",
+    "MEASURES_GROUP_VIEWS",
     "NORMALIZED_FIELDS",
     "PROVIDER_GROUND_CHOICES",
     "REFUSAL_GROUND_TEXT_JA",
@@ -70,6 +73,7 @@ __all__ = [
     "ContractTransfer",
     "CustomerStanding",
     "DisclosureGround",
+    "Measure",
     "Payment",
     "PersonalDataErasure",
     "ProductCategory",

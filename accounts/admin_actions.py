@@ -13,7 +13,7 @@ The service is called as ``service(<target>=row, actor=staff, note=note, request
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -88,8 +88,11 @@ def note_action(
     *,
     description: StrOrPromise,
     title: StrOrPromise,
+    permissions: Sequence[str] | None = None,
 ) -> Callable[[admin.ModelAdmin, HttpRequest, QuerySet[Any]], TemplateResponse | None]:
-    """An admin action that asks for a note, then calls ``service`` for each selected row."""
+    """An admin action that asks for a note, then calls ``service`` for each selected row;
+    ``permissions`` as ``admin.action`` takes them (each a ``has_<name>_permission`` method
+    of the admin) offer it only to staff who hold them."""
 
     def action(
         modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]
@@ -104,7 +107,7 @@ def note_action(
             ),
         )
 
-    return admin.action(description=description)(action)
+    return admin.action(description=description, permissions=permissions)(action)
 
 
 def _jsonable(value: Any) -> Any:

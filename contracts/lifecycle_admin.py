@@ -1,7 +1,9 @@
 """Staff screens of the lifecycle (Art. 8, 12): the provider's measures against a customer
 (suspend, lift, revoke, give notice of cancellation) as actions with a ground and a note,
 service interruptions and service ends, and the inactivity revocation queue. Every change
-goes through ``contracts.services``; nothing here has rules of its own."""
+goes through ``contracts.services``; nothing here has rules of its own. Each measure is
+offered only to staff holding its permission (``contracts.models.Measure``, the "measures"
+group): the action is not listed, its POST is not run, and the add page answers 403."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from .models import (
     PROVIDER_GROUND_CHOICES,
     Cancellation,
     CustomerStanding,
+    Measure,
     ReturnChecklist,
     ReturnItem,
     Revocation,
@@ -107,10 +110,24 @@ def _measure(
     return TemplateResponse(request, "admin/contracts/lifecycle_measure.html", context)
 
 
-class _LifecycleActions:
-    """The provider's measures of Art. 12 as admin actions with a ground and a note."""
+def _holds(request: HttpRequest, measure: Measure) -> bool:
+    return bool(request.user.has_perm(measure))
 
-    @admin.action(description=gettext_lazy("Suspend (Art. 12(1))…"))
+
+class _LifecycleActions:
+    """The provider's measures of Art. 12 as admin actions with a ground and a note, each
+    listed only for staff entitled to take it."""
+
+    def has_suspend_permission(self, request: HttpRequest) -> bool:
+        return _holds(request, Measure.SUSPEND)
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return _holds(request, Measure.REVOKE)
+
+    def has_cancel_for_provider_permission(self, request: HttpRequest) -> bool:
+        return _holds(request, Measure.CANCEL_FOR_PROVIDER)
+
+    @admin.action(description=gettext_lazy("Suspend (Art. 12(1))…"), permissions=["suspend"])
     def suspend(self, request: HttpRequest, queryset: QuerySet[Customer]) -> HttpResponse | None:
         return _measure(
             self,  # type: ignore[arg-type]
@@ -124,7 +141,7 @@ class _LifecycleActions:
             ),
         )
 
-    @admin.action(description=gettext_lazy("Lift the suspension…"))
+    @admin.action(description=gettext_lazy("Lift the suspension…"), permissions=["suspend"])
     def unsuspend(self, request: HttpRequest, queryset: QuerySet[Customer]) -> HttpResponse | None:
         return _measure(
             self,  # type: ignore[arg-type]
@@ -137,7 +154,10 @@ class _LifecycleActions:
             ),
         )
 
-    @admin.action(description=gettext_lazy("Revoke the registration (Art. 12(1))…"))
+    @admin.action(
+        description=gettext_lazy("Revoke the registration (Art. 12(1))…"),
+        permissions=["revoke"],
+    )
     def revoke(self, request: HttpRequest, queryset: QuerySet[Customer]) -> HttpResponse | None:
         return _measure(
             self,  # type: ignore[arg-type]
@@ -151,7 +171,10 @@ class _LifecycleActions:
             ),
         )
 
-    @admin.action(description=gettext_lazy("Give notice of cancellation for the provider…"))
+    @admin.action(
+        description=gettext_lazy("Give notice of cancellation for the provider…"),
+        permissions=["cancel_for_provider"],
+    )
     def cancel_for_provider(
         self, request: HttpRequest, queryset: QuerySet[Customer]
     ) -> HttpResponse | None:
@@ -171,7 +194,10 @@ class _LifecycleActions:
             ),
         )
 
-    @admin.action(description=gettext_lazy("Withdraw the provider's notice of cancellation…"))
+    @admin.action(
+        description=gettext_lazy("Withdraw the provider's notice of cancellation…"),
+        permissions=["cancel_for_provider"],
+    )
     def withdraw_provider_cancellation(
         self, request: HttpRequest, queryset: QuerySet[Customer]
     ) -> HttpResponse | None:
@@ -291,7 +317,11 @@ class ReturnChecklistAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "checklist",
         description=gettext_lazy("Record the software and manuals as returned or destroyed…"),
         title=gettext_lazy("Software and manuals returned or destroyed (Art. 12(5))"),
+        permissions=["record_returns"],
     )
+
+    def has_record_returns_permission(self, request: HttpRequest) -> bool:
+        return _holds(request, Measure.RECORD_RETURNS)
 
 
 class InterruptionForm(forms.ModelForm):
@@ -343,6 +373,10 @@ class ServiceInterruptionAdmin(admin.ModelAdmin):
     list_filter = ("scope", "reason", "emergency")
     filter_horizontal = ("customers",)
     date_hierarchy = "starts_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Adding one is scheduling it (Art. 8(1)): the measure's permission, not "add".
+        return _holds(request, Measure.SCHEDULE_INTERRUPTION)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None and super().has_change_permission(request, obj)
@@ -445,6 +479,10 @@ class ServiceEndAdmin(admin.ModelAdmin):
         fields = ("title", "scope", "category", "effective_at", "note")
         # The confirmation belongs to the announcement; a recorded end is only viewed.
         return (*fields, "confirm") if obj is None else fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Adding one is announcing it (Art. 8(2)): the measure's permission, not "add".
+        return _holds(request, Measure.ANNOUNCE_SERVICE_END)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None and super().has_change_permission(request, obj)

@@ -59,13 +59,14 @@ def _clear_cache() -> None:
     cache.clear()
 
 
-# Data that migrations ship (the seeded terms, the reviewers group). A transactional test ends
-# with a flush that deletes it, so a transactional test puts it back first. (Django's
-# serialized_rollback would do this too, but collides with the content types that the flush
-# re-creates when any plain transactional test ran before.)
+# Data that migrations ship (the seeded terms, the reviewers' and measures groups). A
+# transactional test ends with a flush that deletes it, so a transactional test puts it back
+# first. (Django's serialized_rollback would do this too, but collides with the content types
+# that the flush re-creates when any plain transactional test ran before.)
 _DATA_MIGRATIONS = [
     ("terms.migrations.0002_seed_terms_of_use", "forward"),
     ("contracts.migrations.0002_reviewers_group", "create_group"),
+    ("contracts.migrations.0013_measures_group", "create_group"),
 ]
 
 

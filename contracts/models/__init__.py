@@ -1,9 +1,10 @@
 """The contracts app's models, one module per part: registration (the application and the
 usage contract it forms, Art. 4), rentals (equipment, fees, payments and video data
 deletion, Art. 5, 10, 13), lifecycle (suspension, revocation, cancellation, the return
-checklist, Art. 12), service_events (interruptions and ends of the service, Art. 8) and
-records (video data records, moderation, disclosures, transfers and personal data erasure,
-Art. 7, 10, 11, 17)."""
+checklist, Art. 12), service_events (interruptions and ends of the service, Art. 8),
+measures (the permission each of the provider's measures needs, and its group) and records
+(video data records, moderation, disclosures, transfers and personal data erasure, Art. 7,
+10, 11, 17)."""
 
 from .lifecycle import (
     CANCELLATION_NOTICE,
@@ -16,6 +17,7 @@ from .lifecycle import (
     RevocationQueueEntry,
     Suspension,
 )
+from .measures import MEASURES_GROUP, MEASURES_GROUP_VIEWS, Measure
 from .records import (
     ContractTransfer,
     DisclosureGround,
@@ -58,6 +60,8 @@ __all__ = [
     "COMPANY_FIELDS",
     "CONTACT_FIELDS",
     "INTERRUPTION_REASON_CHOICES",
+    "MEASURES_GROUP",
+    "MEASURES_GROUP_VIEWS",
     "NORMALIZED_FIELDS",
     "PROVIDER_GROUND_CHOICES",
     "REFUSAL_GROUND_TEXT_JA",
@@ -70,6 +74,7 @@ __all__ = [
     "ContractTransfer",
     "CustomerStanding",
     "DisclosureGround",
+    "Measure",
     "Payment",
     "PersonalDataErasure",
     "ProductCategory",

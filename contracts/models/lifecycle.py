@@ -21,6 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.clauses import Clause
 from accounts.models import Customer
 
+from .measures import Measure
+
 # Art. 12(3): either side may cancel the registration with 7 days' notice.
 CANCELLATION_NOTICE = timedelta(days=7)
 
@@ -67,6 +69,12 @@ class Suspension(models.Model):
         verbose_name = _("suspension")
         verbose_name_plural = _("suspensions")
         ordering = ["-started_at"]
+        permissions = [
+            (
+                Measure.SUSPEND.codename,
+                _("Can suspend customers and lift their suspension (Art. 12(1))"),
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["customer"],
@@ -108,6 +116,9 @@ class Revocation(models.Model):
         verbose_name = _("revocation")
         verbose_name_plural = _("revocations")
         ordering = ["-revoked_at"]
+        permissions = [
+            (Measure.REVOKE.codename, _("Can revoke customers' registrations (Art. 12(1))"))
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer} ({Clause.label_for(self.ground, 'en')})"
@@ -165,6 +176,12 @@ class Cancellation(models.Model):
         verbose_name = _("cancellation")
         verbose_name_plural = _("cancellations")
         ordering = ["-given_at"]
+        permissions = [
+            (
+                Measure.CANCEL_FOR_PROVIDER.codename,
+                _("Can give and withdraw the provider's notice of cancellation (Art. 12(3))"),
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["customer"],
@@ -213,6 +230,12 @@ class ReturnChecklist(models.Model):
         verbose_name = _("return checklist")
         verbose_name_plural = _("return checklists")
         ordering = ["-opened_at"]
+        permissions = [
+            (
+                Measure.RECORD_RETURNS.codename,
+                _("Can record the software and manuals returned or destroyed (Art. 12(5))"),
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["customer"],

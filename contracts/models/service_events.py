@@ -16,6 +16,8 @@ from accounts.clauses import Clause
 from accounts.models import Customer
 from cameras.models import Product
 
+from .measures import Measure
+
 # Art. 8(2): the provider may end the service with 30 days' notice.
 SERVICE_END_NOTICE = timedelta(days=30)
 
@@ -73,6 +75,12 @@ class ServiceInterruption(models.Model):
         verbose_name = _("service interruption")
         verbose_name_plural = _("service interruptions")
         ordering = ["-starts_at"]
+        permissions = [
+            (
+                Measure.SCHEDULE_INTERRUPTION.codename,
+                _("Can schedule service interruptions (Art. 8(1))"),
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="interruption_ends_after_start"
@@ -123,6 +131,12 @@ class ServiceEnd(models.Model):
         verbose_name = _("service end")
         verbose_name_plural = _("service ends")
         ordering = ["-effective_at"]
+        permissions = [
+            (
+                Measure.ANNOUNCE_SERVICE_END.codename,
+                _("Can announce the end of the service or of a product line (Art. 8(2))"),
+            )
+        ]
         constraints = [
             # Art. 8(2): at least 30 days' notice.
             models.CheckConstraint(

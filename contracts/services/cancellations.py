@@ -40,6 +40,7 @@ from notices.services import (
 from ..models import (
     CANCELLATION_NOTICE,
     Cancellation,
+    Measure,
     Rental,
     RentalUnit,
     ReturnChecklist,
@@ -66,6 +67,7 @@ from .lifecycle_common import (
     provider_recipients,
     rentals_end_counted,
     rentals_end_selected,
+    require_measure,
     set_status,
     start_of_day,
 )
@@ -93,6 +95,8 @@ def cancellation_earliest_date(now: datetime | None = None) -> date:
 
 def _side_of(*, customer: Customer, actor: User) -> str:
     if actor.is_authenticated and actor.is_active and actor.is_staff:
+        # Art. 12(3) for the provider: only the staff entitled to it.
+        require_measure(actor, Measure.CANCEL_FOR_PROVIDER)
         return Cancellation.Side.PROVIDER
     if Membership.objects.filter(
         user=actor, customer=customer, role=Membership.Role.OWNER
@@ -137,9 +141,10 @@ def cancellation_give(
     note: str = "",
     request: HttpRequest | None = None,
 ) -> Cancellation:
-    """Notice of cancellation by the customer's owner or by provider staff (Art. 12(3)),
-    taking effect at ``effective_at`` (default: exactly 7 days from now; never sooner). A
-    suspended company may still give notice (Art. 12(1) does not take that away)."""
+    """Notice of cancellation by the customer's owner or by provider staff entitled to give
+    it (``Measure.CANCEL_FOR_PROVIDER``) (Art. 12(3)), taking effect at ``effective_at``
+    (default: exactly 7 days from now; never sooner). A suspended company may still give
+    notice (Art. 12(1) does not take that away)."""
     side = _side_of(customer=customer, actor=actor)
     locked = lock_customer(customer)
     # A suspended company keeps its status while its notice runs: the notice itself says
@@ -206,9 +211,9 @@ def cancellation_withdraw(
 ) -> Cancellation:
     """Withdraws a notice of cancellation: only the side that gave it, and only before it
     takes effect."""
+    side = _side_of(customer=cancellation.customer, actor=actor)
     locked_customer = lock_customer(cancellation.customer)
     locked = Cancellation.objects.select_for_update().get(pk=cancellation.pk)
-    side = _side_of(customer=locked_customer, actor=actor)
     if side != locked.side:
         raise PermissionDenied(_("Only the side that gave the notice may withdraw it."))
     now = timezone.now()

@@ -15,13 +15,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from accounts.clauses import Clause
 from accounts.models import Customer, Membership, User
 
 from ..models import (
     PROVIDER_GROUND_CHOICES,
+    Measure,
     Rental,
     ReturnChecklist,
     ReturnItem,
@@ -107,6 +108,42 @@ def start_of_day(day: date) -> datetime:
 def require_staff(actor: User) -> None:
     if not (actor.is_authenticated and actor.is_active and actor.is_staff):
         raise PermissionDenied(_("Only provider staff may do this."))
+
+
+# Why a member of staff without the measure's permission is refused, in their language.
+_MEASURE_REFUSALS = {
+    Measure.SUSPEND: gettext_lazy(
+        "Only staff entitled to suspend customers may suspend a company or lift its "
+        "suspension (Art. 12(1))."
+    ),
+    Measure.REVOKE: gettext_lazy(
+        "Only staff entitled to revoke registrations may revoke a company's registration "
+        "(Art. 12(1))."
+    ),
+    Measure.CANCEL_FOR_PROVIDER: gettext_lazy(
+        "Only staff entitled to give the provider's notice of cancellation may give or "
+        "withdraw it (Art. 12(3))."
+    ),
+    Measure.ANNOUNCE_SERVICE_END: gettext_lazy(
+        "Only staff entitled to announce the end of the service may announce it (Art. 8(2))."
+    ),
+    Measure.SCHEDULE_INTERRUPTION: gettext_lazy(
+        "Only staff entitled to schedule service interruptions may schedule one (Art. 8(1))."
+    ),
+    Measure.RECORD_RETURNS: gettext_lazy(
+        "Only staff entitled to record returns may record the software and manuals as "
+        "returned or destroyed (Art. 12(5))."
+    ),
+}
+
+
+def require_measure(actor: User, measure: Measure) -> None:
+    """The provider's heavy measures need provider staff holding their permission (the
+    "measures" group; superusers hold every permission). Checked before anything is read
+    or written."""
+    require_staff(actor)
+    if not actor.has_perm(measure):
+        raise PermissionDenied(str(_MEASURE_REFUSALS[measure]))
 
 
 def check_ground(ground: str) -> None:

@@ -17,8 +17,8 @@ from accounts.audit import audit_record
 from accounts.clauses import Clause
 from accounts.models import User
 
-from ..models import ReturnChecklist, ReturnItem
-from .lifecycle_common import require_staff
+from ..models import Measure, ReturnChecklist, ReturnItem
+from .lifecycle_common import require_measure
 
 
 def _close_when_done(checklist: ReturnChecklist, now: datetime) -> bool:
@@ -58,7 +58,7 @@ def return_checklist_materials_done(
     """Staff record that the software, manuals and other things provided were returned or
     destroyed as instructed (Art. 12(5)). The units are done one by one as they come back;
     the checklist closes when nothing is left."""
-    require_staff(actor)
+    require_measure(actor, Measure.RECORD_RETURNS)
     locked = (
         ReturnChecklist.objects.select_for_update(of=("self",))
         .select_related("customer")

@@ -37,13 +37,14 @@ from notices.services import (
 from ..models import (
     INTERRUPTION_REASON_CHOICES,
     SERVICE_END_NOTICE,
+    Measure,
     Rental,
     ServiceEnd,
     ServiceInterruption,
 )
 from . import jobs, rental_ends
 from .jobs import JobResult, audit_many
-from .lifecycle_common import require_staff
+from .lifecycle_common import require_measure
 
 S = Customer.Status
 # Customers who still use the service and so are affected by its events.
@@ -176,7 +177,7 @@ def interruption_schedule(
     """Records a maintenance window or outage (Art. 8(1)) with its reason (1)–(5). A planned
     one must start in the future and is notified now, before it starts; an emergency one may
     start at once (Art. 8(1) proviso) and is notified when it starts."""
-    require_staff(actor)
+    require_measure(actor, Measure.SCHEDULE_INTERRUPTION)
     now = timezone.now()
     customers = list(customers)
     interruption_validate(
@@ -359,7 +360,7 @@ def service_end_announce(
 ) -> ServiceEnd:
     """Announces the end of the whole service or of a product line (Art. 8(2)). The date
     must be at least 30 days after this notice; every affected customer is told now."""
-    require_staff(actor)
+    require_measure(actor, Measure.ANNOUNCE_SERVICE_END)
     now = timezone.now()
     service_end_validate(effective_at=effective_at, now=now)
     service_end = ServiceEnd(

@@ -18,6 +18,7 @@ from notices.services import notice_create
 
 from ..models import (
     Cancellation,
+    Measure,
     ReturnChecklist,
     Revocation,
     Suspension,
@@ -30,7 +31,7 @@ from .lifecycle_common import (
     lock_customer,
     open_return_checklists,
     rentals_end_counted,
-    require_staff,
+    require_measure,
     set_status,
 )
 from .return_lists import return_list_context
@@ -52,7 +53,7 @@ def customer_suspend(
 ) -> Suspension:
     """Suspends the customer's use of the service on a ground of Art. 12(1)(1)–(7), without
     prior notice. A scheduled cancellation keeps its date."""
-    require_staff(actor)
+    require_measure(actor, Measure.SUSPEND)
     check_ground(ground)
     locked = lock_customer(customer)
     if locked.status not in (S.ACTIVE, S.CANCELLATION_SCHEDULED):
@@ -95,7 +96,7 @@ def customer_unsuspend(
 ) -> Suspension:
     """Lifts the suspension: the customer returns to active, or to its scheduled
     cancellation if notice was given meanwhile."""
-    require_staff(actor)
+    require_measure(actor, Measure.SUSPEND)
     locked = lock_customer(customer)
     suspension = Suspension.objects.filter(customer=locked, lifted_at__isnull=True).first()
     if locked.status != S.SUSPENDED or suspension is None:
@@ -145,7 +146,7 @@ def customer_revoke(
     """Revokes the registration on a ground of Art. 12(1)(1)–(7): access ends (sessions and
     API tokens), every rental ends, every unpaid charge falls due at once (Art. 12(2)) and
     the return checklist opens (Art. 12(5)). A scheduled cancellation is superseded."""
-    require_staff(actor)
+    require_measure(actor, Measure.REVOKE)
     check_ground(ground)
     locked = lock_customer(customer)
     if locked.status not in (S.ACTIVE, S.SUSPENDED, S.CANCELLATION_SCHEDULED):

@@ -14,7 +14,7 @@ from django.db import transaction
 from accounts.models import Customer, Membership, User
 from accounts.services import customer_create_with_owner
 from contracts.demo import demo_usage_contract
-from contracts.models import REVIEWERS_GROUP, RegistrationApplication
+from contracts.models import MEASURES_GROUP, REVIEWERS_GROUP, RegistrationApplication
 from contracts.services.registration import application_save_draft, application_submit
 from terms.models import Acceptance
 from terms.services import acceptance_record_pending
@@ -85,9 +85,12 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
         reviewers, _ = Group.objects.get_or_create(name=REVIEWERS_GROUP)
+        # The migration made the group with its permissions; the demo staff take every
+        # measure (Art. 8, 12) as well as deciding applications.
+        measures, _ = Group.objects.get_or_create(name=MEASURES_GROUP)
         for email, name, superuser in STAFF:
             user = self._user(email, name, is_staff=True, is_superuser=superuser)
-            user.groups.add(reviewers)
+            user.groups.add(reviewers, measures)
             # Staff need two-factor authentication to use the admin (Art. 6).
             if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
                 TOTP.activate(user, DEMO_TOTP_SECRET)

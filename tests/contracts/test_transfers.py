@@ -66,6 +66,9 @@ def test_the_owner_requests_a_transfer_from_the_page(
     assert (
         f'data-testid="transfer-{requested.pk}"' in alice_client.get("/transfer/").content.decode()
     )
+    page = alice_client.get("/transfer/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    # The column of the request's time, not the state's word 「申込み受付」.
+    assert "<th>申込日時</th>" in page and "<th>申込み受付</th>" not in page
     again = alice_client.post("/transfer/", _request_form(customer_b))
     assert again.status_code == 200
     assert ContractTransfer.objects.count() == 1

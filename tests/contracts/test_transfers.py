@@ -292,3 +292,17 @@ def test_a_written_consent_dated_in_the_future_is_refused_and_nothing_moves(
     rental.refresh_from_db()
     assert requested.state == ContractTransfer.State.REQUESTED
     assert rental.customer == customer_a
+
+
+def test_the_staff_action_forms_button_says_run_not_apply_for(
+    requested: ContractTransfer, staff_client: Client
+):
+    """The admin's action forms (this one and the lifecycle actions with a note) shared the
+    customer's msgid "Apply", so staff approving a transfer pressed 「申請する」."""
+    page = staff_client.post(
+        CHANGELIST,
+        {"action": "approve_selected", ACTION_CHECKBOX_NAME: [requested.pk]},
+        HTTP_ACCEPT_LANGUAGE="ja",
+    ).content.decode()
+    assert 'type="submit" value="実行する"' in page
+    assert "申請する" not in page

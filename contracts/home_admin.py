@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer, Incident, SharingFlag
+from cameras.models import Unit
 from notices.models import Notice
 
 from .models import ContractTransfer, RegistrationApplication, Rental, RentalUnit, ServiceEnd
@@ -80,6 +81,12 @@ def staff_queues(*, now: datetime) -> list[Queue]:
             _url("admin:contracts_registrationapplication_changelist", "state__exact=submitted"),
         ),
         Queue(
+            "rental_requests",
+            str(_("Rental requests waiting for a decision")),
+            Rental.objects.filter(state=Rental.State.REQUESTED).count(),
+            _url("admin:contracts_rental_changelist", "state__exact=requested"),
+        ),
+        Queue(
             "incidents",
             str(_("Open credential incidents")),
             Incident.objects.exclude(state=Incident.State.RESOLVED).count(),
@@ -132,6 +139,13 @@ def staff_queues(*, now: datetime) -> list[Queue]:
                 rental__state__in=[Rental.State.ENDING, Rental.State.ENDED],
             ).count(),
             _url("admin:contracts_rental_changelist", "state__in=ending,ended"),
+        ),
+        Queue(
+            "units_to_wipe",
+            # Art. 10(7): the SD card or NAS of a returned unit is wiped before it is rented again.
+            str(_("Returned units waiting for their data to be wiped (Art. 10(7))")),
+            Unit.objects.filter(state=Unit.State.RETURNED).count(),
+            _url("admin:cameras_unit_changelist", "state__exact=returned"),
         ),
         Queue(
             "transfers",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -284,7 +285,11 @@ class Payment(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, related_name="payments", verbose_name=_("customer")
     )
-    amount_yen = models.PositiveIntegerField(_("amount (yen)"))
+    amount_yen = models.PositiveIntegerField(
+        _("amount (yen)"),
+        # The staff form says why, in words, before the database constraint below refuses it.
+        validators=[MinValueValidator(1, message=_("A payment is at least ¥1."))],
+    )
     received_on = models.DateField(_("received"), db_index=True)
     method = models.CharField(_("method"), max_length=16, choices=Method.choices)
     reference = models.CharField(_("reference"), max_length=100, blank=True)

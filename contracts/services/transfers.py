@@ -188,6 +188,12 @@ def transfer_approve(
         raise ValidationError(
             {"consent_reference": _("Record the written consent (Art. 17).")}, "consent_required"
         )
+    if consent_date > timezone.localdate():
+        # Art. 17: the consent comes before the transfer; one dated later is not yet given.
+        raise ValidationError(
+            {"consent_date": _("The written consent cannot be dated in the future.")},
+            "consent_in_future",
+        )
     successor = successor_candidate(transfer=transfer)
     if successor is None:
         raise ValidationError(

@@ -564,3 +564,21 @@ def test_the_import_refuses_times_and_ids_outside_what_is_stored(
     assert "period_end が指定できる範囲外です" in problems
     assert str(10**30) in problems
     assert not VideoRecord.objects.exists()
+
+
+def test_a_deleted_record_and_the_deletion_log_say_deleted_not_deletion_time(
+    alice_client: Client, rental_a: Rental, staff: User
+):
+    """The msgid "Deleted" was both the deletions page's time column and the state of a
+    record / the act in the log, so /video/ read 「削除日時」 where it meant 「削除済み」."""
+    from contracts.services import rental_operations
+
+    record = make_video_record(rental_a)
+    rental_operations.rental_end(rental=rental_a, actor=staff)
+    page = alice_client.get("/video/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert f'data-testid="video-record-{record.pk}"' in page
+    assert "削除日時" not in page
+    assert '<span class="status">削除済み</span>' in page
+    assert "<td>削除済み</td>" in page
+    deletions = alice_client.get("/rentals/deletions/", HTTP_ACCEPT_LANGUAGE="ja").content
+    assert "<th>削除日時</th>" in deletions.decode()

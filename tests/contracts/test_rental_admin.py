@@ -116,6 +116,28 @@ def test_payments_are_recorded_through_the_service(customer_a: Customer, staff_c
     assert Payment.objects.count() == 1
 
 
+def test_a_payment_of_zero_yen_is_refused_in_words_not_by_the_constraint_name(
+    customer_a: Customer, staff_client: Client
+):
+    """The form let 0 through to the database constraint, whose name was all staff saw:
+    「制約 “payment_amount_positive” に違反しています。」."""
+    response = staff_client.post(
+        "/admin/contracts/payment/add/",
+        {
+            "customer": customer_a.pk,
+            "amount_yen": "0",
+            "received_on": "2026-10-31",
+            "method": "bank_transfer",
+        },
+        HTTP_ACCEPT_LANGUAGE="ja",
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "payment_amount_positive" not in body
+    assert "入金額は1円以上で入力してください。" in body
+    assert not Payment.objects.exists()
+
+
 def test_the_customer_page_shows_balance_and_liability_cap(
     customer_a: Customer, staff: User, staff_client: Client
 ):

@@ -183,6 +183,17 @@ def test_pending_request_page_says_units_are_not_assigned_yet(
     assert alice_client.get(f"/rentals/{rental.pk}/").status_code == 200
 
 
+def test_the_request_time_is_labelled_as_a_time_not_as_the_state(
+    customer_a: Customer, alice: User, alice_client: Client
+):
+    """The label of the request's time shared its msgid with the state "Requested", so the
+    Japanese page read 「申込み受付 2026-12-01 06:48」 under a state of 「申込み受付」."""
+    rental = make_request(customer_a, alice)
+    body = alice_client.get(f"/rentals/{rental.pk}/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "<dt>申込日時</dt>" in body
+    assert "<dt>申込み受付</dt>" not in body
+
+
 # The queries of each list page on a warm cache, whatever the number of rows: the page's own
 # reads (a page of 25 rows and one more, never a count); the person with the company comes
 # from the cache (accounts.middleware).

@@ -22,7 +22,7 @@ from contracts.services import rental_operations
 from notices.models import Notice
 from notices.services import notice_create
 from tests.contracts.conftest import make_applicant, make_submitted
-from tests.contracts.rental_helpers import make_active
+from tests.contracts.rental_helpers import make_active, make_request
 from tests.factories import CustomerFactory, UserFactory, valid_corporate_number
 
 pytestmark = pytest.mark.django_db
@@ -158,10 +158,10 @@ def test_the_home_is_computed_in_a_fixed_number_of_queries(
     staff: User, customer_a: Customer, alice: User, django_assert_num_queries
 ):
     _fill(customer_a, alice, staff, 1)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(14):
         staff_home()
     _fill(customer_a, alice, staff, 3)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(14):
         staff_home()
 
 
@@ -208,3 +208,24 @@ def test_a_suspended_companys_cancellation_due_this_week_is_in_the_queue(
     listed = staff_client.get(link).content.decode()
     assert customer_a.name in listed
     assert suspended_only.name not in listed
+
+
+def test_rental_requests_and_units_to_wipe_are_queues_of_the_home(
+    staff_client: Client, staff: User, customer_a: Customer, alice: User
+):
+    """A customer's request waits for staff to assign units, and a returned unit's SD card or
+    NAS waits to be wiped (Art. 10(7)): both are work for staff, and the home showed neither."""
+    make_request(customer_a, alice)
+    make_request(customer_a, alice)
+    rental = make_active(customer_a, alice, staff)
+    rental_operations.rental_end(rental=rental, actor=staff)
+    rental_operations.rental_unit_return(assignment=rental.assignments.get(), actor=staff)
+    body = staff_client.get("/admin/").content.decode()
+    assert _count(body, "rental_requests") == 2
+    assert _count(body, "units_to_wipe") == 1
+    for link in (
+        "/admin/contracts/rental/?state__exact=requested",
+        "/admin/cameras/unit/?state__exact=returned",
+    ):
+        assert f'href="{link}"' in body, link
+        assert staff_client.get(link).status_code == 200, link

@@ -3,13 +3,14 @@ the written consent, the move of everything in one transaction, refusal."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import AuditEntry, Customer, User
 from contracts.models import (
@@ -66,6 +67,9 @@ def test_the_owner_requests_a_transfer_from_the_page(
     assert (
         f'data-testid="transfer-{requested.pk}"' in alice_client.get("/transfer/").content.decode()
     )
+    page = alice_client.get("/transfer/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    # The column of the request's time, not the state's word 「申込み受付」.
+    assert "<th>申込日時</th>" in page and "<th>申込み受付</th>" not in page
     again = alice_client.post("/transfer/", _request_form(customer_b))
     assert again.status_code == 200
     assert ContractTransfer.objects.count() == 1
@@ -257,3 +261,48 @@ def test_staff_refuse_with_a_reason_and_the_customer_is_told(
     assert requested.state == ContractTransfer.State.REFUSED
     notice = Notice.objects.get(kind=Notice.Kind.CONTRACT_TRANSFER)
     assert notice.customer == customer_a and "与信審査" in notice.body_text
+
+
+def test_a_written_consent_dated_in_the_future_is_refused_and_nothing_moves(
+    requested: ContractTransfer,
+    customer_a: Customer,
+    customer_b: Customer,
+    alice: User,
+    staff: User,
+    staff_client: Client,
+):
+    """Art. 17 asks for the consent before the transfer: a consent dated next year was
+    recorded and everything moved."""
+    rental, _record = _setup_everything(customer_a, alice, staff)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    response = staff_client.post(
+        CHANGELIST,
+        {
+            "action": "approve_selected",
+            ACTION_CHECKBOX_NAME: [requested.pk],
+            "apply": "1",
+            "consent_reference": "承諾書 CTS-2026-018",
+            "consent_date": tomorrow.isoformat(),
+        },
+        HTTP_ACCEPT_LANGUAGE="ja",
+        follow=True,
+    )
+    assert "書面承諾の日付に未来の日付は指定できません。" in response.content.decode()
+    requested.refresh_from_db()
+    rental.refresh_from_db()
+    assert requested.state == ContractTransfer.State.REQUESTED
+    assert rental.customer == customer_a
+
+
+def test_the_staff_action_forms_button_says_run_not_apply_for(
+    requested: ContractTransfer, staff_client: Client
+):
+    """The admin's action forms (this one and the lifecycle actions with a note) shared the
+    customer's msgid "Apply", so staff approving a transfer pressed 「申請する」."""
+    page = staff_client.post(
+        CHANGELIST,
+        {"action": "approve_selected", ACTION_CHECKBOX_NAME: [requested.pk]},
+        HTTP_ACCEPT_LANGUAGE="ja",
+    ).content.decode()
+    assert 'type="submit" value="実行する"' in page
+    assert "申請する" not in page

@@ -444,6 +444,11 @@ def measure(name: str, job: Callable[..., Any], *, memory: bool, floor: bool) ->
             before = cursor.fetchone()[0]
             job()
             cursor.execute("CREATE TABLE bench_notice_copy (LIKE notices_notice INCLUDING ALL)")
+            # LIKE copies no storage parameters (the notices' toast_tuple_target).
+            cursor.execute("SELECT reloptions FROM pg_class WHERE oid = 'notices_notice'::regclass")
+            options = cursor.fetchone()[0]
+            if options:
+                cursor.execute(f"ALTER TABLE bench_notice_copy SET ({', '.join(options)})")
             started = time.perf_counter()
             cursor.execute(
                 "INSERT INTO bench_notice_copy SELECT * FROM notices_notice WHERE id > %s",

@@ -69,6 +69,29 @@ def charge_for_month(
     return ChargeLine(days_charged=days, days_in_month=in_month, amount_yen=amount)
 
 
+def _charge(rental: Rental, period: date, *, running_to: date | None) -> Charge | None:
+    """The charge of ``rental`` for the month ``period`` (None: no day of it to charge); a
+    rental still running is charged to ``running_to`` (None: to the month's end)."""
+    assert rental.started_at is not None and rental.monthly_fee_yen is not None
+    line = charge_for_month(
+        monthly_fee_yen=rental.monthly_fee_yen,
+        started_on=timezone.localdate(rental.started_at),
+        ended_on=timezone.localdate(rental.ended_at) if rental.ended_at else running_to,
+        period=period,
+    )
+    if line is None:
+        return None
+    return Charge(
+        customer_id=rental.customer_id,
+        rental_id=rental.pk,
+        period=period,
+        amount_yen=line.amount_yen,
+        days_charged=line.days_charged,
+        days_in_month=line.days_in_month,
+        due_on=charge_due_on(period),
+    )
+
+
 def charge_due_on(period: date) -> date:
     """A month's fee is due at the end of the following month (月末締め翌月末払い)."""
     return month_end(add_months(month_start(period), 1))
@@ -103,28 +126,7 @@ def charges_create_for_month(*, period: date, actor: User | None = None) -> int:
         .exclude(charges__period=first)
         .only("pk", "customer_id", "monthly_fee_yen", "started_at", "ended_at")
     )
-    charges = []
-    for rental in rentals:
-        assert rental.started_at is not None and rental.monthly_fee_yen is not None
-        line = charge_for_month(
-            monthly_fee_yen=rental.monthly_fee_yen,
-            started_on=timezone.localdate(rental.started_at),
-            ended_on=timezone.localdate(rental.ended_at) if rental.ended_at else None,
-            period=first,
-        )
-        if line is None:
-            continue
-        charges.append(
-            Charge(
-                customer_id=rental.customer_id,
-                rental_id=rental.pk,
-                period=first,
-                amount_yen=line.amount_yen,
-                days_charged=line.days_charged,
-                days_in_month=line.days_in_month,
-                due_on=charge_due_on(first),
-            )
-        )
+    charges = [charge for rental in rentals if (charge := _charge(rental, first, running_to=None))]
     # A concurrent run may have inserted some already: the unique constraint keeps one.
     Charge.objects.bulk_create(charges, ignore_conflicts=True)
     audit_record(
@@ -161,33 +163,18 @@ def customer_charges_to_date(*, customer: Customer, today: date | None = None) -
             "rental_id", "period"
         )
     )
-    charges = []
-    for rental in Rental.objects.filter(
+    rentals = Rental.objects.filter(
         customer=customer,
         state__in=Rental.STARTED_STATES,
         started_at__lt=_local_midnight(today + timedelta(days=1)),
-    ).filter(Q(ended_at__isnull=True) | Q(ended_at__gte=_local_midnight(periods[0]))):
-        assert rental.started_at is not None and rental.monthly_fee_yen is not None
-        for period in periods:
-            line = charge_for_month(
-                monthly_fee_yen=rental.monthly_fee_yen,
-                started_on=timezone.localdate(rental.started_at),
-                ended_on=timezone.localdate(rental.ended_at) if rental.ended_at else today,
-                period=period,
-            )
-            if line is None or (rental.pk, period) in charged:
-                continue
-            charges.append(
-                Charge(
-                    customer=customer,
-                    rental=rental,
-                    period=period,
-                    amount_yen=line.amount_yen,
-                    days_charged=line.days_charged,
-                    days_in_month=line.days_in_month,
-                    due_on=charge_due_on(period),
-                )
-            )
+    ).filter(Q(ended_at__isnull=True) | Q(ended_at__gte=_local_midnight(periods[0])))
+    charges = [
+        charge
+        for rental in rentals
+        for period in periods
+        if (rental.pk, period) not in charged
+        and (charge := _charge(rental, period, running_to=today))
+    ]
     Charge.objects.bulk_create(charges, ignore_conflicts=True)
     return len(charges)
 

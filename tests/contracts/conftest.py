@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import User
 from contracts.models import REVIEWERS_GROUP, RegistrationApplication
@@ -59,6 +61,23 @@ def login(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def interruption_form(*, ends_at: str = "12:00:00") -> dict[str, str]:
+    """The admin's interruption form: planned maintenance of the whole service, the day after
+    tomorrow from 10:00 (Asia/Tokyo) until ``ends_at``."""
+    start = timezone.localtime(timezone.now() + timedelta(days=2)).strftime("%Y-%m-%d")
+    return {
+        "title": "定期保守",
+        "scope": "all",
+        "category": "",
+        "reason": "art8.1.1",
+        "starts_at_0": start,
+        "starts_at_1": "10:00:00",
+        "ends_at_0": start,
+        "ends_at_1": ends_at,
+        "description": "",
+    }
 
 
 @pytest.fixture

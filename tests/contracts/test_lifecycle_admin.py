@@ -19,7 +19,7 @@ from contracts.models import (
     Suspension,
 )
 from notices.models import Notice
-from tests.contracts.conftest import GOOD_NUMBER, login
+from tests.contracts.conftest import GOOD_NUMBER, interruption_form, login
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,23 +31,6 @@ QUEUE = "/admin/contracts/revocationqueueentry/"
 def act(client: Client, url: str, action: str, customers: list[Customer], **data: str) -> str:
     payload = {"action": action, ACTION_CHECKBOX_NAME: [c.pk for c in customers], **data}
     return client.post(url, payload, follow=True).content.decode()
-
-
-def _interruption_form(*, ends_at: str = "12:00:00") -> dict[str, str]:
-    """The admin's interruption form: planned maintenance of the whole service, the day after
-    tomorrow from 10:00 (Asia/Tokyo) until ``ends_at``."""
-    start = timezone.localtime(timezone.now() + timedelta(days=2)).strftime("%Y-%m-%d")
-    return {
-        "title": "定期保守",
-        "scope": "all",
-        "category": "",
-        "reason": "art8.1.1",
-        "starts_at_0": start,
-        "starts_at_1": "10:00:00",
-        "ends_at_0": start,
-        "ends_at_1": ends_at,
-        "description": "",
-    }
 
 
 def test_staff_suspend_with_a_ground_and_a_note_on_an_intermediate_page(
@@ -115,7 +98,7 @@ def test_staff_schedule_an_interruption_in_the_admin(
     staff: User, customer_a: Customer, alice: User
 ) -> None:
     client = login(staff)
-    data = _interruption_form()
+    data = interruption_form()
     response = client.post("/admin/contracts/serviceinterruption/add/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
     interruption = ServiceInterruption.objects.get()
@@ -198,7 +181,7 @@ def test_the_interruption_and_service_end_forms_explain_their_refusals(
     Japanese staff member), never the constraint's database name or a 500, nothing
     written."""
     client = login(staff)
-    data = _interruption_form(ends_at="09:00:00")
+    data = interruption_form(ends_at="09:00:00")
     url = "/admin/contracts/serviceinterruption/add/"
     cases = [
         (data, "終了日時は開始日時より後にしてください。"),
@@ -335,7 +318,7 @@ def test_scheduling_an_interruption_says_how_many_customers_were_notified(
     not say so, nor how many were told, nor that an emergency ahead is told as it starts."""
     client = login(staff)
     ended = CustomerFactory(name="取消済の会社", status=Customer.Status.REVOKED)
-    data = _interruption_form()
+    data = interruption_form()
     add = "/admin/contracts/serviceinterruption/add/"
     told = client.post(add, data, follow=True).content.decode()
     assert "1 件のお客様に通知しました（第8条第1項）。" in told

@@ -35,7 +35,7 @@ from contracts.models import (
 )
 from contracts.services import cancellations, returns, service_events, standing
 from notices.models import Notice
-from tests.contracts.conftest import login
+from tests.contracts.conftest import interruption_form, login
 from tests.factories import CustomerFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -389,21 +389,6 @@ def test_recording_returns_is_not_offered_nor_run_without_the_permission(
     assert _offered(login(officer).get(CHECKLISTS).content.decode(), "materials_done")
 
 
-def _interruption_form() -> dict[str, str]:
-    start = timezone.localtime(timezone.now() + timedelta(days=2)).strftime("%Y-%m-%d")
-    return {
-        "title": "定期保守",
-        "scope": "all",
-        "category": "",
-        "reason": "art8.1.1",
-        "starts_at_0": start,
-        "starts_at_1": "10:00:00",
-        "ends_at_0": start,
-        "ends_at_1": "12:00:00",
-        "description": "",
-    }
-
-
 def _service_end_form() -> dict[str, str]:
     later = timezone.localtime(timezone.now() + timedelta(days=40))
     return {
@@ -418,7 +403,7 @@ def _service_end_form() -> dict[str, str]:
 
 
 SCREENS = {
-    INTERRUPTIONS: ("serviceinterruption", _interruption_form, ServiceInterruption),
+    INTERRUPTIONS: ("serviceinterruption", interruption_form, ServiceInterruption),
     SERVICE_ENDS: ("serviceend", _service_end_form, ServiceEnd),
 }
 

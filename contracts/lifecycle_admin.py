@@ -226,7 +226,15 @@ class SuspensionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Suspension
     fk_name = "customer"
     extra = 0
-    fields = ("ground", "note", "started_at", "started_by", "lifted_at", "lifted_by")
+    fields = (
+        "ground",
+        "note",
+        "started_at",
+        "started_by",
+        "balance_due",
+        "lifted_at",
+        "lifted_by",
+    )
     readonly_fields = fields
 
 

@@ -40,7 +40,9 @@ PROVIDER_GROUND_CHOICES = [(c.value, c.label) for c in PROVIDER_GROUNDS]
 
 
 class Suspension(models.Model):
-    """A suspension of the customer by the provider (Art. 12(1)); reversible."""
+    """A suspension of the customer by the provider (Art. 12(1)); reversible. Its ground
+    brings every debt due at once all the same (Art. 12(2)): ``balance_due`` is the total
+    stated in the notice, which lifting the suspension does not put back."""
 
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, related_name="suspensions", verbose_name=_("customer")
@@ -64,6 +66,7 @@ class Suspension(models.Model):
         verbose_name=_("lifted by"),
     )
     lift_note = models.TextField(_("note on lifting"), blank=True)
+    balance_due = models.PositiveIntegerField(_("balance due (yen)"), default=0)
 
     class Meta:
         verbose_name = _("suspension")

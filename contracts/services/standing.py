@@ -52,7 +52,9 @@ def customer_suspend(
     request: HttpRequest | None = None,
 ) -> Suspension:
     """Suspends the customer's use of the service on a ground of Art. 12(1)(1)–(7), without
-    prior notice. A scheduled cancellation keeps its date."""
+    prior notice. The ground brings every unpaid charge due at once (Art. 12(2)), and the
+    notice states the total; fees of the running month are still charged in arrears, as the
+    rentals go on. A scheduled cancellation keeps its date."""
     require_measure(actor, Measure.SUSPEND)
     check_ground(ground)
     locked = lock_customer(customer)
@@ -63,8 +65,14 @@ def customer_suspend(
             code="not_suspendable",
         )
     now = timezone.now()
+    balance = balance_accelerate(customer=locked, actor=actor)
     suspension = Suspension(
-        customer=locked, ground=ground, note=note, started_at=now, started_by=actor
+        customer=locked,
+        ground=ground,
+        note=note,
+        started_at=now,
+        started_by=actor,
+        balance_due=balance,
     )
     suspension.full_clean()
     suspension.save()
@@ -76,7 +84,7 @@ def customer_suspend(
         target=suspension,
         clause=Clause(ground),
         request=request,
-        extra={"note": note},
+        extra={"note": note, "balance_due": balance},
     )
     notice_create(
         customer=locked,

@@ -59,6 +59,54 @@ def test_revocation_ends_rentals_brings_charges_due_and_lists_the_units(
     assert "レンタル機材" in notice.body_text
 
 
+@time_machine.travel(datetime(2026, 11, 20, 3, 0, tzinfo=UTC), tick=False)
+def test_a_suspension_brings_the_unpaid_charges_due_and_its_notice_states_them(
+    customer_a: Customer, alice: User, staff: User
+) -> None:
+    # Art. 12(2): the ground of a suspension brings every debt due as a revocation's does. The
+    # rental runs on, so November's fee is not charged early; lifting the suspension does not
+    # put the due date back.
+    rental = make_active(customer_a, alice, staff, started=date(2026, 10, 1))
+    october = Charge.objects.create(
+        customer=customer_a,
+        rental=rental,
+        period=date(2026, 10, 1),
+        amount_yen=9800,
+        days_charged=31,
+        days_in_month=31,
+        due_on=date(2026, 12, 31),
+    )
+    suspension = standing.customer_suspend(
+        customer=customer_a, actor=staff, ground=Clause.ART12_1_6, note="Unpaid."
+    )
+    october.refresh_from_db()
+    assert (october.due_on, october.accelerated_at is not None) == (date(2026, 11, 20), True)
+    assert suspension.balance_due == 9800
+    assert list(Charge.objects.values_list("period", flat=True)) == [date(2026, 10, 1)]
+    rental.refresh_from_db()
+    assert rental.state == Rental.State.ACTIVE
+    [notice] = Notice.objects.filter(customer=customer_a, kind=Notice.Kind.SUSPENSION)
+    assert "直ちにお支払いいただく債務の総額: 9800円（第12条第2項）" in notice.body_text
+    assert "9800円" in notice.body_html
+    entry = AuditEntry.objects.get(action="contracts.customer.suspended")
+    assert entry.extra["balance_due"] == 9800
+    assert AuditEntry.objects.filter(action="contracts.balance.accelerated").count() == 1
+    standing.customer_unsuspend(customer=customer_a, actor=staff, note="Paid.")
+    october.refresh_from_db()
+    assert october.due_on == date(2026, 11, 20)
+
+
+def test_a_suspension_of_a_company_owing_nothing_states_nothing_due(
+    customer_a: Customer, staff: User
+) -> None:
+    suspension = standing.customer_suspend(
+        customer=customer_a, actor=staff, ground=Clause.ART12_1_1, note="x"
+    )
+    assert suspension.balance_due == 0
+    [notice] = Notice.objects.filter(customer=customer_a, kind=Notice.Kind.SUSPENSION)
+    assert "債務の総額: 0円" in notice.body_text
+
+
 @pytest.mark.parametrize("in_sql", [True, False], ids=["in-sql", "in-python"])
 def test_rentals_ended_by_a_revocation_name_the_staff_member_who_revoked(
     customer_a: Customer, alice: User, staff: User, in_sql: bool, monkeypatch: pytest.MonkeyPatch

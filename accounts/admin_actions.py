@@ -92,7 +92,8 @@ def note_action(
 ) -> Callable[[admin.ModelAdmin, HttpRequest, QuerySet[Any]], TemplateResponse | None]:
     """An admin action that asks for a note, then calls ``service`` for each selected row;
     ``permissions`` as ``admin.action`` takes them (each a ``has_<name>_permission`` method
-    of the admin) offer it only to staff who hold them."""
+    of the admin) offer it only to staff who hold them: by default the model's change
+    permission, as the action changes what it is run on (staff who may only view do not)."""
 
     def action(
         modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]
@@ -107,7 +108,7 @@ def note_action(
             ),
         )
 
-    return admin.action(description=description, permissions=permissions)(action)
+    return admin.action(description=description, permissions=permissions or ("change",))(action)
 
 
 def _jsonable(value: Any) -> Any:

@@ -201,13 +201,19 @@ class VideoRecordAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description=gettext_lazy("Hide (Art. 10(5)) citing an Art. 7(1) item"))
+    @admin.action(
+        description=gettext_lazy("Hide (Art. 10(5)) citing an Art. 7(1) item"),
+        permissions=["change"],
+    )
     def hide_selected(
         self, request: HttpRequest, queryset: QuerySet[VideoRecord]
     ) -> HttpResponse | None:
         return self._moderate(request, queryset, VideoModeration.Action.HIDE, _("Hide records"))
 
-    @admin.action(description=gettext_lazy("Delete (Art. 7(2), 10(5)) citing an Art. 7(1) item"))
+    @admin.action(
+        description=gettext_lazy("Delete (Art. 7(2), 10(5)) citing an Art. 7(1) item"),
+        permissions=["change"],
+    )
     def delete_selected_records(
         self, request: HttpRequest, queryset: QuerySet[VideoRecord]
     ) -> HttpResponse | None:
@@ -327,7 +333,10 @@ class ContractTransferAdmin(admin.ModelAdmin):
         actions.pop("delete_selected", None)
         return actions
 
-    @admin.action(description=gettext_lazy("Approve with written consent and transfer"))
+    @admin.action(
+        description=gettext_lazy("Approve with written consent and transfer"),
+        permissions=["change"],
+    )
     def approve_selected(
         self, request: HttpRequest, queryset: QuerySet[ContractTransfer]
     ) -> HttpResponse | None:
@@ -351,7 +360,7 @@ class ContractTransferAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description=gettext_lazy("Refuse"))
+    @admin.action(description=gettext_lazy("Refuse"), permissions=["change"])
     def refuse_selected(
         self, request: HttpRequest, queryset: QuerySet[ContractTransfer]
     ) -> HttpResponse | None:

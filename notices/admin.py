@@ -182,7 +182,9 @@ class NoticeAdmin(admin.ModelAdmin):
         url = reverse("admin:notices_notice_customer_csv", args=[obj.customer_id])
         return format_html('<a href="{}">{}</a>', url, _("Download CSV"))
 
-    @admin.action(description=_("Retry delivery of the selected failed notices"))
+    @admin.action(
+        description=_("Retry delivery of the selected failed notices"), permissions=["change"]
+    )
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[Notice]) -> None:
         retried = sum(
             services.notice_retry(notice=notice, actor=user_of(request), request=request)

@@ -85,7 +85,9 @@ class TermsVersionAdmin(AuditedSaveMixin, admin.ModelAdmin):
             return [f.name for f in self.model._meta.fields]
         return self.text_fields + self.state_fields
 
-    @admin.action(description=_("Publish (notifies every active customer, Art. 15)"))
+    @admin.action(
+        description=_("Publish (notifies every active customer, Art. 15)"), permissions=["change"]
+    )
     def publish(self, request: HttpRequest, queryset: QuerySet[TermsVersion]) -> None:
         published = 0
         for version in queryset.select_related("document"):

@@ -4,7 +4,9 @@ A, charlie owns customer B, staff is provider staff."""
 from collections.abc import Iterator
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
+from django.db.models import Model
 from django.test import Client
 
 from accounts.models import Customer, User
@@ -155,3 +157,18 @@ def charlie_client(charlie: User) -> Client:
 @pytest.fixture
 def staff_client(staff: User) -> Client:
     return _client_for(staff)
+
+
+def viewing_staff_client(*models: type[Model]) -> Client:
+    """Provider staff who may only look at ``models`` in the admin (their view permission,
+    nothing else): the admin's actions that change something must not be theirs."""
+    user = StaffFactory(email="viewer@cts.example.jp")
+    user.user_permissions.add(
+        *(
+            Permission.objects.get_by_natural_key(
+                f"view_{model._meta.model_name}", model._meta.app_label, model._meta.model_name
+            )
+            for model in models
+        )
+    )
+    return _client_for(User.objects.get(pk=user.pk))

@@ -270,7 +270,8 @@ def _allocate_notice_ids(count: int) -> list[int]:
     can be rendered (its text links to its own page) before the single INSERT."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            "SELECT nextval((SELECT pg_get_serial_sequence(%s, 'id'))::regclass)"
+            " FROM generate_series(1, %s)",
             [Notice._meta.db_table, count],
         )
         return [row[0] for row in cursor.fetchall()]

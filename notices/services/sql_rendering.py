@@ -356,7 +356,9 @@ def notices_insert_sql(
     sql.add("left(btrim(regexp_replace(").extend(subject)
     sql.add(", %s, ' ', 'g'), ' '), 300) AS n_subject FROM (", _WS_RUN)
     sql.add(
-        f"SELECT nextval(pg_get_serial_sequence('{notice}', 'id')) AS n_id, s.*,"  # noqa: S608
+        # The sequence is looked up once (an InitPlan), not in the catalogue for every row.
+        f"SELECT nextval((SELECT pg_get_serial_sequence('{notice}', 'id'))::regclass) AS n_id,"  # noqa: S608
+        " s.*,"
         " c.name AS n_name, COALESCE(NULLIF(c.language, ''), %s) AS n_language,"
         " (SELECT COALESCE(jsonb_agg(u.email ORDER BY m.role DESC, m.created_at, m.id),"
         f" '[]'::jsonb) FROM {membership} m JOIN {user} u ON u.id = m.user_id"

@@ -9,6 +9,7 @@ from knox.models import AuthToken
 
 from accounts.clauses import Clause
 from accounts.models import AuditEntry, Customer, Membership, User
+from tests.conftest import viewing_staff_client
 from tests.factories import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +98,26 @@ def test_the_role_is_read_only_and_ownership_moves_by_an_action_with_a_note(
     assert entry.clause == Clause.ART6_1
     assert entry.extra["by_staff"] is True
     assert "president" in entry.extra["note"]
+
+
+def test_staff_who_may_only_view_memberships_cannot_hand_over_ownership(
+    customer_a: Customer, alice: User, bob: User
+) -> None:
+    bob_membership = Membership.objects.get(user=bob)
+    client = viewing_staff_client(Membership)
+    changelist = "/admin/accounts/membership/"
+    assert 'value="make_owner"' not in client.get(changelist).content.decode()
+    client.post(
+        changelist,
+        {
+            "action": "make_owner",
+            "_selected_action": [bob_membership.pk],
+            "apply": "1",
+            "note": "x",
+        },
+    )
+    roles = dict(Membership.objects.filter(customer=customer_a).values_list("user__email", "role"))
+    assert roles == {alice.email: "owner", bob.email: "member"}
 
 
 def test_making_the_owner_the_owner_again_is_refused_and_reported(

@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import AuditEntry, Incident, NetworkSighting, SharingFlag
 from notices.models import Notice
+from tests.conftest import viewing_staff_client
 from tests.factories import STAFF_TOTP_SECRET, TEST_PASSWORD, StaffFactory, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +82,21 @@ def test_a_session_moving_to_another_address_is_a_sighting(alice):
         ("198.51.100.0/24", "login"),
         ("203.0.113.0/24", "session"),
     ]
+
+
+def test_staff_who_may_only_view_flags_cannot_review_them(alice):
+    for ip in ["198.51.100.7", "203.0.113.9", "192.0.2.44", "100.64.10.1"]:
+        sign_in(alice.email, ip=ip)
+    flag = SharingFlag.objects.get()
+    client = viewing_staff_client(SharingFlag)
+    changelist = "/admin/accounts/sharingflag/"
+    assert 'value="review"' not in client.get(changelist).content.decode()
+    client.post(
+        changelist,
+        {"action": "review", "_selected_action": [flag.pk], "apply": "1", "note": "x"},
+    )
+    flag.refresh_from_db()
+    assert flag.reviewed_by is None
 
 
 def test_staff_see_and_review_flags_in_the_admin(staff_client, staff, alice):

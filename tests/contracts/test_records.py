@@ -24,6 +24,7 @@ from contracts.models import (
     VideoRecord,
 )
 from notices.models import Notice
+from tests.conftest import viewing_staff_client
 from tests.contracts.rental_helpers import make_active
 from tests.factories import make_video_record
 
@@ -259,6 +260,27 @@ def test_the_backup_warning_shows_to_a_suspended_company_whose_notice_runs(
 
 
 # --- Moderation (Art. 7(2), 10(5)) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", ["hide_selected", "delete_selected_records"])
+def test_staff_who_may_only_view_records_cannot_moderate_them(rental_a: Rental, action: str):
+    record = make_video_record(rental_a)
+    client = viewing_staff_client(VideoRecord)
+    changelist = "/admin/contracts/videorecord/"
+    assert f'value="{action}"' not in client.get(changelist).content.decode()
+    client.post(
+        changelist,
+        {
+            "action": action,
+            ACTION_CHECKBOX_NAME: [record.pk],
+            "apply": "1",
+            "prohibited_item": "5",
+            "note": "x",
+        },
+    )
+    record.refresh_from_db()
+    assert record.state == VideoRecord.State.HELD
+    assert not VideoModeration.objects.exists()
 
 
 def test_staff_hide_then_delete_a_record_citing_the_item(

@@ -23,6 +23,7 @@ from contracts.models import (
 )
 from contracts.services import transfers as services
 from notices.models import Notice
+from tests.conftest import viewing_staff_client
 from tests.contracts.rental_helpers import make_active
 from tests.factories import make_usage_contract, make_video_record, valid_corporate_number
 
@@ -261,6 +262,28 @@ def test_staff_refuse_with_a_reason_and_the_customer_is_told(
     assert requested.state == ContractTransfer.State.REFUSED
     notice = Notice.objects.get(kind=Notice.Kind.CONTRACT_TRANSFER)
     assert notice.customer == customer_a and "与信審査" in notice.body_text
+
+
+@pytest.mark.parametrize("action", ["approve_selected", "refuse_selected"])
+def test_staff_who_may_only_view_transfers_cannot_decide_them(
+    requested: ContractTransfer, action: str
+):
+    client = viewing_staff_client(ContractTransfer)
+    assert f'value="{action}"' not in client.get(CHANGELIST).content.decode()
+    client.post(
+        CHANGELIST,
+        {
+            "action": action,
+            ACTION_CHECKBOX_NAME: [requested.pk],
+            "apply": "1",
+            "consent_reference": "承諾書 CTS-2026-017",
+            "consent_date": "2026-11-28",
+            "refusal_reason": "与信審査",
+        },
+    )
+    requested.refresh_from_db()
+    assert requested.state == ContractTransfer.State.REQUESTED
+    assert not Notice.objects.filter(kind=Notice.Kind.CONTRACT_TRANSFER).exists()
 
 
 def test_a_written_consent_dated_in_the_future_is_refused_and_nothing_moves(

@@ -14,6 +14,7 @@ from accounts.models import AuditEntry, Customer, User
 from notices import services, tasks
 from notices.models import Notice
 from notices.tasks import notice_deliver, notices_sweep
+from tests.conftest import viewing_staff_client
 
 from . import backends
 from .conftest import make_notice
@@ -124,6 +125,17 @@ def test_a_permanent_refusal_fails_at_once(pending: Notice) -> None:
     pending.refresh_from_db()
     assert pending.state == Notice.State.FAILED
     assert "550" in pending.last_error
+
+
+def test_staff_who_may_only_view_notices_cannot_retry_them(pending: Notice) -> None:
+    Notice.objects.filter(pk=pending.pk).update(state=Notice.State.FAILED, last_error="550")
+    client = viewing_staff_client(Notice)
+    changelist = "/admin/notices/notice/"
+    assert 'value="retry_failed"' not in client.get(changelist).content.decode()
+    client.post(changelist, {"action": "retry_failed", "_selected_action": [pending.pk]})
+    pending.refresh_from_db()
+    assert pending.state == Notice.State.FAILED
+    assert not AuditEntry.objects.filter(action="notices.notice.retried").exists()
 
 
 def test_the_retry_action_leaves_other_states_alone(pending: Notice, staff_client) -> None:

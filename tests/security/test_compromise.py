@@ -17,6 +17,7 @@ from knox.models import AuthToken
 from accounts.models import AuditEntry, Incident, User
 from notices.models import Notice
 from security.services import credentials as services
+from tests.conftest import viewing_staff_client
 from tests.factories import TEST_PASSWORD, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -239,6 +240,21 @@ def test_a_link_report_works_for_someone_without_a_company(db):
     assert (incident.user, incident.customer, incident.reported_by) == (applicant, None, None)
     applicant.refresh_from_db()
     assert not applicant.has_usable_password()
+
+
+@pytest.mark.parametrize("action", ["acknowledge", "resolve"])
+def test_staff_who_may_only_view_incidents_cannot_act_on_them(bob, action):
+    incident = services.credentials_report_compromised(user=bob, reporter=bob)
+    client = viewing_staff_client(Incident)
+    changelist = "/admin/accounts/incident/"
+    assert f'value="{action}"' not in client.get(changelist).content.decode()
+    client.post(
+        changelist,
+        {"action": action, "_selected_action": [incident.pk], "apply": "1", "note": "x"},
+    )
+    incident.refresh_from_db()
+    assert incident.state == "open"
+    assert incident.notes == ""
 
 
 def test_staff_acknowledge_and_resolve_incidents_in_the_admin(staff_client, staff, bob):

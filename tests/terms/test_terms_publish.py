@@ -14,6 +14,7 @@ from notices.models import Notice
 from terms.models import TermsVersion
 from terms.selectors import tokyo_today
 from terms.services import terms_version_publish
+from tests.conftest import viewing_staff_client
 from tests.factories import CustomerFactory, make_owner
 from tests.terms.helpers import import_revision
 
@@ -106,6 +107,19 @@ def test_the_admin_action_publishes(customers: dict[str, Customer], staff_client
     page = staff_client.get(f"/admin/terms/termsversion/{draft.pk}/change/")
     assert page.status_code == 200
     assert 'name="effective"' not in page.content.decode()
+
+
+def test_staff_who_may_only_view_terms_cannot_publish_them(
+    customers: dict[str, Customer],
+) -> None:
+    draft = import_revision(effective=date(2027, 1, 15), publish=False)
+    client = viewing_staff_client(TermsVersion)
+    changelist = "/admin/terms/termsversion/"
+    assert 'value="publish"' not in client.get(changelist).content.decode()
+    client.post(changelist, {"action": "publish", "_selected_action": [draft.pk]})
+    draft.refresh_from_db()
+    assert not draft.published
+    assert not Notice.objects.filter(kind="terms_changed").exists()
 
 
 def test_the_admin_action_refuses_a_too_close_date(

@@ -26,6 +26,10 @@ _MEMO = "_cts_membership_memo"
 # The per-person facts live as long as a session may; every change clears them at once.
 FACT_SECONDS = 12 * 3600
 
+# Set by the sign-in of a login disabled by its company's cancellation (Art. 12(3)):
+# {"customer": id, "user": id}, for the page that tells them so (ctsportal.views).
+ENDED_SIGN_IN_SESSION_KEY = "cts_ended_sign_in"
+
 
 def _django_request(request: HttpRequest | Request) -> HttpRequest:
     inner = getattr(request, "_request", None)

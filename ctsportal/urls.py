@@ -42,6 +42,8 @@ urlpatterns = [
         account_views.ConfirmEmailView.as_view(),
         name="account_confirm_email",
     ),
+    # Before allauth's own: a login disabled by its company's cancellation is told why.
+    path("accounts/inactive/", portal_views.account_inactive, name="account_inactive"),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
     path("account/", include("security.urls")),

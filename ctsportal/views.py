@@ -8,8 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from accounts.current import membership_of
-from accounts.models import Customer
+from accounts.current import ENDED_SIGN_IN_SESSION_KEY, membership_of
+from accounts.models import Customer, Membership
 from ctsportal.access import access
 from notices.selectors import notice_list
 
@@ -38,3 +38,32 @@ def customer_ended(request: HttpRequest) -> HttpResponse:
             "provider_email": settings.PROVIDER_EMAIL,
         },
     )
+
+
+@access(
+    public=True,
+    reason="Art. 12(3), 12(5): a member whose login the cancellation disabled learns why, "
+    "what to return and whom to contact, without signing in",
+)
+@never_cache
+def account_inactive(request: HttpRequest) -> HttpResponse:
+    """allauth's page for a disabled login. After the right password of a login disabled by
+    its company's cancellation (``security.adapters.AccountAdapter.respond_user_inactive``),
+    it shows what /ended/ shows, the notices unlinked (their pages need a sign-in)."""
+    context: dict[str, object] = {"provider_email": settings.PROVIDER_EMAIL}
+    signed_in = request.session.get(ENDED_SIGN_IN_SESSION_KEY) or {}
+    membership = (
+        Membership.objects.select_related("customer", "user")
+        .filter(
+            customer_id=signed_in.get("customer"),
+            user_id=signed_in.get("user"),
+            customer__status=Customer.Status.CANCELLED,
+        )
+        .first()
+        if signed_in
+        else None
+    )
+    if membership is not None:
+        context["customer"] = membership.customer
+        context["notices"] = notice_list(customer=membership.customer, user=membership.user)[:50]
+    return render(request, "account/account_inactive.html", context)

@@ -10,12 +10,12 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.core.validators import MaxLengthValidator
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from accounts.audit import client_ip
-from accounts.current import person_confirmed_note
-from accounts.models import Invitation, User
+from accounts.current import ENDED_SIGN_IN_SESSION_KEY, person_confirmed_note
+from accounts.models import Customer, Invitation, Membership, User
 
 from .services.alerts import security_alert_send
 from .services.credentials import compromise_url
@@ -71,6 +71,24 @@ class AccountAdapter(DefaultAccountAdapter):
         if not address:
             raise PermissionDenied("Unable to determine client IP address")
         return address
+
+    def respond_user_inactive(self, request: HttpRequest, user: AbstractBaseUser) -> HttpResponse:
+        """The right password of a login disabled by its company's cancellation (Art. 12(3))
+        leads to a page saying so, with what the company must return (Art. 12(5)) and the
+        notices it was sent (``ctsportal.views.account_inactive``), not to a bare "inactive"."""
+        membership = (
+            Membership.objects.select_related("customer")
+            .filter(user_id=user.pk, customer__status=Customer.Status.CANCELLED)
+            .first()
+        )
+        if membership is None:
+            request.session.pop(ENDED_SIGN_IN_SESSION_KEY, None)
+        else:
+            request.session[ENDED_SIGN_IN_SESSION_KEY] = {
+                "customer": membership.customer_id,
+                "user": user.pk,
+            }
+        return super().respond_user_inactive(request, user)
 
     def reauthenticate(self, user: AbstractBaseUser, password: str) -> bool:
         """A correct password entered again also confirms the person for sensitive API

@@ -413,23 +413,32 @@ def service_end_notices_send_due(*, now: datetime | None = None) -> JobResult:
 @transaction.atomic
 def service_ends_apply_due(*, now: datetime | None = None) -> JobResult:
     """On the effective date the rentals of the ended service or product line end (with the
-    deletion records and unit returns of the rental feature)."""
+    deletion records and unit returns of the rental feature), and its products leave the
+    catalogue (``Product.active`` off: no new request; staff may offer one again)."""
     now = now or timezone.now()
     due = list(
         ServiceEnd.objects.select_for_update(skip_locked=True)
         .filter(state=ServiceEnd.State.ANNOUNCED, effective_at__lte=now)
         .order_by("effective_at", "pk")
     )
+    withdrawn: dict[int, int] = {}
     for service_end in due:
         service_end.rentals_ended = _rentals_end_for_category(
             category=service_end.category or None, actor=None
         )
+        offered = Product.objects.filter(active=True)
+        if service_end.category:
+            offered = offered.filter(category=service_end.category)
+        withdrawn[service_end.pk] = offered.update(active=False)
         service_end.state = ServiceEnd.State.APPLIED
         service_end.applied_at = now
         service_end.save(update_fields=["rentals_ended", "state", "applied_at"])
     audit_many(
         action="contracts.service_end.applied",
         clause=Clause.ART8_2,
-        rows=[(None, s, {"rentals_ended": s.rentals_ended}) for s in due],
+        rows=[
+            (None, s, {"rentals_ended": s.rentals_ended, "products_withdrawn": withdrawn[s.pk]})
+            for s in due
+        ],
     )
     return JobResult(len(due), 0)

@@ -5,10 +5,11 @@ pending; other lines are unaffected, and an end no longer announced covers nothi
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import translation
@@ -34,6 +35,7 @@ REFUSAL_JA = (
     f"この製品は{ENDS_JA}（日本時間）をもって提供を終了するため、"
     "新規のレンタルはお申し込みいただけません（利用規約第8条第2項）。"
 )
+WITHDRAWN_JA = "この商品はお申込みいただけません。"
 REFUSAL_EN = (
     f"The provision of this product ends at {ENDS_EN} (Japan time), so new rentals of it "
     "cannot be requested (Terms of use, Art. 8(2))."
@@ -138,6 +140,31 @@ def test_a_request_is_accepted_again_once_the_end_is_no_longer_announced(
         _request(customer_a, alice, camera)
     ServiceEnd.objects.filter(pk=end.pk).update(state=ServiceEnd.State.APPLIED, applied_at=ENDS_AT)
     assert _request(customer_a, alice, camera).state == Rental.State.REQUESTED
+
+
+def test_an_applied_end_takes_its_line_out_of_the_catalogue(
+    customer_a: Customer, alice: User, staff: User, camera: Product, backhoe: Product
+) -> None:
+    # Once the end is applied it no longer refuses by its date: the line's products leave
+    # the catalogue instead, and a request for one is refused as for any withdrawn product.
+    end = _announce(staff, Product.Category.NETWORK_CAMERA)
+    with time_machine.travel(ENDS_AT + timedelta(minutes=1), tick=False):
+        assert service_events.service_ends_apply_due().changed == 1
+    end.refresh_from_db()
+    assert end.state == ServiceEnd.State.APPLIED
+    camera.refresh_from_db()
+    backhoe.refresh_from_db()
+    assert (camera.active, backhoe.active) == (False, True)
+    entry = AuditEntry.objects.get(action="contracts.service_end.applied")
+    assert entry.extra == {"rentals_ended": 0, "products_withdrawn": 1}
+    with translation.override("ja"), pytest.raises(ValidationError) as refused:
+        _request(customer_a, alice, camera)
+    assert refused.value.message_dict == {"product": [WITHDRAWN_JA]}
+    assert _request(customer_a, alice, backhoe).state == Rental.State.REQUESTED
+    page = Client()
+    page.force_login(alice)
+    catalogue = page.get("/catalogue/").content.decode()
+    assert "BH-GO" in catalogue and "NC-END" not in catalogue
 
 
 # --- staff approval -----------------------------------------------------------------------------

@@ -51,18 +51,18 @@ def account_inactive(request: HttpRequest) -> HttpResponse:
     its company's cancellation (``security.adapters.AccountAdapter.respond_user_inactive``),
     it shows what /ended/ shows, the notices unlinked (their pages need a sign-in)."""
     context: dict[str, object] = {"provider_email": settings.PROVIDER_EMAIL}
-    signed_in = request.session.get(ENDED_SIGN_IN_SESSION_KEY) or {}
-    membership = (
-        Membership.objects.select_related("customer", "user")
-        .filter(
-            customer_id=signed_in.get("customer"),
-            user_id=signed_in.get("user"),
-            customer__status=Customer.Status.CANCELLED,
+    signed_in = request.session.get(ENDED_SIGN_IN_SESSION_KEY)
+    membership = None
+    if isinstance(signed_in, dict):
+        membership = (
+            Membership.objects.select_related("customer", "user")
+            .filter(
+                customer_id=int(signed_in["customer"]),
+                user_id=int(signed_in["user"]),
+                customer__status=Customer.Status.CANCELLED,
+            )
+            .first()
         )
-        .first()
-        if signed_in
-        else None
-    )
     if membership is not None:
         context["customer"] = membership.customer
         context["notices"] = notice_list(customer=membership.customer, user=membership.user)[:50]

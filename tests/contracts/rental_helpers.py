@@ -3,6 +3,7 @@ take)."""
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -123,6 +124,21 @@ def bulk_rentals(customer: Customer, staff: User, count: int) -> list[Rental]:
         ]
     )
     return rentals
+
+
+def make_charge(rental: Rental, *, period: date, due_on: date, amount_yen: int = 9800) -> Charge:
+    """A whole month's charge of ``rental``, made by hand (where the monthly job is not what
+    a test is about)."""
+    days = calendar.monthrange(period.year, period.month)[1]
+    return Charge.objects.create(
+        customer=rental.customer,
+        rental=rental,
+        period=period,
+        amount_yen=amount_yen,
+        days_charged=days,
+        days_in_month=days,
+        due_on=due_on,
+    )
 
 
 def _january_charge(customer: Customer, rental: Rental) -> Charge:

@@ -22,7 +22,7 @@ from contracts.models import (
 )
 from contracts.services import cancellations, service_events, standing
 from notices.models import Notice
-from tests.contracts.rental_helpers import make_active, make_request
+from tests.contracts.rental_helpers import make_active, make_charge, make_request
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,15 +34,7 @@ def test_revocation_ends_rentals_brings_charges_due_and_lists_the_units(
 ) -> None:
     # November's fee is charged already (by hand here): nothing more is owed for it.
     rental = make_active(customer_a, alice, staff)
-    Charge.objects.create(
-        customer=customer_a,
-        rental=rental,
-        period=date(2026, 11, 1),
-        amount_yen=9800,
-        days_charged=30,
-        days_in_month=30,
-        due_on=date(2027, 1, 31),
-    )
+    make_charge(rental, period=date(2026, 11, 1), due_on=date(2027, 1, 31))
     revocation = standing.customer_revoke(
         customer=customer_a, actor=staff, ground=Clause.ART12_1_6, note="Unpaid."
     )
@@ -67,15 +59,7 @@ def test_a_suspension_brings_the_unpaid_charges_due_and_its_notice_states_them(
     # rental runs on, so November's fee is not charged early; lifting the suspension does not
     # put the due date back.
     rental = make_active(customer_a, alice, staff, started=date(2026, 10, 1))
-    october = Charge.objects.create(
-        customer=customer_a,
-        rental=rental,
-        period=date(2026, 10, 1),
-        amount_yen=9800,
-        days_charged=31,
-        days_in_month=31,
-        due_on=date(2026, 12, 31),
-    )
+    october = make_charge(rental, period=date(2026, 10, 1), due_on=date(2026, 12, 31))
     suspension = standing.customer_suspend(
         customer=customer_a, actor=staff, ground=Clause.ART12_1_6, note="Unpaid."
     )

@@ -24,7 +24,7 @@ from contracts.models import (
 from contracts.services import transfers as services
 from notices.models import Notice
 from tests.conftest import viewing_staff_client
-from tests.contracts.rental_helpers import make_active
+from tests.contracts.rental_helpers import make_active, make_charge
 from tests.factories import make_usage_contract, make_video_record, valid_corporate_number
 
 pytestmark = pytest.mark.django_db
@@ -99,15 +99,7 @@ def test_a_member_cannot_request_and_other_companies_see_nothing(
 def _setup_everything(customer_a: Customer, alice: User, staff: User) -> tuple[Rental, VideoRecord]:
     rental = make_active(customer_a, alice, staff)
     record = make_video_record(rental)
-    Charge.objects.create(
-        customer=customer_a,
-        rental=rental,
-        period=date(2026, 10, 1),
-        amount_yen=9800,
-        days_charged=31,
-        days_in_month=31,
-        due_on=date(2026, 11, 30),
-    )
+    make_charge(rental, period=date(2026, 10, 1), due_on=date(2026, 11, 30))
     return rental, record
 
 

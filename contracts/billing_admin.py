@@ -9,8 +9,10 @@ from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from accounts.admin_actions import note_action
 from accounts.current import user_of
 from cameras.admin import csv_response
 
@@ -31,9 +33,18 @@ class PaymentForm(forms.ModelForm):
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
     form = PaymentForm
-    list_display = ("received_on", "customer", "amount_yen", "method", "reference", "recorded_by")
+    list_display = (
+        "received_on",
+        "customer",
+        "amount_yen",
+        "method",
+        "reference",
+        "recorded_by",
+        "voided_at",
+    )
     list_filter = (
         "method",
+        ("voided_at", admin.EmptyFieldListFilter),
         ("received_on", admin.DateFieldListFilter),
         ("customer", admin.RelatedOnlyFieldListFilter),
     )
@@ -41,12 +52,24 @@ class PaymentAdmin(admin.ModelAdmin):
     search_fields = ("customer__name", "reference")
     date_hierarchy = "received_on"
     autocomplete_fields = ("customer",)
-    actions = ("export_csv",)
+    actions = ("void", "export_csv")
+    void = note_action(
+        billing.payment_void,
+        "payment",
+        description=gettext_lazy("Void (recorded by mistake; with the reason)"),
+        title=gettext_lazy("Void payments"),
+    )
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # A recorded payment is evidence (Art. 13(9) is read from it); a mistake is corrected
-        # by staff outside this screen, not by editing.
+        # A recorded payment is evidence (Art. 13(9) is read from it): never edited; one
+        # recorded by mistake is voided with the reason (the action above).
         return obj is None and super().has_change_permission(request, obj)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and obj.voided_at is not None:
+            fields += ["voided_at", "voided_by", "void_reason"]
+        return fields
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -75,6 +98,8 @@ class PaymentAdmin(admin.ModelAdmin):
                 p.amount_yen,
                 p.method,
                 p.reference,
+                timezone.localtime(p.voided_at).isoformat() if p.voided_at else "",
+                p.void_reason,
             )
             for p in queryset.select_related("customer").order_by("received_on", "pk")
         )
@@ -86,6 +111,8 @@ class PaymentAdmin(admin.ModelAdmin):
             "amount_yen",
             "method",
             "reference",
+            "voided_at",
+            "void_reason",
         ]
         return csv_response("payments", header, rows)
 

@@ -178,7 +178,7 @@ class ChargeSerializer(serializers.ModelSerializer):
 class PaymentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Payment
-        fields = ["id", "amount_yen", "received_on", "method", "reference"]
+        fields = ["id", "amount_yen", "received_on", "method", "reference", "voided_at"]
         read_only_fields = fields
 
 

@@ -274,7 +274,8 @@ class Charge(models.Model):
 
 class Payment(models.Model):
     """Money actually received from a customer (Art. 5). The liability cap of Art. 13(9) is
-    read from these rows."""
+    read from these rows. Never edited nor deleted: one recorded by mistake is voided, with
+    the reason, and no longer counts (``contracts.services.billing.payment_void``)."""
 
     class Method(models.TextChoices):
         BANK_TRANSFER = "bank_transfer", _("Bank transfer")
@@ -302,6 +303,16 @@ class Payment(models.Model):
         verbose_name=_("recorded by"),
     )
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    voided_at = models.DateTimeField(_("voided"), null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("voided by"),
+    )
+    void_reason = models.TextField(_("reason for voiding"), blank=True)
 
     class Meta:
         verbose_name = _("payment")
@@ -309,6 +320,10 @@ class Payment(models.Model):
         ordering = ["-received_on", "-pk"]
         constraints = [
             models.CheckConstraint(condition=Q(amount_yen__gte=1), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(voided_at__isnull=True) | ~Q(void_reason=""),
+                name="payment_voided_with_reason",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,10 +9,12 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.clauses import Clause
@@ -217,9 +219,51 @@ def payment_record(
     return payment
 
 
+@transaction.atomic
+def payment_void(
+    *, payment: Payment, actor: User, note: str, request: HttpRequest | None = None
+) -> Payment:
+    """Staff void a payment recorded by mistake (a wrong amount, company or date), saying
+    why: it stays on record, marked, and no longer counts in the balance nor in the
+    liability cap (Art. 5, 13(9)). The money actually received is then recorded anew."""
+    locked = Payment.objects.select_for_update().get(pk=payment.pk)
+    if locked.voided_at is not None:
+        raise ValidationError(
+            _("This payment was already voided on %(date)s.")
+            % {"date": timezone.localtime(locked.voided_at).strftime("%Y-%m-%d %H:%M")},
+            code="already_voided",
+        )
+    reason = note.strip()
+    if not reason:
+        raise ValidationError(_("Say why the payment is voided."), code="reason_required")
+    locked.voided_at = timezone.now()
+    locked.voided_by = actor
+    locked.void_reason = reason
+    locked.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    audit_record(
+        action="contracts.payment.voided",
+        actor=actor,
+        customer=locked.customer,
+        target=locked,
+        clause=Clause.ART5,
+        request=request,
+        extra={
+            "amount_yen": locked.amount_yen,
+            "received_on": locked.received_on.isoformat(),
+            "reason": reason,
+        },
+    )
+    return locked
+
+
+def _received(customer: Customer) -> QuerySet[Payment]:
+    """The customer's payments that count: every one not voided."""
+    return Payment.objects.filter(customer=customer, voided_at__isnull=True)
+
+
 def _paid_total(customer: Customer) -> int:
-    """Yen received from the customer, every payment counted."""
-    return int(Payment.objects.filter(customer=customer).aggregate(t=Sum("amount_yen"))["t"] or 0)
+    """Yen received from the customer, every payment counted but the voided ones."""
+    return int(_received(customer).aggregate(t=Sum("amount_yen"))["t"] or 0)
 
 
 def customer_outstanding_balance(*, customer: Customer) -> int:
@@ -293,9 +337,9 @@ def customer_liability_cap(*, customer: Customer, on: date) -> LiabilityCap:
     except ValueError:  # a date in the first three months of year 1 has none before it
         start = date.min
     total = (
-        Payment.objects.filter(
-            customer=customer, received_on__gte=start, received_on__lte=on
-        ).aggregate(t=Sum("amount_yen"))["t"]
+        _received(customer)
+        .filter(received_on__gte=start, received_on__lte=on)
+        .aggregate(t=Sum("amount_yen"))["t"]
         or 0
     )
     return LiabilityCap(on=on, window_start=start, window_end=on, amount_yen=int(total))

@@ -12,6 +12,8 @@ from django.test import Client
 from accounts.models import AuditEntry, Customer, User
 from cameras.models import Product, Unit
 from contracts.models import Payment, Rental, VideoDeletionRecord
+from contracts.services import billing
+from tests.conftest import viewing_staff_client
 from tests.contracts.rental_helpers import make_active, make_request, make_units
 from tests.factories import ProductFactory, UnitFactory
 
@@ -116,6 +118,82 @@ def test_payments_are_recorded_through_the_service(customer_a: Customer, staff_c
     assert Payment.objects.count() == 1
 
 
+def _payment(customer: Customer, staff: User, amount_yen: int = 30000) -> Payment:
+    return billing.payment_record(
+        customer=customer,
+        amount_yen=amount_yen,
+        received_on=date(2026, 10, 31),
+        method=Payment.Method.BANK_TRANSFER,
+        actor=staff,
+    )
+
+
+def _void(client: Client, payment: Payment, note: str) -> str:
+    response = client.post(
+        "/admin/contracts/payment/",
+        {"action": "void", "_selected_action": [payment.pk], "apply": "1", "note": note},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="ja",
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_payment_recorded_by_mistake_is_voided_with_its_reason_and_no_longer_counts(
+    customer_a: Customer, alice: User, staff: User, staff_client: Client, alice_client: Client
+):
+    # 30,000 yen recorded where 3,000 were received: voided, then recorded anew.
+    wrong = _payment(customer_a, staff)
+    assert billing.customer_outstanding_balance(customer=customer_a) == -30000
+    ask = staff_client.post(
+        "/admin/contracts/payment/", {"action": "void", "_selected_action": [wrong.pk]}
+    )
+    assert ask.status_code == 200 and 'name="note"' in ask.content.decode()
+    _void(staff_client, wrong, "金額の入力誤り（正しくは3,000円）")
+    wrong.refresh_from_db()
+    assert wrong.voided_at is not None and wrong.voided_by == staff
+    assert wrong.void_reason == "金額の入力誤り（正しくは3,000円）"
+    _payment(customer_a, staff, 3000)
+    assert billing.customer_outstanding_balance(customer=customer_a) == -3000
+    cap = billing.customer_liability_cap(customer=customer_a, on=date(2026, 11, 15))
+    assert cap.amount_yen == 3000
+    entry = AuditEntry.objects.get(action="contracts.payment.voided")
+    assert (entry.actor, entry.clause, entry.extra["amount_yen"]) == (staff, "art5", 30000)
+    # The customer sees it kept, marked and not counted.
+    page = alice_client.get("/rentals/billing/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert 'data-testid="payment-voided"' in page and "取消済み（計上されません）" in page
+    api = alice_client.get("/api/v1/payments").json()
+    voided = {row["id"]: row["voided_at"] for row in api["results"]}
+    assert voided[wrong.pk] is not None
+
+
+def test_a_payment_is_voided_once_and_only_with_a_reason(
+    customer_a: Customer, staff: User, staff_client: Client
+):
+    payment = _payment(customer_a, staff)
+    body = _void(staff_client, payment, "   ")
+    assert "入金記録を取り消す理由を入力してください。" in body
+    payment.refresh_from_db()
+    assert payment.voided_at is None
+    _void(staff_client, payment, "二重登録")
+    payment.refresh_from_db()
+    first = payment.voided_at
+    body = _void(staff_client, payment, "もう一度")
+    assert "取り消し済みです" in body
+    payment.refresh_from_db()
+    assert (payment.voided_at, payment.void_reason) == (first, "二重登録")
+    assert AuditEntry.objects.filter(action="contracts.payment.voided").count() == 1
+
+
+def test_staff_who_may_only_view_payments_cannot_void_them(customer_a: Customer, staff: User):
+    payment = _payment(customer_a, staff)
+    client = viewing_staff_client(Payment)
+    assert 'value="void"' not in client.get("/admin/contracts/payment/").content.decode()
+    _void(client, payment, "x")
+    payment.refresh_from_db()
+    assert payment.voided_at is None
+
+
 def test_a_payment_of_zero_yen_is_refused_in_words_not_by_the_constraint_name(
     customer_a: Customer, staff_client: Client
 ):
@@ -206,6 +284,14 @@ def test_rentals_and_payments_export_as_csv(
         "/admin/contracts/payment/", {"action": "export_csv", "_selected_action": [payment.pk]}
     )
     assert "2026-01-05,5000,other" in response.content.decode("utf-8-sig")
+    # A voided payment says so, and why.
+    billing.payment_void(payment=payment, actor=staff, note="二重登録")
+    response = staff_client.post(
+        "/admin/contracts/payment/", {"action": "export_csv", "_selected_action": [payment.pk]}
+    )
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0].endswith(",voided_at,void_reason")
+    assert lines[1].endswith(",二重登録") and "+09:00" in lines[1]
 
 
 def test_staff_schedule_an_end_date_from_the_end_page(

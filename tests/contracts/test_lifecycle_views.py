@@ -16,6 +16,7 @@ from accounts.models import Customer, User
 from contracts.models import Cancellation
 from contracts.services import cancellations, standing
 from ctsportal.access import access_for
+from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -210,3 +211,21 @@ def test_a_second_notice_while_suspended_is_refused_as_already_given(
     assert "登録取消の通知はすでに行われています" in body
     assert "cancellation_one_scheduled_per_customer" not in body
     assert Cancellation.objects.filter(customer=customer_a).count() == 1
+
+
+def test_a_member_of_a_cancelled_company_is_told_why_the_login_no_longer_works(
+    alice: User, customer_a: Customer
+) -> None:
+    """Applying the cancellation disables the logins; signing in with the right password
+    then showed allauth's bare "アカウントが無効です。", with no reason and no one to ask."""
+    with time_machine.travel(T0, tick=False):
+        cancellations.cancellation_give(customer=customer_a, actor=alice)
+    cancellations.cancellations_apply_due(now=T0 + timedelta(days=8))
+    response = Client().post(
+        "/accounts/login/", {"login": alice.email, "password": TEST_PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == "/accounts/inactive/"
+    body = response.content.decode()
+    assert "このIDではログインできません" in body
+    assert "登録取消（解約）の効力が生じた" in body and "第12条第3項" in body
+    assert "mailto:support@cts.example.jp" in body

@@ -196,3 +196,17 @@ def test_the_memberships_are_labelled_in_japanese(
             assert label in body, (url, label)
         assert ">User<" not in body and ">Customer<" not in body, url
         assert "User:" not in body and "Customer:" not in body, url
+
+
+def test_the_company_page_lists_its_members_without_a_query_each(
+    staff_client: Client, customer_a: Customer, alice: User, bob: User
+) -> None:
+    """Each member row names its membership by the person's e-mail: one query per member
+    (an N+1, an error under the test suite's detector) before the inline joined them."""
+    response = staff_client.get(
+        f"/admin/accounts/customer/{customer_a.pk}/change/", headers={"Accept-Language": "ja"}
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert alice.email in body and bob.email in body
+    assert "ユーザー" in body and ">User<" not in body

@@ -229,3 +229,18 @@ def test_a_member_of_a_cancelled_company_is_told_why_the_login_no_longer_works(
     assert "このIDではログインできません" in body
     assert "登録取消（解約）の効力が生じた" in body and "第12条第3項" in body
     assert "mailto:support@cts.example.jp" in body
+
+
+def test_a_japanese_label_that_ends_a_sentence_takes_no_colon(alice_client: Client) -> None:
+    """Django adds ":" after a label unless it ends with a mark of the language's list; the
+    Japanese list had only ASCII marks: "…了承します（第10条第6項）。:" on the cancellation
+    page, "…理解しました。:" on the stolen-credentials report."""
+    for path, label in (
+        (PAGE, "復元できないことを了承します（第10条第6項）。</label>"),
+        ("/account/compromised/", "理解しました。</label>"),
+    ):
+        body = alice_client.get(path, headers={"Accept-Language": "ja"}).content.decode()
+        assert label in body, path
+        assert "。:" not in body, path
+    english = alice_client.get(PAGE, headers={"Accept-Language": "en"}).content.decode()
+    assert "cannot be restored (Art. 10(6)).</label>" in english

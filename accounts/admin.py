@@ -5,6 +5,7 @@ from allauth.usersessions.admin import UserSessionAdmin as BaseUserSessionAdmin
 from allauth.usersessions.models import UserSession
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -69,6 +70,10 @@ class MembershipInline(admin.TabularInline):
     readonly_fields = ["user", "role", "created_at"]
     can_delete = False
     show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
+        # Each row names its membership (the change link) with the person's e-mail.
+        return super().get_queryset(request).select_related("user", "customer")
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

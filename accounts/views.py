@@ -91,6 +91,11 @@ def token_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def token_revoke(request: HttpRequest, token_key: str) -> HttpResponse:
     services.api_token_revoke(user=user_of(request), token_key=token_key, request=request)
+    messages.success(
+        request,
+        _("Token %(key)s… revoked: programs that send it can no longer use the API.")
+        % {"key": token_key},
+    )
     return redirect("account_tokens")
 
 

@@ -4,12 +4,13 @@ assets). Computed in a fixed number of queries whatever the number of rows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.db.models import Count
 from django.db.models.functions import TruncWeek
-from django.urls import NoReverseMatch, reverse
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, Resolver404, get_script_prefix, resolve, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -66,6 +67,26 @@ def _url(name: str, query: str = "") -> str:
         return reverse(name) + (f"?{query}" if query else "")
     except NoReverseMatch:
         return ""
+
+
+def _may_open(request: HttpRequest, url: str) -> bool:
+    """Whether ``request.user`` may open the admin list ``url`` (its ModelAdmin's view
+    permission): a queue links only to a list its reader is let into."""
+    path = url.split("?", 1)[0]
+    prefix = get_script_prefix()  # reverse() put it there; resolve() matches without it
+    try:
+        match = resolve("/" + path.removeprefix(prefix))
+    except Resolver404:
+        return False
+    model_admin = getattr(match.func, "model_admin", None)
+    return model_admin is not None and bool(model_admin.has_view_or_change_permission(request))
+
+
+def queues_for(request: HttpRequest, queues: list[Queue]) -> list[Queue]:
+    """The queues as ``request.user`` reads them: every count, and the link to the list only
+    where the user may open it (a reviewer without the rentals' or incidents' permissions
+    was sent to a 403 page)."""
+    return [q if not q.url or _may_open(request, q.url) else replace(q, url="") for q in queues]
 
 
 def staff_queues(*, now: datetime) -> list[Queue]:

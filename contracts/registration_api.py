@@ -37,8 +37,17 @@ class TermsVersionRefSerializer(serializers.Serializer):
     sha256 = serializers.CharField()
 
 
+class TermsSnapshotField(serializers.JSONField):
+    """The terms versions accepted as stored (the evidence), each ``accepted_at`` in Japan
+    time: stored in UTC, it read as the day before for an acceptance before 09:00."""
+
+    def to_representation(self, value: Any) -> Any:
+        return super().to_representation(terms_bridge.snapshot_in_local_time(value))
+
+
 class ApplicationSerializer(ReadModelSerializer):
     refusal_grounds = serializers.SerializerMethodField()
+    terms_accepted = TermsSnapshotField(read_only=True)
 
     class Meta:
         model = RegistrationApplication

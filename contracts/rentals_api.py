@@ -34,6 +34,7 @@ from ctsportal.api import ReadModelSerializer, service_error
 from ctsportal.pagecache import CachedReads
 
 from .models import Charge, Payment, Rental, RentalUnit, UsageContract, VideoDeletionRecord
+from .registration_api import TermsSnapshotField
 from .selectors import billing as billing_selectors
 from .selectors import rentals as rentals_selectors
 from .services import billing
@@ -53,6 +54,8 @@ def _customer(request: Request) -> Customer:
 
 
 class UsageContractSerializer(serializers.ModelSerializer):
+    terms_versions = TermsSnapshotField(read_only=True)
+
     class Meta:
         model = UsageContract
         fields = ["id", "formed_at", "terms_versions"]

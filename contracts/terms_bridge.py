@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 
@@ -59,3 +61,19 @@ def accepted_snapshot(*, user: User) -> list[dict[str, str]]:
             }
         )
     return snapshot
+
+
+def snapshot_in_local_time(snapshot: Any) -> Any:
+    """A stored snapshot (``accepted_snapshot``: each ``accepted_at`` written in UTC) with each
+    time in Japan time and its offset, as the API gives every other time; anything else in
+    it is left as stored."""
+    if not isinstance(snapshot, list):
+        return snapshot
+    items = []
+    for item in snapshot:
+        if isinstance(item, dict):
+            when = parse_datetime(str(item.get("accepted_at") or ""))
+            if when is not None and timezone.is_aware(when):
+                item = {**item, "accepted_at": timezone.localtime(when).isoformat()}
+        items.append(item)
+    return items

@@ -8,7 +8,13 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
+
+# Django appends the label suffix (":") unless a label ends with one of these marks, which
+# its catalogs translate per language; its Japanese one lists only the ASCII marks, so a
+# Japanese label ending a sentence read "…了承します（第10条第6項）。:". Marked here so that
+# `make messages` keeps the Japanese marks in locale/ja; Django looks them up by these words.
+LABEL_END_MARKS = gettext_noop(":?.!")
 
 
 def add_service_error(form: forms.BaseForm, exc: ValidationError) -> None:

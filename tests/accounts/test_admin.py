@@ -199,3 +199,35 @@ def test_an_audit_entry_reads_in_japanese(staff_client: Client, alice: User) -> 
     entry = audit_record(action="accounts.test.viewed", actor=alice, target=alice)
     body = staff_client.get(f"/admin/accounts/auditentry/{entry.pk}/change/").content.decode()
     assert "対象の種類" in body and "Target type" not in body
+
+
+def test_the_memberships_are_labelled_in_japanese(
+    staff_client: Client, customer_a: Customer, bob: User
+) -> None:
+    """The membership's person and company read "USER" / "User:" and "CUSTOMER" /
+    "Customer:" on the Japanese memberships list and membership page."""
+    membership = Membership.objects.get(user=bob)
+    pages = {
+        "/admin/accounts/membership/": ("ユーザー", "お客様"),
+        f"/admin/accounts/membership/{membership.pk}/change/": ("ユーザー:", "お客様:"),
+    }
+    for url, labels in pages.items():
+        body = staff_client.get(url, headers={"Accept-Language": "ja"}).content.decode()
+        for label in labels:
+            assert label in body, (url, label)
+        assert ">User<" not in body and ">Customer<" not in body, url
+        assert "User:" not in body and "Customer:" not in body, url
+
+
+def test_the_company_page_lists_its_members_without_a_query_each(
+    staff_client: Client, customer_a: Customer, alice: User, bob: User
+) -> None:
+    """Each member row names its membership by the person's e-mail: one query per member
+    (an N+1, an error under the test suite's detector) before the inline joined them."""
+    response = staff_client.get(
+        f"/admin/accounts/customer/{customer_a.pk}/change/", headers={"Accept-Language": "ja"}
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert alice.email in body and bob.email in body
+    assert "ユーザー" in body and ">User<" not in body

@@ -94,6 +94,19 @@ def test_token_pages_create_and_revoke(alice_client, alice):
     assert not AuthToken.objects.filter(user=alice).exists()
 
 
+def test_revoking_a_token_on_the_page_says_so(alice_client, alice):
+    """The token left the list without a word: every other revocation on the account pages
+    (an invitation, the other sessions) says what was done."""
+    alice_client.post("/account/tokens/", {"days": "90"})
+    token = AuthToken.objects.get(user=alice)
+    response = alice_client.post(
+        f"/account/tokens/{token.token_key}/revoke/", follow=True, headers={"Accept-Language": "ja"}
+    )
+    body = response.content.decode()
+    assert f"トークン {token.token_key}… を無効化しました。" in body
+    assert not AuthToken.objects.filter(user=alice).exists()
+
+
 def test_openapi_schema_and_docs_are_served_locally(client):
     schema = client.get("/api/schema/")
     assert schema.status_code == 200

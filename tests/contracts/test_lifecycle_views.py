@@ -16,6 +16,7 @@ from accounts.models import Customer, User
 from contracts.models import Cancellation
 from contracts.services import cancellations, standing
 from ctsportal.access import access_for
+from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -210,3 +211,35 @@ def test_a_second_notice_while_suspended_is_refused_as_already_given(
     assert "登録取消の通知はすでに行われています" in body
     assert "cancellation_one_scheduled_per_customer" not in body
     assert Cancellation.objects.filter(customer=customer_a).count() == 1
+
+
+def test_a_member_of_a_cancelled_company_is_told_why_the_login_no_longer_works(
+    alice: User, customer_a: Customer
+) -> None:
+    """Applying the cancellation disables the logins; signing in with the right password
+    then showed allauth's bare "アカウントが無効です。", with no reason and no one to ask."""
+    with time_machine.travel(T0, tick=False):
+        cancellations.cancellation_give(customer=customer_a, actor=alice)
+    cancellations.cancellations_apply_due(now=T0 + timedelta(days=8))
+    response = Client().post(
+        "/accounts/login/", {"login": alice.email, "password": TEST_PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == "/accounts/inactive/"
+    body = response.content.decode()
+    assert "利用登録の解約" in body and 'data-testid="logins-disabled"' in body
+    assert "mailto:support@cts.example.jp" in body
+
+
+def test_a_japanese_label_that_ends_a_sentence_takes_no_colon(alice_client: Client) -> None:
+    """Django adds ":" after a label unless it ends with a mark of the language's list; the
+    Japanese list had only ASCII marks: "…了承します（第10条第6項）。:" on the cancellation
+    page, "…理解しました。:" on the stolen-credentials report."""
+    for path, label in (
+        (PAGE, "復元できないことを了承します（第10条第6項）。</label>"),
+        ("/account/compromised/", "理解しました。</label>"),
+    ):
+        body = alice_client.get(path, headers={"Accept-Language": "ja"}).content.decode()
+        assert label in body, path
+        assert "。:" not in body, path
+    english = alice_client.get(PAGE, headers={"Accept-Language": "en"}).content.decode()
+    assert "cannot be restored (Art. 10(6)).</label>" in english

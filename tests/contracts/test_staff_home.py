@@ -229,3 +229,23 @@ def test_rental_requests_and_units_to_wipe_are_queues_of_the_home(
     ):
         assert f'href="{link}"' in body, link
         assert staff_client.get(link).status_code == 200, link
+
+
+def test_a_queue_links_only_to_a_list_the_staff_member_may_open(
+    reviewer: User, customer_a: Customer
+):
+    """A reviewer (group ``reviewers`` alone) sees every count, but only links to lists the
+    admin lets them into: the incidents, rentals or notices queues sent them to a 403."""
+    from tests.conftest import _client_for
+
+    Incident.objects.create(customer=customer_a, user=UserFactory(), channel=Incident.Channel.WEB)
+    client = _client_for(reviewer)
+    body = client.get("/admin/").content.decode()
+    assert _count(body, "incidents") == 1
+    start = body.index('id="staff-home"')
+    home = body[start : body.index("</table>", start)]
+    links = re.findall(r'href="([^"]+)"', home)
+    assert "/admin/contracts/registrationapplication/?state__exact=submitted" in links
+    assert not any(link.startswith("/admin/accounts/incident/") for link in links)
+    for link in links:
+        assert client.get(html.unescape(link)).status_code == 200, link

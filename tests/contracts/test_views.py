@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Customer, Membership, User
@@ -249,6 +250,27 @@ def test_api_shows_the_refusal_grounds(
     assert [g["code"] for g in data["refusal_grounds"]] == ["5"]
     assert data["refusal_message"] == "m"
     assert "refusal_note" not in data and "internal" not in str(data)
+
+
+def test_the_api_gives_the_terms_acceptance_times_in_japan_time(
+    submitted: RegistrationApplication, reviewer: User, applicant: User
+) -> None:
+    """The snapshot of accepted versions is stored with UTC times; the API said them so
+    ("...+00:00", the day before in Tokyo for an acceptance before 09:00) where every other
+    time it gives is Japan time."""
+    registration_review.application_approve(application=submitted, actor=reviewer)
+    accepted = Acceptance.objects.filter(user=applicant).get().accepted_at
+    api = api_for(User.objects.get(pk=applicant.pk))  # its company, read afresh: now active
+    for path, key in (
+        ("/api/v1/application", "terms_accepted"),
+        ("/api/v1/contract", "terms_versions"),
+    ):
+        response = api.get(path)
+        assert response.status_code == 200, response.json()
+        item = response.json()[key][0]
+        assert item["accepted_at"] == timezone.localtime(accepted).isoformat()
+        assert item["accepted_at"].endswith("+09:00")
+        assert item["document"] == "terms-of-use"
 
 
 def test_an_overlong_intended_use_is_refused_on_the_form_and_the_api(applicant: User) -> None:

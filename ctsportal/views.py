@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from accounts.current import ENDED_SIGN_IN_SESSION_KEY, membership_of
 from accounts.models import Customer, Membership
 from ctsportal.access import access
-from notices.selectors import notice_list
+from notices.selectors import notice_list_section
 
 
 @access(
@@ -34,7 +34,9 @@ def customer_ended(request: HttpRequest) -> HttpResponse:
         {
             "customer": customer,
             "revoked": customer.status == Customer.Status.REVOKED,
-            "notices": notice_list(customer=customer, user=membership.user)[:50],
+            "notices": notice_list_section(
+                customer=customer, user=membership.user, section="company"
+            )[:50],
             "provider_email": settings.PROVIDER_EMAIL,
         },
     )
@@ -65,5 +67,7 @@ def account_inactive(request: HttpRequest) -> HttpResponse:
         )
     if membership is not None:
         context["customer"] = membership.customer
-        context["notices"] = notice_list(customer=membership.customer, user=membership.user)[:50]
+        context["notices"] = notice_list_section(
+            customer=membership.customer, user=membership.user, section="company"
+        )[:50]
     return render(request, "account/account_inactive.html", context)

@@ -16,6 +16,7 @@ from accounts import services
 from accounts.models import Customer, Incident, Invitation, User
 from ctsportal.access import Access
 from ctsportal.policy import THIRD_PARTY, PolicyPermission, access_of, is_declared
+from notices.models import Notice
 from notices.services import notice_create
 from tests.conftest import accept_current_terms
 from tests.factories import STAFF_TOTP_SECRET, CustomerFactory, MembershipFactory, UserFactory
@@ -145,8 +146,21 @@ def test_an_ended_company_sees_its_state_what_to_return_and_its_notices(state: s
     notice = notice_create(
         customer=customer, kind="registration_approved", clause="art4.3", subject=customer
     )
+    # A person's own invitation e-mail is theirs, not the company's (as on /notices/).
+    Notice.objects.create(
+        customer=customer,
+        kind=Notice.Kind.MEMBER_INVITATION,
+        clause="art6.1",
+        period="invitation",
+        dedupe_key=f"{customer.pk}/invitation",
+        recipients=[user.email],
+        language="en",
+        mail_subject="Invitation to join",
+        content_sha256="0" * 64,
+    )
     page = _page(user)
     body = page.get("/ended/").content.decode()
+    assert "Invitation to join" not in body
     assert "2026-11-20" in body
     assert "Art. 12(5)" in body
     assert "support@cts.example.jp" in body

@@ -114,6 +114,12 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         request.session.pop(INVITATION_SESSION_KEY, None)
         messages.success(request, _("Welcome to %(company)s.") % {"company": found.customer.name})
         return redirect("dashboard")
+    try:
+        invitations.invitation_check_person(found, user_of(request))
+    except ValidationError as exc:
+        # Said at once, not after a click on "Join": and the way out, for a wrong address.
+        context["error"] = error_message(exc)
+        context["sign_out"] = exc.code == "wrong_email"
     return render(request, "security/invitation.html", context)
 
 

@@ -138,18 +138,12 @@ def invitation_check(invitation: Invitation | None) -> None:
         )
 
 
-@transaction.atomic
-def invitation_accept(*, token: str, user: User, request: HttpRequest | None = None) -> Membership:
-    """Makes ``user`` a member of the inviting company. The user must have verified the
-    invited e-mail address and must not belong to any company yet."""
+def invitation_check_person(invitation: Invitation, user: User) -> None:
+    """Raises why ``user`` cannot accept ``invitation``: another address than the invited
+    one, or a member of a company already. Checked when the link is opened signed in (so the
+    page says so at once) and again, under the lock, when it is accepted."""
     from allauth.account.models import EmailAddress
 
-    found = invitation_for_token(token)
-    invitation = (
-        Invitation.objects.select_for_update().get(pk=found.pk) if found is not None else None
-    )
-    invitation_check(invitation)
-    assert invitation is not None
     if not EmailAddress.objects.filter(
         user=user, email__iexact=invitation.email, verified=True
     ).exists():
@@ -158,7 +152,6 @@ def invitation_accept(*, token: str, user: User, request: HttpRequest | None = N
             % {"email": invitation.email},
             code="wrong_email",
         )
-    User.objects.select_for_update().get(pk=user.pk)
     existing = Membership.objects.filter(user=user).select_related("customer").first()
     if existing is not None:
         raise ValidationError(
@@ -169,6 +162,21 @@ def invitation_accept(*, token: str, user: User, request: HttpRequest | None = N
             % {"company": existing.customer.name},
             code="already_member",
         )
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: User, request: HttpRequest | None = None) -> Membership:
+    """Makes ``user`` a member of the inviting company. The user must have verified the
+    invited e-mail address and must not belong to any company yet."""
+
+    found = invitation_for_token(token)
+    invitation = (
+        Invitation.objects.select_for_update().get(pk=found.pk) if found is not None else None
+    )
+    invitation_check(invitation)
+    assert invitation is not None
+    User.objects.select_for_update().get(pk=user.pk)
+    invitation_check_person(invitation, user)
     membership = Membership(user=user, customer=invitation.customer, role=Membership.Role.MEMBER)
     membership.full_clean()
     membership.save()

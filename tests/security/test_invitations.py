@@ -154,6 +154,40 @@ def test_a_closed_signup_stays_open_for_invitees(
     assert User.objects.filter(email="dan@a.example.jp").exists()
 
 
+def test_a_link_opened_signed_in_with_another_address_says_so_at_once_and_offers_sign_out(
+    alice, customer_a, charlie
+):
+    # Charlie (another company, another address) opens Dan's link: the page says whose it
+    # is before any click, offers no "Join", and signing out leads back to the link.
+    _invitation, token = _invite(alice, customer_a)
+    path = f"/account/invitations/{token}/"
+    client = Client()
+    client.force_login(charlie)
+    body = client.get(path, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "dan@a.example.jp" in body and 'data-testid="invitation-error"' in body
+    assert "会社に参加する" not in body
+    assert 'data-testid="invitation-sign-out"' in body
+    signed_out = client.post("/accounts/logout/", {"next": path})
+    assert signed_out["Location"] == path
+    anonymous = client.get(path, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert 'data-testid="invitation-error"' not in anonymous
+    assert "/accounts/signup/" in anonymous
+    assert not Membership.objects.filter(customer=customer_a, user=charlie).exists()
+
+
+def test_a_link_opened_by_the_invited_address_of_a_member_says_why_it_cannot_join(
+    alice, customer_a, charlie
+):
+    _invitation, token = _invite(alice, customer_a, email="dan@a.example.jp")
+    dan = UserFactory(email="dan@a.example.jp")
+    MembershipFactory(user=dan, customer=charlie.membership.customer)
+    client = Client()
+    client.force_login(dan)
+    body = client.get(f"/account/invitations/{token}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "You already belong to" in body
+    assert "Join the company" not in body and 'data-testid="invitation-sign-out"' not in body
+
+
 def test_a_used_invitation_cannot_be_used_again(alice, customer_a):
     _invitation, token = _invite(alice, customer_a)
     dan = UserFactory(email="dan@a.example.jp")

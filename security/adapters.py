@@ -76,11 +76,9 @@ class AccountAdapter(DefaultAccountAdapter):
         """The right password of a login disabled by its company's cancellation (Art. 12(3))
         leads to a page saying so, with what the company must return (Art. 12(5)) and the
         notices it was sent (``ctsportal.views.account_inactive``), not to a bare "inactive"."""
-        membership = (
-            Membership.objects.select_related("customer")
-            .filter(user_id=user.pk, customer__status=Customer.Status.CANCELLED)
-            .first()
-        )
+        membership = Membership.objects.filter(
+            user_id=user.pk, customer__status=Customer.Status.CANCELLED
+        ).first()
         if membership is None:
             request.session.pop(ENDED_SIGN_IN_SESSION_KEY, None)
         else:

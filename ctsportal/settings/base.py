@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "accounts.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A page answered 405 without a body gets one (ctsportal.errors).
+    "ctsportal.errors.MethodNotAllowedPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Absolute and idle session limits, and a session's bookkeeping once a minute (last seen,
     # allauth.usersessions' list, the company's activity); allauth's UserSessionsMiddleware,

@@ -9,7 +9,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet, Sum
 from django.http import HttpRequest
@@ -184,6 +184,13 @@ def customer_charges_to_date(*, customer: Customer, today: date | None = None) -
 # --- Payments and balance -------------------------------------------------------------------
 
 
+def _require_payment_permission(actor: User, action: str) -> None:
+    """Payments are the provider's books: only staff holding the permission record or void
+    them (superusers hold every one). Checked before anything is written."""
+    if not (actor.is_active and actor.is_staff and actor.has_perm(f"contracts.{action}_payment")):
+        raise PermissionDenied(_("Only staff entitled to keep the payments may do this."))
+
+
 @transaction.atomic
 def payment_record(
     *,
@@ -197,6 +204,7 @@ def payment_record(
 ) -> Payment:
     """Staff record money actually received (Art. 5; the liability cap of Art. 13(9) is read
     from these records). A payment is never dated in the future (``Payment.clean``)."""
+    _require_payment_permission(actor, "add")
     payment = Payment(
         customer=customer,
         amount_yen=amount_yen,
@@ -226,6 +234,7 @@ def payment_void(
     """Staff void a payment recorded by mistake (a wrong amount, company or date), saying
     why: it stays on record, marked, and no longer counts in the balance nor in the
     liability cap (Art. 5, 13(9)). The money actually received is then recorded anew."""
+    _require_payment_permission(actor, "change")
     locked = Payment.objects.select_for_update().get(pk=payment.pk)
     if locked.voided_at is not None:
         raise ValidationError(

@@ -9,13 +9,14 @@ from io import StringIO
 
 import pytest
 import time_machine
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 
 from accounts.models import AuditEntry, Customer, User
 from contracts.models import Charge, Payment
 from contracts.services import billing, rental_operations
 from tests.contracts.rental_helpers import make_active
+from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -211,6 +212,37 @@ def test_a_payment_is_never_in_the_future_nor_zero(customer_a: Customer, staff: 
             method="bank_transfer",
             actor=staff,
         )
+
+
+def test_only_staff_keeping_the_payments_record_or_void_them(
+    customer_a: Customer, alice: User, staff: User
+):
+    clerk = StaffFactory(email="clerk@cts.example.jp")
+    for actor in (alice, clerk):
+        with pytest.raises(PermissionDenied):
+            billing.payment_record(
+                customer=customer_a,
+                amount_yen=1000,
+                received_on=date(2026, 1, 1),
+                method="bank_transfer",
+                actor=actor,
+            )
+    payment = billing.payment_record(
+        customer=customer_a,
+        amount_yen=1000,
+        received_on=date(2026, 1, 1),
+        method="bank_transfer",
+        actor=staff,
+    )
+    with pytest.raises(PermissionDenied):
+        billing.payment_void(payment=payment, actor=clerk, note="x")
+    payment.refresh_from_db()
+    assert payment.voided_at is None
+    assert list(
+        AuditEntry.objects.filter(action__startswith="contracts.payment.").values_list(
+            "action", flat=True
+        )
+    ) == ["contracts.payment.recorded"]
 
 
 def test_acceleration_makes_every_unpaid_charge_due_now(

@@ -19,6 +19,7 @@ from accounts.audit import audit_record, client_ip
 from accounts.clauses import Clause
 from accounts.models import Customer, User
 from accounts.selectors import customer_of
+from accounts.staff import require_staff_permission
 from notices.models import Notice
 from notices.services import notices_create_bulk
 
@@ -271,7 +272,14 @@ def terms_version_publish(
     the past nor, for a version that needs acceptance, closer than TERMS_NOTICE_DAYS unless
     ``urgent_reason`` says why (recorded on the version and in the audit). Every customer
     still bound by the terms gets one terms_changed notice per version, also when this runs
-    again (the notice's key is customer, kind, version, label)."""
+    again (the notice's key is customer, kind, version, label). ``actor`` None is the
+    operator at the command line (``import_terms``)."""
+    if actor is not None:
+        require_staff_permission(
+            actor,
+            "terms.change_termsversion",
+            _("Only staff entitled to edit the terms may publish a version (Art. 15)."),
+        )
     version = TermsVersion.objects.select_for_update().select_related("document").get(pk=version.pk)
     if not version.published:
         _check_effective_date(version=version, urgent_reason=urgent_reason)

@@ -9,7 +9,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet, Sum
 from django.http import HttpRequest
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_record
 from accounts.clauses import Clause
 from accounts.models import Customer, User
+from accounts.staff import require_staff_permission
 
 from ..models import Charge, Payment, Rental
 
@@ -186,9 +187,12 @@ def customer_charges_to_date(*, customer: Customer, today: date | None = None) -
 
 def _require_payment_permission(actor: User, action: str) -> None:
     """Payments are the provider's books: only staff holding the permission record or void
-    them (superusers hold every one). Checked before anything is written."""
-    if not (actor.is_active and actor.is_staff and actor.has_perm(f"contracts.{action}_payment")):
-        raise PermissionDenied(_("Only staff entitled to keep the payments may do this."))
+    them."""
+    require_staff_permission(
+        actor,
+        f"contracts.{action}_payment",
+        _("Only staff entitled to keep the payments may do this."),
+    )
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_record
 from accounts.clauses import Clause
 from accounts.models import User
+from accounts.staff import require_staff_permission
 
 from ..models import (
     ProhibitedAct,
@@ -33,6 +34,11 @@ def video_record_moderate(
 ) -> VideoModeration:
     """Staff hide or delete a record that breaches an item of Art. 7(1); no prior notice is
     needed (Art. 7(2), 10(5)). A deleted record stays deleted; a hidden one may be deleted."""
+    require_staff_permission(
+        actor,
+        "contracts.change_videorecord",
+        _("Only staff entitled to moderate video records may hide or delete one."),
+    )
     record = VideoRecord.objects.select_for_update().select_related("customer").get(pk=record.pk)
     if action not in VideoModeration.Action.values:
         raise ValidationError(_("Unknown moderation action."), code="invalid_action")

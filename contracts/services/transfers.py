@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_record
 from accounts.clauses import Clause
 from accounts.models import Customer, Membership, User
+from accounts.staff import require_staff_permission
 from accounts.validators import normalize_corporate_number
 from notices.models import Notice
 from notices.services import notice_create
@@ -171,6 +172,14 @@ def _move(transfer: ContractTransfer, source: Customer, successor: Customer) -> 
     return moved
 
 
+def _require_decider(actor: User) -> None:
+    require_staff_permission(
+        actor,
+        "contracts.change_contracttransfer",
+        _("Only staff entitled to decide transfers may approve or refuse one (Art. 17)."),
+    )
+
+
 @transaction.atomic
 def transfer_approve(
     *,
@@ -183,6 +192,7 @@ def transfer_approve(
     """Staff approve with the written consent's reference and date (Art. 17). The successor
     must be registered in the portal (Art. 4), identified by its corporate number. Everything
     moves in this one transaction; both sides are notified."""
+    _require_decider(actor)
     transfer = _lock_open(transfer)
     if not consent_reference.strip():
         raise ValidationError(
@@ -278,6 +288,7 @@ def transfer_refuse(
     request: HttpRequest | None = None,
 ) -> ContractTransfer:
     """Staff refuse the request with a reason; nothing moves and the customer is notified."""
+    _require_decider(actor)
     transfer = _lock_open(transfer)
     if not reason.strip():
         raise ValidationError({"refusal_reason": _("Give the reason.")}, "reason_required")

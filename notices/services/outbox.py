@@ -12,10 +12,12 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.clauses import Clause
 from accounts.models import Customer, Membership, User
+from accounts.staff import require_staff_permission
 from notices.models import PERSONAL_KINDS, Notice, NoticeRead
 
 from .delivery import delivery_batches
@@ -364,6 +366,12 @@ def _notices_create_chunk(
 def notice_retry(*, notice: Notice, actor: User | None, request: Any = None) -> bool:
     """Staff: gives a failed notice a fresh round of attempts. Returns False (and does
     nothing) unless the notice is failed and has recipients."""
+    if actor is not None:
+        require_staff_permission(
+            actor,
+            "notices.change_notice",
+            _("Only staff entitled to manage the notices may retry a delivery."),
+        )
     locked = Notice.objects.select_for_update().get(pk=notice.pk)
     if locked.state != Notice.State.FAILED or not locked.recipients:
         return False

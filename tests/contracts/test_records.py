@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone, translation
@@ -23,10 +24,11 @@ from contracts.models import (
     VideoModeration,
     VideoRecord,
 )
+from contracts.services import moderation
 from notices.models import Notice
 from tests.conftest import viewing_staff_client
 from tests.contracts.rental_helpers import make_active
-from tests.factories import make_video_record
+from tests.factories import StaffFactory, make_video_record
 
 pytestmark = pytest.mark.django_db
 
@@ -260,6 +262,21 @@ def test_the_backup_warning_shows_to_a_suspended_company_whose_notice_runs(
 
 
 # --- Moderation (Art. 7(2), 10(5)) ----------------------------------------------------------
+
+
+def test_the_moderation_service_refuses_staff_without_the_permission(rental_a: Rental):
+    record = make_video_record(rental_a)
+    with pytest.raises(PermissionDenied):
+        moderation.video_record_moderate(
+            record=record,
+            action=VideoModeration.Action.DELETE,
+            prohibited_item=5,
+            note="x",
+            actor=StaffFactory(email="clerk@cts.example.jp"),
+        )
+    record.refresh_from_db()
+    assert record.state == VideoRecord.State.HELD
+    assert not VideoModeration.objects.exists()
 
 
 @pytest.mark.parametrize("action", ["hide_selected", "delete_selected_records"])

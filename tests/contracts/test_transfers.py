@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.utils import timezone
 
@@ -25,7 +25,12 @@ from contracts.services import transfers as services
 from notices.models import Notice
 from tests.conftest import viewing_staff_client
 from tests.contracts.rental_helpers import make_active, make_charge
-from tests.factories import make_usage_contract, make_video_record, valid_corporate_number
+from tests.factories import (
+    StaffFactory,
+    make_usage_contract,
+    make_video_record,
+    valid_corporate_number,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -254,6 +259,23 @@ def test_staff_refuse_with_a_reason_and_the_customer_is_told(
     assert requested.state == ContractTransfer.State.REFUSED
     notice = Notice.objects.get(kind=Notice.Kind.CONTRACT_TRANSFER)
     assert notice.customer == customer_a and "与信審査" in notice.body_text
+
+
+def test_the_transfer_services_refuse_staff_without_the_permission(
+    requested: ContractTransfer,
+):
+    clerk = StaffFactory(email="clerk@cts.example.jp")
+    with pytest.raises(PermissionDenied):
+        services.transfer_approve(
+            transfer=requested,
+            actor=clerk,
+            consent_reference="承諾書",
+            consent_date=timezone.localdate(),
+        )
+    with pytest.raises(PermissionDenied):
+        services.transfer_refuse(transfer=requested, actor=clerk, reason="x")
+    requested.refresh_from_db()
+    assert requested.state == ContractTransfer.State.REQUESTED
 
 
 @pytest.mark.parametrize("action", ["approve_selected", "refuse_selected"])

@@ -5,6 +5,7 @@ import pytest
 import time_machine
 from celery.exceptions import Retry
 from django.core import mail
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
@@ -15,6 +16,7 @@ from notices import services, tasks
 from notices.models import Notice
 from notices.tasks import notice_deliver, notices_sweep
 from tests.conftest import viewing_staff_client
+from tests.factories import StaffFactory
 
 from . import backends
 from .conftest import make_notice
@@ -125,6 +127,14 @@ def test_a_permanent_refusal_fails_at_once(pending: Notice) -> None:
     pending.refresh_from_db()
     assert pending.state == Notice.State.FAILED
     assert "550" in pending.last_error
+
+
+def test_the_retry_refuses_staff_without_the_permission(pending: Notice) -> None:
+    Notice.objects.filter(pk=pending.pk).update(state=Notice.State.FAILED, last_error="550")
+    with pytest.raises(PermissionDenied):
+        services.notice_retry(notice=pending, actor=StaffFactory(email="clerk@cts.example.jp"))
+    pending.refresh_from_db()
+    assert pending.state == Notice.State.FAILED
 
 
 def test_staff_who_may_only_view_notices_cannot_retry_them(pending: Notice) -> None:

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from django.core import mail
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 
 from accounts.models import Customer, User
@@ -15,7 +16,7 @@ from terms.models import TermsVersion
 from terms.selectors import tokyo_today
 from terms.services import terms_version_publish
 from tests.conftest import viewing_staff_client
-from tests.factories import CustomerFactory, make_owner
+from tests.factories import CustomerFactory, StaffFactory, make_owner
 from tests.terms.helpers import import_revision
 
 pytestmark = pytest.mark.django_db
@@ -107,6 +108,17 @@ def test_the_admin_action_publishes(customers: dict[str, Customer], staff_client
     page = staff_client.get(f"/admin/terms/termsversion/{draft.pk}/change/")
     assert page.status_code == 200
     assert 'name="effective"' not in page.content.decode()
+
+
+def test_publishing_refuses_staff_without_the_permission(
+    customers: dict[str, Customer],
+) -> None:
+    draft = import_revision(effective=date(2027, 1, 15), publish=False)
+    with pytest.raises(PermissionDenied):
+        terms_version_publish(version=draft, actor=StaffFactory(email="clerk@cts.example.jp"))
+    draft.refresh_from_db()
+    assert not draft.published
+    assert not Notice.objects.filter(kind="terms_changed").exists()
 
 
 def test_staff_who_may_only_view_terms_cannot_publish_them(

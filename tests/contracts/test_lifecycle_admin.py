@@ -327,3 +327,29 @@ def test_scheduling_an_interruption_says_how_many_customers_were_notified(
     later = client.post(add, {**data, "emergency": "on"}, follow=True).content.decode()
     assert "停止の開始時に通知されます" in later
     assert ServiceInterruption.objects.count() == 3
+
+
+def test_an_interruption_naming_what_its_scope_does_not_use_is_refused(
+    staff: User, customer_a: Customer, alice: User
+) -> None:
+    """The whole service with a category chosen (or a category with customers named) was
+    saved as the whole service and notified every customer at once: the category or the
+    customers the scope does not use were dropped without a word. Now the form refuses it,
+    in Japanese, and nothing is scheduled or sent."""
+    client = login(staff)
+    data = interruption_form()
+    url = "/admin/contracts/serviceinterruption/add/"
+    cases = [
+        ({**data, "category": "accessory"}, "製品カテゴリを空欄にしてください。"),
+        (
+            {**data, "scope": "category", "category": "accessory", "customers": [customer_a.pk]},
+            "対象のお客様を選択しないでください。",
+        ),
+        (
+            {**data, "scope": "customers", "category": "accessory", "customers": [customer_a.pk]},
+            "製品カテゴリを空欄にしてください。",
+        ),
+    ]
+    _refused_in_words(client, url, cases)
+    assert not ServiceInterruption.objects.exists()
+    assert not Notice.objects.exists()

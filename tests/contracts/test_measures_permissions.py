@@ -438,3 +438,17 @@ def test_staff_of_the_group_add_them(
     assert response.status_code == 302, response.content.decode()[:2000]
     assert model.objects.get().pk
     assert Notice.objects.filter(customer=customer_a).count() == 1
+
+
+def test_a_reviewer_refused_a_measure_is_not_told_it_is_reserved_to_reviewers(
+    reviewer: User,
+) -> None:
+    """The staff 403 page said decisions on customers "are reserved to reviewers" to every
+    staff member refused anything, a reviewer refused the interruptions screen included; it
+    now only says the permission is missing and who grants it."""
+    client = login(reviewer)
+    page = client.get(f"{INTERRUPTIONS}add/")
+    assert page.status_code == 403
+    body = page.content.decode()
+    assert "スタッフアカウントにこの操作の権限がありません。" in body
+    assert "審査担当者" not in body

@@ -14,6 +14,7 @@ from accounts.models import AuditEntry, Customer, User
 from contracts.models import (
     Cancellation,
     RegistrationApplication,
+    Revocation,
     ServiceEnd,
     ServiceInterruption,
     Suspension,
@@ -353,3 +354,18 @@ def test_an_interruption_naming_what_its_scope_does_not_use_is_refused(
     _refused_in_words(client, url, cases)
     assert not ServiceInterruption.objects.exists()
     assert not Notice.objects.exists()
+
+
+def test_a_suspension_and_a_revocation_name_their_ground_in_japanese_in_the_admin(
+    staff: User, customer_a: Customer, alice: User, customer_b: Customer, charlie: User
+) -> None:
+    """The revocation's page (title, breadcrumb) and the suspensions listed on the standing
+    page named the ground "Art. 12(1)(5)" in English on the Japanese admin."""
+    client = login(staff)
+    act(client, STANDING, "suspend", [customer_b], confirm="1", ground="art12.1.1", note="x")
+    act(client, STANDING, "revoke", [customer_a], confirm="1", ground="art12.1.5", note="y")
+    revocation = Revocation.objects.get()
+    page = client.get(f"/admin/contracts/revocation/{revocation.pk}/change/").content.decode()
+    assert f"{customer_a.name} (第12条第1項第5号)" in page and "Art. 12" not in page
+    page = client.get(f"{STANDING}{customer_b.pk}/change/").content.decode()
+    assert f"{customer_b.name} (第12条第1項第1号)" in page and "Art. 12" not in page

@@ -49,6 +49,9 @@ class MeasureForm(forms.Form):
     effective_at = CalendarDateTimeField(
         label=gettext_lazy("Takes effect (Japan time; empty: exactly 7 days from now)"),
         required=False,
+        # The browser's own date and time picker: a bare text box gave no hint of the one
+        # format it took, and refused the Japanese 2026/12/20 10:00 as "not a date".
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     note = forms.CharField(label=gettext_lazy("Note"), widget=forms.Textarea)
 

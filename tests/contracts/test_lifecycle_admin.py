@@ -369,3 +369,27 @@ def test_a_suspension_and_a_revocation_name_their_ground_in_japanese_in_the_admi
     assert f"{customer_a.name} (第12条第1項第5号)" in page and "Art. 12" not in page
     page = client.get(f"{STANDING}{customer_b.pk}/change/").content.decode()
     assert f"{customer_b.name} (第12条第1項第1号)" in page and "Art. 12" not in page
+
+
+def test_the_providers_notice_asks_its_date_with_the_browsers_date_and_time_picker(
+    staff: User, customer_a: Customer, alice: User
+) -> None:
+    """The date was a bare text box that took only 2026-12-20 10:00, said nothing of it and
+    refused the Japanese 2026/12/20 10:00 as "not a date": it is now the browser's picker,
+    whose value is read in Japan time."""
+    client = login(staff)
+    page = act(client, STANDING, "cancel_for_provider", [customer_a])
+    assert 'type="datetime-local" name="effective_at"' in page
+    when = timezone.localtime(timezone.now() + timedelta(days=10)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
+    act(
+        client,
+        STANDING,
+        "cancel_for_provider",
+        [customer_a],
+        confirm="1",
+        note="x",
+        effective_at=when.strftime("%Y-%m-%dT%H:%M"),
+    )
+    assert Cancellation.objects.get(customer=customer_a).effective_at == when

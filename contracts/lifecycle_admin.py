@@ -49,6 +49,9 @@ class MeasureForm(forms.Form):
     effective_at = CalendarDateTimeField(
         label=gettext_lazy("Takes effect (Japan time; empty: exactly 7 days from now)"),
         required=False,
+        # The browser's own date and time picker: a bare text box gave no hint of the one
+        # format it took, and refused the Japanese 2026/12/20 10:00 as "not a date".
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     note = forms.CharField(label=gettext_lazy("Note"), widget=forms.Textarea)
 
@@ -354,8 +357,21 @@ class InterruptionForm(forms.ModelForm):
         starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
         if starts_at and ends_at and ends_at <= starts_at:
             self.add_error("ends_at", _("The interruption must end after it starts."))
-        if data.get("scope") == ServiceInterruption.Scope.CATEGORY and not data.get("category"):
+        scope = data.get("scope")
+        if scope == ServiceInterruption.Scope.CATEGORY and not data.get("category"):
             self.add_error("category", _("Choose the product category affected."))
+        # A category or customers the scope does not use would be dropped silently, and the
+        # notices go out at once to whoever the scope reaches (the whole service, say).
+        elif scope and scope != ServiceInterruption.Scope.CATEGORY and data.get("category"):
+            self.add_error(
+                "category",
+                _("Leave the product category empty unless the scope is a product category."),
+            )
+        if scope and scope != ServiceInterruption.Scope.CUSTOMERS and data.get("customers"):
+            self.add_error(
+                "customers",
+                _("Leave the customers empty unless the scope is the customers named."),
+            )
         if data.get("starts_at") and data.get("scope") and data.get("reason"):
             try:
                 service_events.interruption_validate(

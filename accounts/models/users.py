@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class UserManager(BaseUserManager["User"]):
@@ -41,7 +42,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     given_name = models.CharField(_("given name"), max_length=60, blank=True)
     family_name_kana = models.CharField(_("family name (katakana)"), max_length=60, blank=True)
     given_name_kana = models.CharField(_("given name (katakana)"), max_length=60, blank=True)
-    full_name = models.CharField(_("name"), max_length=150, blank=True)
+    full_name = models.CharField(pgettext_lazy("person", "name"), max_length=150, blank=True)
     is_staff = models.BooleanField(
         _("provider staff"), default=False, help_text=_("Can use the staff admin.")
     )

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.clauses import Clause
@@ -93,7 +93,8 @@ class Suspension(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer} ({Clause.label_for(self.ground, 'en')})"
+        # In the reader's language: the admin's title, breadcrumb and inline rows show it.
+        return f"{self.customer} ({Clause.label_for(self.ground, get_language() or 'en')})"
 
 
 class Revocation(models.Model):
@@ -124,7 +125,8 @@ class Revocation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer} ({Clause.label_for(self.ground, 'en')})"
+        # In the reader's language: the admin's title, breadcrumb and inline rows show it.
+        return f"{self.customer} ({Clause.label_for(self.ground, get_language() or 'en')})"
 
 
 class Cancellation(models.Model):

@@ -14,6 +14,7 @@ from accounts.models import AuditEntry, Customer, User
 from contracts.models import (
     Cancellation,
     RegistrationApplication,
+    Revocation,
     ServiceEnd,
     ServiceInterruption,
     Suspension,
@@ -327,3 +328,68 @@ def test_scheduling_an_interruption_says_how_many_customers_were_notified(
     later = client.post(add, {**data, "emergency": "on"}, follow=True).content.decode()
     assert "停止の開始時に通知されます" in later
     assert ServiceInterruption.objects.count() == 3
+
+
+def test_an_interruption_naming_what_its_scope_does_not_use_is_refused(
+    staff: User, customer_a: Customer, alice: User
+) -> None:
+    """The whole service with a category chosen (or a category with customers named) was
+    saved as the whole service and notified every customer at once: the category or the
+    customers the scope does not use were dropped without a word. Now the form refuses it,
+    in Japanese, and nothing is scheduled or sent."""
+    client = login(staff)
+    data = interruption_form()
+    url = "/admin/contracts/serviceinterruption/add/"
+    cases = [
+        ({**data, "category": "accessory"}, "製品カテゴリを空欄にしてください。"),
+        (
+            {**data, "scope": "category", "category": "accessory", "customers": [customer_a.pk]},
+            "対象のお客様を選択しないでください。",
+        ),
+        (
+            {**data, "scope": "customers", "category": "accessory", "customers": [customer_a.pk]},
+            "製品カテゴリを空欄にしてください。",
+        ),
+    ]
+    _refused_in_words(client, url, cases)
+    assert not ServiceInterruption.objects.exists()
+    assert not Notice.objects.exists()
+
+
+def test_a_suspension_and_a_revocation_name_their_ground_in_japanese_in_the_admin(
+    staff: User, customer_a: Customer, alice: User, customer_b: Customer, charlie: User
+) -> None:
+    """The revocation's page (title, breadcrumb) and the suspensions listed on the standing
+    page named the ground "Art. 12(1)(5)" in English on the Japanese admin."""
+    client = login(staff)
+    act(client, STANDING, "suspend", [customer_b], confirm="1", ground="art12.1.1", note="x")
+    act(client, STANDING, "revoke", [customer_a], confirm="1", ground="art12.1.5", note="y")
+    revocation = Revocation.objects.get()
+    page = client.get(f"/admin/contracts/revocation/{revocation.pk}/change/").content.decode()
+    assert f"{customer_a.name} (第12条第1項第5号)" in page and "Art. 12" not in page
+    page = client.get(f"{STANDING}{customer_b.pk}/change/").content.decode()
+    assert f"{customer_b.name} (第12条第1項第1号)" in page and "Art. 12" not in page
+
+
+def test_the_providers_notice_asks_its_date_with_the_browsers_date_and_time_picker(
+    staff: User, customer_a: Customer, alice: User
+) -> None:
+    """The date was a bare text box that took only 2026-12-20 10:00, said nothing of it and
+    refused the Japanese 2026/12/20 10:00 as "not a date": it is now the browser's picker,
+    whose value is read in Japan time."""
+    client = login(staff)
+    page = act(client, STANDING, "cancel_for_provider", [customer_a])
+    assert 'type="datetime-local" name="effective_at"' in page
+    when = timezone.localtime(timezone.now() + timedelta(days=10)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
+    act(
+        client,
+        STANDING,
+        "cancel_for_provider",
+        [customer_a],
+        confirm="1",
+        note="x",
+        effective_at=when.strftime("%Y-%m-%dT%H:%M"),
+    )
+    assert Cancellation.objects.get(customer=customer_a).effective_at == when

@@ -438,3 +438,34 @@ def test_staff_of_the_group_add_them(
     assert response.status_code == 302, response.content.decode()[:2000]
     assert model.objects.get().pk
     assert Notice.objects.filter(customer=customer_a).count() == 1
+
+
+def test_a_reviewer_refused_a_measure_is_not_told_it_is_reserved_to_reviewers(
+    reviewer: User,
+) -> None:
+    """The staff 403 page said decisions on customers "are reserved to reviewers" to every
+    staff member refused anything, a reviewer refused the interruptions screen included; it
+    now only says the permission is missing and who grants it."""
+    client = login(reviewer)
+    page = client.get(f"{INTERRUPTIONS}add/")
+    assert page.status_code == 403
+    body = page.content.decode()
+    assert "スタッフアカウントにこの操作の権限がありません。" in body
+    assert "審査担当者" not in body
+
+
+def test_a_group_and_a_periodic_task_are_named_not_given_a_persons_name(
+    staff: User, alice_client: Client
+) -> None:
+    """The measures are granted in Admin → Groups, but the group's name was labelled 氏名 (a
+    person's full name), as was a periodic task's: the portal's own "name" of a person
+    translated every other app's "name" too. People keep 氏名; the rest read 名前."""
+    client = login(staff)
+    group = Group.objects.get(name=MEASURES_GROUP)
+    page = client.get(f"/admin/auth/group/{group.pk}/change/").content.decode()
+    assert "名前:" in page and "氏名" not in page
+    page = client.get("/admin/django_celery_beat/periodictask/add/").content.decode()
+    assert "名前:" in page and "氏名" not in page
+    page = client.get("/admin/accounts/user/").content.decode()
+    assert "氏名" in page
+    assert "<th>氏名</th>" in alice_client.get("/dashboard/").content.decode()

@@ -57,6 +57,16 @@ def test_the_owner_gives_notice_and_sees_the_date_and_the_banner(
         assert 'data-testid="cancellation-banner"' in dashboard
 
 
+def test_the_banner_of_a_notice_given_by_the_provider_offers_no_withdrawal(
+    alice_client: Client, customer_a: Customer, staff: User
+) -> None:
+    # Only whoever gave the notice may withdraw it: the banner's link only leads to it.
+    cancellations.cancellation_give(customer=customer_a, actor=staff)
+    page = alice_client.get("/notices/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    banner = page.split('data-testid="cancellation-banner"')[1].split("</div>")[0]
+    assert "登録取消の通知を確認する" in banner and "撤回" not in banner
+
+
 def test_a_date_under_seven_days_is_refused(alice_client: Client, customer_a: Customer) -> None:
     with time_machine.travel(T0, tick=False):
         response = alice_client.post(

@@ -183,8 +183,10 @@ class RentalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         self._require_operate(request)
         rental = get_object_or_404(Rental.objects.select_related("product", "customer"), pk=pk)
         form = AssignUnitsForm(request.POST or None, rental=rental)
-        service_end = service_end_for_product(product=rental.product)
-        if request.method == "GET" and service_end is not None:
+        service_end = (
+            service_end_for_product(product=rental.product) if request.method == "GET" else None
+        )
+        if service_end is not None:
             # Art. 8(2): said before staff pick units; the approval itself refuses it too.
             refusal = services.service_ending_refusal(service_end)
             self.message_user(request, " ".join(refusal.messages), messages.WARNING)

@@ -14,6 +14,19 @@ from ctsportal.access import access
 from notices.selectors import notice_list_section
 
 
+def _ended_context(membership: Membership) -> dict[str, object]:
+    """What a company whose registration ended is shown (``_ended_details.html``): the
+    company, its notices (not a person's own security or invitation e-mails) and whom to
+    contact."""
+    return {
+        "customer": membership.customer,
+        "notices": notice_list_section(
+            customer=membership.customer, user=membership.user, section="company"
+        )[:50],
+        "provider_email": settings.PROVIDER_EMAIL,
+    }
+
+
 @access(
     ended=True,
     terms_exempt=True,
@@ -27,19 +40,8 @@ def customer_ended(request: HttpRequest) -> HttpResponse:
     membership = membership_of(request)
     if membership is None or not membership.customer.has_ended:
         return redirect("dashboard")
-    customer = membership.customer
-    return render(
-        request,
-        "ended.html",
-        {
-            "customer": customer,
-            "revoked": customer.status == Customer.Status.REVOKED,
-            "notices": notice_list_section(
-                customer=customer, user=membership.user, section="company"
-            )[:50],
-            "provider_email": settings.PROVIDER_EMAIL,
-        },
-    )
+    revoked = membership.customer.status == Customer.Status.REVOKED
+    return render(request, "ended.html", {**_ended_context(membership), "revoked": revoked})
 
 
 @access(
@@ -52,7 +54,6 @@ def account_inactive(request: HttpRequest) -> HttpResponse:
     """allauth's page for a disabled login. After the right password of a login disabled by
     its company's cancellation (``security.adapters.AccountAdapter.respond_user_inactive``),
     it shows what /ended/ shows, the notices unlinked (their pages need a sign-in)."""
-    context: dict[str, object] = {"provider_email": settings.PROVIDER_EMAIL}
     signed_in = request.session.get(ENDED_SIGN_IN_SESSION_KEY)
     membership = None
     if isinstance(signed_in, dict):
@@ -65,9 +66,9 @@ def account_inactive(request: HttpRequest) -> HttpResponse:
             )
             .first()
         )
-    if membership is not None:
-        context["customer"] = membership.customer
-        context["notices"] = notice_list_section(
-            customer=membership.customer, user=membership.user, section="company"
-        )[:50]
+    context = (
+        _ended_context(membership)
+        if membership is not None
+        else {"provider_email": settings.PROVIDER_EMAIL}
+    )
     return render(request, "account/account_inactive.html", context)

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from accounts.clauses import Clause
 from accounts.models import Customer, Membership, User
+from accounts.staff import require_staff_permission
 
 from ..models import (
     PROVIDER_GROUND_CHOICES,
@@ -28,7 +29,7 @@ from ..models import (
     ReturnItem,
 )
 from ..selectors.rentals import units_to_return_for_customers
-from . import billing, rental_ends
+from . import rental_ends
 
 # Calendar month arithmetic, clamped to the month end: the one of billing (Art. 5, 13(9)).
 from .billing import add_months as add_months
@@ -75,16 +76,6 @@ def rentals_end_selected(*, customers: QuerySet[Any], clause: str) -> None:
     rental_ends.rentals_end_for_customers(customer_ids=customers, actor=None, clause=Clause(clause))
 
 
-def charges_to_date(*, customer: Customer) -> int:
-    """Charges the fees run up and not yet charged (this month's, to today)."""
-    return billing.customer_charges_to_date(customer=customer)
-
-
-def balance_accelerate(*, customer: Customer, actor: User) -> int:
-    """Art. 12(2): every unpaid charge falls due at once; returns the total in yen."""
-    return billing.customer_balance_accelerate(customer=customer, actor=actor)
-
-
 def units_to_return(*, customer_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
     """(unit id, "model #serial") of each rented unit each customer still holds."""
     result: dict[int, list[tuple[str, str]]] = {}
@@ -103,11 +94,6 @@ def local_date(moment: datetime) -> date:
 def start_of_day(day: date) -> datetime:
     """00:00 Asia/Tokyo of ``day``, as an aware datetime."""
     return datetime.combine(day, time.min, tzinfo=TOKYO)
-
-
-def require_staff(actor: User) -> None:
-    if not (actor.is_authenticated and actor.is_active and actor.is_staff):
-        raise PermissionDenied(_("Only provider staff may do this."))
 
 
 # Why a member of staff without the measure's permission is refused, in their language.
@@ -141,9 +127,7 @@ def require_measure(actor: User, measure: Measure) -> None:
     """The provider's heavy measures need provider staff holding their permission (the
     "measures" group; superusers hold every permission). Checked before anything is read
     or written."""
-    require_staff(actor)
-    if not actor.has_perm(measure):
-        raise PermissionDenied(str(_MEASURE_REFUSALS[measure]))
+    require_staff_permission(actor, measure, str(_MEASURE_REFUSALS[measure]))
 
 
 def check_ground(ground: str) -> None:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_record
 from accounts.clauses import Clause
 from accounts.models import User
+from accounts.staff import require_staff
 from cameras.models import Product, Unit
 
 from ..models import (
@@ -24,7 +25,6 @@ from ..models import (
     VideoDeletionRecord,
 )
 from . import returns
-from .lifecycle_common import require_staff
 from .records import (
     video_records_mark_deleted_for_unit,
 )

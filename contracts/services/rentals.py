@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_record, client_ip
 from accounts.clauses import Clause
 from accounts.models import Customer, Membership, User
+from accounts.staff import require_staff
 from cameras.models import Product, Unit
 
 from ..models import (
@@ -35,7 +36,6 @@ from ..models import (
     UsageContract,
 )
 from ..selectors.service_ends import service_end_for_product, service_end_time_text
-from .lifecycle_common import require_staff
 
 # Art. 13(10), shown next to the checkbox of every backhoe request and stored as evidence.
 BACKHOE_ACKNOWLEDGEMENT_TEXT = {

@@ -23,9 +23,8 @@ from ..models import (
     Revocation,
     Suspension,
 )
+from . import billing
 from .lifecycle_common import (
-    balance_accelerate,
-    charges_to_date,
     check_ground,
     end_access,
     lock_customer,
@@ -65,7 +64,7 @@ def customer_suspend(
             code="not_suspendable",
         )
     now = timezone.now()
-    balance = balance_accelerate(customer=locked, actor=actor)
+    balance = billing.customer_balance_accelerate(customer=locked, actor=actor)
     suspension = Suspension(
         customer=locked,
         ground=ground,
@@ -177,8 +176,8 @@ def customer_revoke(
         locked.pk
     ]
     # The fees run up to today are debts too (charged in arrears otherwise).
-    charges_to_date(customer=locked)
-    balance = balance_accelerate(customer=locked, actor=actor)
+    billing.customer_charges_to_date(customer=locked)
+    balance = billing.customer_balance_accelerate(customer=locked, actor=actor)
     revocation = Revocation(
         customer=locked,
         ground=ground,

@@ -201,12 +201,10 @@ def _template_sql(skeleton: _Skeleton, columns: dict[str, str], *, strip: str | 
     if strip is None:
         return concat(pieces)
     solid = [i for i, piece in enumerate(pieces) if isinstance(piece, str) and piece.strip(strip)]
-    if not solid:
+    if len(solid) < 2:
+        # No shared text, or one piece of it (holes on both sides are rare): trimmed whole.
         return Sql("btrim(").extend(concat(pieces)).add(", %s)", strip)
     first, last = solid[0], solid[-1]
-    if first == last:
-        # One shared piece with text: trimmed whole (holes on both sides are rare).
-        return Sql("btrim(").extend(concat(pieces)).add(", %s)", strip)
     head = pieces[: first + 1]
     tail = pieces[last:]
     if len(head) == 1:

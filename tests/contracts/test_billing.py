@@ -195,23 +195,17 @@ def test_outstanding_balance_is_charges_minus_payments(
     ).exists()
 
 
+def _record(customer: Customer, actor: User, **overrides: object) -> Payment:
+    """1,000 yen received by bank transfer on 2026-01-01, recorded by ``actor``."""
+    fields: dict = {"amount_yen": 1000, "received_on": date(2026, 1, 1), **overrides}
+    return billing.payment_record(customer=customer, method="bank_transfer", actor=actor, **fields)
+
+
 def test_a_payment_is_never_in_the_future_nor_zero(customer_a: Customer, staff: User):
     with pytest.raises(ValidationError):
-        billing.payment_record(
-            customer=customer_a,
-            amount_yen=1000,
-            received_on=date(2999, 1, 1),
-            method="bank_transfer",
-            actor=staff,
-        )
+        _record(customer_a, staff, received_on=date(2999, 1, 1))
     with pytest.raises(ValidationError):
-        billing.payment_record(
-            customer=customer_a,
-            amount_yen=0,
-            received_on=date(2026, 1, 1),
-            method="bank_transfer",
-            actor=staff,
-        )
+        _record(customer_a, staff, amount_yen=0)
 
 
 def test_only_staff_keeping_the_payments_record_or_void_them(
@@ -220,20 +214,8 @@ def test_only_staff_keeping_the_payments_record_or_void_them(
     clerk = StaffFactory(email="clerk@cts.example.jp")
     for actor in (alice, clerk):
         with pytest.raises(PermissionDenied):
-            billing.payment_record(
-                customer=customer_a,
-                amount_yen=1000,
-                received_on=date(2026, 1, 1),
-                method="bank_transfer",
-                actor=actor,
-            )
-    payment = billing.payment_record(
-        customer=customer_a,
-        amount_yen=1000,
-        received_on=date(2026, 1, 1),
-        method="bank_transfer",
-        actor=staff,
-    )
+            _record(customer_a, actor)
+    payment = _record(customer_a, staff)
     with pytest.raises(PermissionDenied):
         billing.payment_void(payment=payment, actor=clerk, note="x")
     payment.refresh_from_db()

@@ -357,21 +357,8 @@ class InterruptionForm(forms.ModelForm):
         starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
         if starts_at and ends_at and ends_at <= starts_at:
             self.add_error("ends_at", _("The interruption must end after it starts."))
-        scope = data.get("scope")
-        if scope == ServiceInterruption.Scope.CATEGORY and not data.get("category"):
+        if data.get("scope") == ServiceInterruption.Scope.CATEGORY and not data.get("category"):
             self.add_error("category", _("Choose the product category affected."))
-        # A category or customers the scope does not use would be dropped silently, and the
-        # notices go out at once to whoever the scope reaches (the whole service, say).
-        elif scope and scope != ServiceInterruption.Scope.CATEGORY and data.get("category"):
-            self.add_error(
-                "category",
-                _("Leave the product category empty unless the scope is a product category."),
-            )
-        if scope and scope != ServiceInterruption.Scope.CUSTOMERS and data.get("customers"):
-            self.add_error(
-                "customers",
-                _("Leave the customers empty unless the scope is the customers named."),
-            )
         if data.get("starts_at") and data.get("scope") and data.get("reason"):
             try:
                 service_events.interruption_validate(
@@ -380,9 +367,13 @@ class InterruptionForm(forms.ModelForm):
                     starts_at=data["starts_at"],
                     emergency=bool(data.get("emergency")),
                     customers=list(data.get("customers") or []),
+                    category=data.get("category") or "",
                 )
             except ValidationError as exc:
-                raise forms.ValidationError(exc.messages) from exc
+                if not hasattr(exc, "error_dict"):
+                    raise forms.ValidationError(exc.messages) from exc
+                for field, messages in exc.message_dict.items():
+                    self.add_error(field, messages)
         return data
 
 

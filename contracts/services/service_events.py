@@ -144,10 +144,24 @@ def interruption_validate(
     starts_at: datetime,
     emergency: bool,
     customers: list[Customer],
+    category: str = "",
     now: datetime | None = None,
 ) -> None:
     """The rules of Art. 8(1) for a new interruption (the admin form shows them too)."""
     now = now or timezone.now()
+    # A category or customers the scope does not use would be dropped silently, and the
+    # notices go out to whoever the scope reaches (the whole service, say).
+    unused: dict[str, str] = {}
+    if category and scope != ServiceInterruption.Scope.CATEGORY:
+        unused["category"] = _(
+            "Leave the product category empty unless the scope is a product category."
+        )
+    if customers and scope != ServiceInterruption.Scope.CUSTOMERS:
+        unused["customers"] = _(
+            "Leave the customers empty unless the scope is the customers named."
+        )
+    if unused:
+        raise ValidationError(unused, code="unused_by_scope")
     if reason not in dict(INTERRUPTION_REASON_CHOICES):
         raise ValidationError(_("Choose a reason of Art. 8(1)(1)–(5)."), code="invalid_reason")
     if not emergency and starts_at <= now:
@@ -186,11 +200,12 @@ def interruption_schedule(
         starts_at=starts_at,
         emergency=emergency,
         customers=customers,
+        category=category,
         now=now,
     )
     interruption = ServiceInterruption(
         scope=scope,
-        category=category if scope == ServiceInterruption.Scope.CATEGORY else "",
+        category=category,
         reason=reason,
         title=title,
         description=description,

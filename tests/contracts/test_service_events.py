@@ -91,6 +91,40 @@ def test_an_interruption_needs_a_reason_of_article_8_1(staff: User) -> None:
         )
 
 
+@pytest.mark.parametrize(
+    ("scope", "extra", "field"),
+    [
+        (ServiceInterruption.Scope.ALL, {"category": "accessory"}, "category"),
+        (ServiceInterruption.Scope.ALL, {"customers": "named"}, "customers"),
+        (
+            ServiceInterruption.Scope.CATEGORY,
+            {"category": "accessory", "customers": "named"},
+            "customers",
+        ),
+    ],
+)
+def test_the_service_refuses_what_the_scope_does_not_use(
+    staff: User, customer_a: Customer, scope: str, extra: dict[str, str], field: str
+) -> None:
+    # Dropped without a word, the whole service was notified instead of the category named.
+    fields: dict[str, object] = dict(extra)
+    if "customers" in fields:
+        fields["customers"] = [customer_a]
+    with pytest.raises(ValidationError) as refused:
+        services.interruption_schedule(
+            actor=staff,
+            scope=scope,
+            reason=Clause.ART8_1_1,
+            title="x",
+            starts_at=T0 + timedelta(days=400),
+            ends_at=T0 + timedelta(days=401),
+            **fields,
+        )
+    assert field in refused.value.message_dict
+    assert not ServiceInterruption.objects.exists()
+    assert not Notice.objects.exists()
+
+
 def test_customers_cannot_schedule_interruptions(alice: User) -> None:
     with pytest.raises(PermissionDenied):
         services.interruption_schedule(
